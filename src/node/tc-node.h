@@ -1,0 +1,132 @@
+/* tc-node.h: a TORChat node, the heart of the app and of headless mode
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "tc-contact.h"
+#include "tc-conversation.h"
+#include "tc-identity.h"
+#include "tc-message.h"
+#include "tc-store.h"
+
+G_BEGIN_DECLS
+
+#define TC_NODE_ERROR (tc_node_error_quark ())
+
+typedef enum {
+  TC_NODE_ERROR_FAILED,
+  TC_NODE_ERROR_PROFILE_BUSY,     /* another process runs this profile */
+  TC_NODE_ERROR_INVALID_ARGUMENT,
+  TC_NODE_ERROR_UNKNOWN_CONTACT,
+  TC_NODE_ERROR_NOT_ALLOWED,      /* e.g. sending to a declined contact */
+  TC_NODE_ERROR_SELF,             /* one's own address */
+} TcNodeError;
+
+#define TC_TYPE_NODE (tc_node_get_type ())
+
+G_DECLARE_FINAL_TYPE (TcNode, tc_node, TC, NODE, GObject)
+
+/* Properties:
+ *   profile-dir   string, construct-only
+ *   address       string, read-only, own onion address (wire form)
+ *   presence      TcPresence, own status
+ *   status-text   string
+ *   name          string, own profile name shown to contacts
+ *   profile-text  string
+ *   listen-port   uint, read-only: local port of the listener once started
+ *   running       boolean, read-only
+ *
+ * Signals:
+ *   message-received (TcContact *contact, TcMessage *message)
+ *   contact-request  (TcContact *contact)
+ *   contact-changed  (TcContact *contact): state changed by the peer
+ */
+GQuark          tc_node_error_quark           (void);
+
+/* Opens (creating if needed) the profile in @profile_dir: takes the profile
+ * lock, loads or makes the identity and opens the database. */
+TcNode         *tc_node_new                   (const char     *profile_dir,
+                                               GError        **error);
+
+/* "HOST:PORT" for the listener the onion service forwards to (default
+ * 127.0.0.1:0, any free port). */
+gboolean        tc_node_set_listen_address    (TcNode         *self,
+                                               const char     *host_port,
+                                               GError        **error);
+/* "HOST:PORT" of a SOCKS5 proxy for outgoing streams (default: Tor's
+ * 127.0.0.1:9050). */
+gboolean        tc_node_set_socks_address     (TcNode         *self,
+                                               const char     *host_port,
+                                               GError        **error);
+gboolean        tc_node_start                 (TcNode         *self,
+                                               GError        **error);
+/* Closes every stream with "close" (waiting at most 10 s for the answers),
+ * commits the store and stops listening. */
+void            tc_node_stop_async            (TcNode         *self,
+                                               GCancellable   *cancellable,
+                                               GAsyncReadyCallback callback,
+                                               gpointer        user_data);
+gboolean        tc_node_stop_finish           (TcNode         *self,
+                                               GAsyncResult   *result,
+                                               GError        **error);
+
+const char     *tc_node_get_profile_dir       (TcNode         *self);
+const char     *tc_node_get_address           (TcNode         *self);
+TcIdentity     *tc_node_get_identity          (TcNode         *self);
+TcStore        *tc_node_get_store             (TcNode         *self);
+guint           tc_node_get_listen_port       (TcNode         *self);
+gboolean        tc_node_get_running           (TcNode         *self);
+TcPresence      tc_node_get_presence          (TcNode         *self);
+const char     *tc_node_get_status_text       (TcNode         *self);
+const char     *tc_node_get_name              (TcNode         *self);
+const char     *tc_node_get_profile_text      (TcNode         *self);
+
+/* A GListModel of TcContact, sorted by nothing in particular (views sort). */
+GListModel     *tc_node_get_contacts          (TcNode         *self);
+TcContact      *tc_node_lookup_contact        (TcNode         *self,
+                                               const char     *address);
+/* The conversation with @address (created on first use, kept by the node). */
+TcConversation *tc_node_get_conversation      (TcNode         *self,
+                                               const char     *address);
+
+/* User actions. Addresses are as the user typed them (tc_address_normalize()
+ * is applied); errors are meant to be shown to the user as they are. */
+TcContact      *tc_node_add_contact           (TcNode         *self,
+                                               const char     *address,
+                                               const char     *nickname,
+                                               const char     *greeting,
+                                               GError        **error);
+gboolean        tc_node_accept_contact        (TcNode         *self,
+                                               const char     *address,
+                                               GError        **error);
+gboolean        tc_node_decline_contact       (TcNode         *self,
+                                               const char     *address,
+                                               GError        **error);
+gboolean        tc_node_block_contact         (TcNode         *self,
+                                               const char     *address,
+                                               GError        **error);
+gboolean        tc_node_remove_contact        (TcNode         *self,
+                                               const char     *address,
+                                               GError        **error);
+TcMessage      *tc_node_send_message          (TcNode         *self,
+                                               const char     *address,
+                                               const char     *text,
+                                               GError        **error);
+gboolean        tc_node_set_status            (TcNode         *self,
+                                               TcPresence      presence,
+                                               const char     *text,
+                                               GError        **error);
+gboolean        tc_node_set_profile           (TcNode         *self,
+                                               const char     *name,
+                                               const char     *text,
+                                               GError        **error);
+void            tc_node_set_typing            (TcNode         *self,
+                                               const char     *address,
+                                               TcTyping        typing);
+/* Reconnect every contact now (also done when the network comes back). */
+void            tc_node_reconnect_all         (TcNode         *self);
+
+G_END_DECLS

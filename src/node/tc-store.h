@@ -1,0 +1,111 @@
+/* tc-store.h: the profile's SQLite database
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "tc-contact.h"
+#include "tc-message.h"
+
+G_BEGIN_DECLS
+
+#define TC_STORE_ERROR (tc_store_error_quark ())
+
+typedef enum {
+  TC_STORE_ERROR_FAILED,
+  TC_STORE_ERROR_FULL,        /* disk or quota full: nothing was stored */
+  TC_STORE_ERROR_CORRUPT,
+  TC_STORE_ERROR_NEWER,       /* schema written by a newer TORChat */
+  TC_STORE_ERROR_NOT_FOUND,
+} TcStoreError;
+
+#define TC_TYPE_STORE (tc_store_get_type ())
+
+G_DECLARE_FINAL_TYPE (TcStore, tc_store, TC, STORE, GObject)
+
+GQuark       tc_store_error_quark           (void);
+
+TcStore     *tc_store_open                  (const char          *path,
+                                             GError             **error);
+int          tc_store_get_schema_version    (TcStore             *self);
+
+/* Writes go into one open transaction that is started on demand; nothing is
+ * durable until tc_store_commit() returns TRUE. Callers commit once per burst
+ * (one read from a stream, one user action). On failure the transaction is
+ * rolled back and every write since the last commit is gone. */
+gboolean     tc_store_commit                (TcStore             *self,
+                                             GError             **error);
+gboolean     tc_store_in_transaction        (TcStore             *self);
+
+/* Contacts. */
+GPtrArray   *tc_store_load_contacts         (TcStore             *self,
+                                             GError             **error);
+gboolean     tc_store_save_contact          (TcStore             *self,
+                                             TcContact           *contact,
+                                             GError             **error);
+gboolean     tc_store_delete_contact        (TcStore             *self,
+                                             const char          *address,
+                                             GError             **error);
+
+/* Messages. The outbox is every outgoing message that has no receipt yet
+ * and has not failed. */
+gboolean     tc_store_add_outgoing          (TcStore             *self,
+                                             TcMessage           *message,
+                                             GError             **error);
+/* Stores an incoming message unless (peer, id) was seen before; *duplicate
+ * tells which. */
+gboolean     tc_store_add_incoming          (TcStore             *self,
+                                             TcMessage           *message,
+                                             gboolean            *duplicate,
+                                             GError             **error);
+/* Receipt for an outgoing message: sets state delivered and received-date.
+ * *changed is FALSE for an unknown or already delivered id. */
+gboolean     tc_store_mark_delivered        (TcStore             *self,
+                                             const char          *peer,
+                                             const char          *id,
+                                             GDateTime           *date,
+                                             gboolean            *changed,
+                                             GError             **error);
+gboolean     tc_store_set_message_state     (TcStore             *self,
+                                             const char          *peer,
+                                             const char          *id,
+                                             TcMessageState       state,
+                                             GError             **error);
+/* Every outgoing message to @peer in state queued or sent, oldest first. */
+GPtrArray   *tc_store_list_outbox           (TcStore             *self,
+                                             const char          *peer,
+                                             GError             **error);
+/* Sets every queued/sent outgoing message to @peer to failed. */
+gboolean     tc_store_fail_outbox           (TcStore             *self,
+                                             const char          *peer,
+                                             GError             **error);
+guint        tc_store_count_outbox          (TcStore             *self,
+                                             const char          *peer);
+
+/* History, oldest first, for lazy paging. */
+guint        tc_store_count_messages        (TcStore             *self,
+                                             const char          *peer);
+GPtrArray   *tc_store_list_messages         (TcStore             *self,
+                                             const char          *peer,
+                                             guint                offset,
+                                             guint                limit,
+                                             GError             **error);
+TcMessage   *tc_store_lookup_message        (TcStore             *self,
+                                             const char          *peer,
+                                             const char          *id);
+gboolean     tc_store_delete_history        (TcStore             *self,
+                                             const char          *peer,
+                                             GError             **error);
+
+/* Small key/value table for the profile's own settings (status, profile
+ * name). Returns NULL when unset. */
+char        *tc_store_dup_setting           (TcStore             *self,
+                                             const char          *key);
+gboolean     tc_store_set_setting           (TcStore             *self,
+                                             const char          *key,
+                                             const char          *value,
+                                             GError             **error);
+
+G_END_DECLS
