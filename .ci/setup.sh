@@ -1,0 +1,69 @@
+#!/bin/sh
+# TORChat developer entry point, used by README.md and .ci/run.
+#   sh .ci/setup.sh run   install what is missing, build, run the app
+#   sh .ci/setup.sh test  install what is missing, build, run every test suite
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -eu
+
+mode=${1:-run}
+shift || true
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+build_pkgs="meson ninja-build pkg-config gcc libglib2.0-dev libjson-glib-dev
+  libsqlite3-dev nettle-dev libgtk-4-dev libadwaita-1-dev libnotify-dev
+  gettext desktop-file-utils appstream itstool yelp-tools python3"
+test_pkgs="tor xvfb xauth dbus clang libclang-rt-14-dev"
+
+missing=""
+pkgs=$build_pkgs
+[ "$mode" = test ] && pkgs="$build_pkgs $test_pkgs"
+for p in $pkgs; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+    missing="$missing $p"
+  fi
+done
+if [ -n "$missing" ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  echo "Installing Debian packages:$missing"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
+fi
+
+setup () {
+  dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@"
+  fi
+}
+
+case "$mode" in
+  run)
+    setup _build
+    meson compile -C _build
+    exec ./_build/src/torchat "$@"
+    ;;
+  test)
+    setup _build
+    meson compile -C _build
+    status=0
+    # The UI tests need a display and a session bus: both private to the run.
+    dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
+      meson test -C _build --print-errorlogs --num-processes 2 "$@" || status=1
+    python3 .ci/summary.py _build/meson-logs/testlog.json unit-and-integration || status=1
+    # libFuzzer targets need clang: a second build tree.
+    CC=clang setup _fuzz -Dfuzzing=true -Dgui=disabled
+    meson compile -C _fuzz
+    meson test -C _fuzz --print-errorlogs --suite fuzzing || status=1
+    python3 .ci/summary.py _fuzz/meson-logs/testlog.json fuzzing || status=1
+    python3 .ci/summary.py --total _build/meson-logs/testlog.json _fuzz/meson-logs/testlog.json
+    exit $status
+    ;;
+  *)
+    echo "usage: sh .ci/setup.sh run|test" >&2
+    exit 2
+    ;;
+esac
