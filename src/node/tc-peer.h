@@ -1,0 +1,50 @@
+/* tc-peer.h: the node's side of its relation with one other node
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "tc-message.h"
+#include "tc-stream.h"
+#include "tc-types.h"
+
+G_BEGIN_DECLS
+
+typedef struct _TcNode TcNode;
+
+#define TC_TYPE_PEER (tc_peer_get_type ())
+
+G_DECLARE_FINAL_TYPE (TcPeer, tc_peer, TC, PEER, GObject)
+
+/* A TcPeer owns the streams to one address: it connects when the contact's
+ * state asks for it, reconnects with back-off, settles duplicate streams,
+ * and acts on the chat JMUs that arrive. @node is not referenced. */
+TcPeer      *tc_peer_new              (TcNode      *node,
+                                       const char  *address);
+const char  *tc_peer_get_address      (TcPeer      *self);
+TcStream    *tc_peer_get_stream       (TcPeer      *self);
+guint        tc_peer_get_n_streams    (TcPeer      *self);
+
+/* Connects if the contact's state wants a stream and none is up. With
+ * @now, any back-off is forgotten. */
+void         tc_peer_connect          (TcPeer      *self,
+                                       gboolean     now);
+/* A receiver stream that just authenticated as this peer. Returns FALSE
+ * when it was refused (and failed with the reason). */
+gboolean     tc_peer_adopt_stream     (TcPeer      *self,
+                                       TcStream    *stream);
+/* The user changed the contact: send what the new state owes the peer. */
+void         tc_peer_contact_changed  (TcPeer      *self);
+void         tc_peer_send_message     (TcPeer      *self,
+                                       TcMessage   *message);
+void         tc_peer_send_presence    (TcPeer      *self);
+void         tc_peer_send_typing      (TcPeer      *self,
+                                       TcTyping     typing);
+/* Closes every stream; no reconnection until tc_peer_connect(). */
+void         tc_peer_close            (TcPeer      *self);
+/* No stream, no pending connection: the node may forget this peer. */
+gboolean     tc_peer_is_idle          (TcPeer      *self);
+
+G_END_DECLS
