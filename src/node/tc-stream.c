@@ -258,15 +258,20 @@ idle_check_cb (gpointer user_data)
 }
 
 static void
+arm_idle_check (TcStream *self)
+{
+  guint period = MAX (MIN (self->idle_ms, self->pong_ms) / 4, 10);
+
+  g_clear_handle_id (&self->idle_source, g_source_remove);
+  self->idle_source = g_timeout_add (period, idle_check_cb, self);
+}
+
+static void
 become_ready (TcStream *self)
 {
-  guint period;
-
   self->state = TC_STREAM_STATE_READY;
   g_clear_handle_id (&self->handshake_source, g_source_remove);
-
-  period = MAX (MIN (self->idle_ms, self->pong_ms) / 4, 10);
-  self->idle_source = g_timeout_add (period, idle_check_cb, self);
+  arm_idle_check (self);
 
   g_signal_emit (self, signals[READY], 0);
 }
@@ -874,6 +879,9 @@ _tc_stream_set_timeouts (TcStream *self,
       g_source_remove (self->handshake_source);
       self->handshake_source = g_timeout_add (handshake_ms, handshake_timeout_cb, self);
     }
+
+  if (self->idle_source != 0)
+    arm_idle_check (self);
 }
 
 TcStreamRole
