@@ -1,0 +1,445 @@
+/* test-node.c: two nodes in one process, talking through the test SOCKS server
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "tc-address.h"
+#include "tc-node.h"
+
+typedef struct {
+  char        *dir;
+  char        *map_path;
+  GSubprocess *socks;
+  guint        socks_port;
+  TcNode      *a;
+  TcNode      *b;
+  guint        tick;
+} Fixture;
+
+static gboolean
+wait_for (gboolean (*done) (Fixture *f), Fixture *f)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (!done (f))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_main_context_iteration (NULL, TRUE);
+    }
+
+  return TRUE;
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+write_map (Fixture *f)
+{
+  g_autoptr(GString) map = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (f->a != NULL)
+    g_string_append_printf (map, "%s 127.0.0.1:%u\n", tc_node_get_address (f->a),
+                            tc_node_get_listen_port (f->a));
+  if (f->b != NULL)
+    g_string_append_printf (map, "%s 127.0.0.1:%u\n", tc_node_get_address (f->b),
+                            tc_node_get_listen_port (f->b));
+
+  g_file_set_contents (f->map_path, map->str, -1, &error);
+  g_assert_no_error (error);
+}
+
+static TcNode *
+start_node (Fixture    *f,
+            const char *name)
+{
+  g_autofree char *profile = g_build_filename (f->dir, name, NULL);
+  g_autofree char *socks = g_strdup_printf ("127.0.0.1:%u", f->socks_port);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TcNode) node = tc_node_new (profile, &error);
+
+  g_assert_no_error (error);
+  tc_node_set_socks_address (node, socks, &error);
+  g_assert_no_error (error);
+  tc_node_start (node, &error);
+  g_assert_no_error (error);
+
+  return g_steal_pointer (&node);
+}
+
+static void
+stop_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  gboolean *done = user_data;
+
+  g_assert_true (tc_node_stop_finish (TC_NODE (object), result, NULL));
+  *done = TRUE;
+}
+
+static void
+stop_node (TcNode **node)
+{
+  gboolean done = FALSE;
+
+  tc_node_stop_async (*node, NULL, stop_done_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_clear_object (node);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  const char *socks_binary = g_getenv ("TORCHAT_TEST_SOCKS");
+  g_autofree char *port_path = NULL;
+  g_autofree char *port_text = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 deadline;
+
+  if (socks_binary == NULL)
+    {
+      g_test_skip ("TORCHAT_TEST_SOCKS is not set (run through meson test)");
+      return;
+    }
+
+  f->dir = g_dir_make_tmp ("torchat-test-node-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->map_path = g_build_filename (f->dir, "map", NULL);
+  port_path = g_build_filename (f->dir, "socks-port", NULL);
+  g_file_set_contents (f->map_path, "", 0, NULL);
+
+  f->socks = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
+                               socks_binary, "--map", f->map_path,
+                               "--port-file", port_path, NULL);
+  g_assert_no_error (error);
+
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (!g_file_get_contents (port_path, &port_text, NULL, NULL))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20000);
+    }
+  f->socks_port = atoi (port_text);
+  g_assert_cmpuint (f->socks_port, >, 0);
+
+  /* Timers inside the nodes need the loop to wake up now and then. */
+  f->tick = g_timeout_add (50, tick_cb, NULL);
+
+  f->a = start_node (f, "a");
+  f->b = start_node (f, "b");
+  write_map (f);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  if (f->a)
+    stop_node (&f->a);
+  if (f->b)
+    stop_node (&f->b);
+
+  if (f->socks != NULL)
+    {
+      g_subprocess_force_exit (f->socks);
+      g_subprocess_wait (f->socks, NULL, NULL);
+      g_clear_object (&f->socks);
+    }
+
+  if (f->dir != NULL)
+    {
+      g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
+      g_assert_cmpint (system (cmd), ==, 0);
+    }
+  g_free (f->dir);
+  g_free (f->map_path);
+  g_clear_handle_id (&f->tick, g_source_remove);
+}
+
+static TcContact *
+contact_of (TcNode *node,
+            TcNode *other)
+{
+  return tc_node_lookup_contact (node, tc_node_get_address (other));
+}
+
+static gboolean
+b_has_pending_a (Fixture *f)
+{
+  TcContact *c = contact_of (f->b, f->a);
+  return c != NULL && tc_contact_get_state (c) == TC_CONTACT_STATE_PENDING;
+}
+
+static gboolean
+both_accepted_and_connected (Fixture *f)
+{
+  TcContact *ab = contact_of (f->a, f->b);
+  TcContact *ba = contact_of (f->b, f->a);
+
+  return ab != NULL && ba != NULL &&
+         tc_contact_get_state (ab) == TC_CONTACT_STATE_ACCEPTED &&
+         tc_contact_get_state (ba) == TC_CONTACT_STATE_ACCEPTED &&
+         tc_contact_get_connected (ab) && tc_contact_get_connected (ba);
+}
+
+static gboolean
+a_outbox_empty (Fixture *f)
+{
+  return tc_store_count_outbox (tc_node_get_store (f->a), tc_node_get_address (f->b)) == 0;
+}
+
+static void
+befriend (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  TcContact *contact;
+
+  contact = tc_node_add_contact (f->a, tc_node_get_address (f->b), "Bob", "Hi, it's Alice", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tc_contact_get_state (contact), ==, TC_CONTACT_STATE_REQUESTED);
+
+  g_assert_true (wait_for (b_has_pending_a, f));
+  g_assert_cmpstr (tc_contact_get_greeting (contact_of (f->b, f->a)), ==, "Hi, it's Alice");
+
+  tc_node_accept_contact (f->b, tc_node_get_address (f->a), &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_for (both_accepted_and_connected, f));
+}
+
+static void
+test_request_accept_message (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TcMessage) queued = NULL;
+  g_autoptr(TcMessage) sent = NULL;
+  TcConversation *conversation;
+
+  if (f->socks == NULL)
+    return;
+
+  /* Written before they accepted: kept until they do. */
+  tc_node_add_contact (f->a, tc_node_get_address (f->b), "Bob", "Hello", &error);
+  g_assert_no_error (error);
+  queued = tc_node_send_message (f->a, tc_node_get_address (f->b), "written early", &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_for (b_has_pending_a, f));
+  g_assert_cmpuint (tc_store_count_messages (tc_node_get_store (f->b),
+                                             tc_node_get_address (f->a)), ==, 0);
+
+  tc_node_accept_contact (f->b, tc_node_get_address (f->a), &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_for (both_accepted_and_connected, f));
+
+  sent = tc_node_send_message (f->a, tc_node_get_address (f->b), "hello Bob", &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_for (a_outbox_empty, f));
+
+  conversation = tc_node_get_conversation (f->b, tc_node_get_address (f->a));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (conversation)), ==, 2);
+  {
+    g_autoptr(TcMessage) first = g_list_model_get_item (G_LIST_MODEL (conversation), 0);
+    g_autoptr(TcMessage) second = g_list_model_get_item (G_LIST_MODEL (conversation), 1);
+
+    g_assert_cmpstr (tc_message_get_text (first), ==, "written early");
+    g_assert_cmpstr (tc_message_get_text (second), ==, "hello Bob");
+    g_assert_cmpint (tc_message_get_direction (second), ==, TC_MESSAGE_DIRECTION_INCOMING);
+  }
+
+  /* The sender sees both delivered. */
+  {
+    g_autoptr(TcMessage) stored = tc_store_lookup_message (tc_node_get_store (f->a),
+                                                           tc_node_get_address (f->b),
+                                                           tc_message_get_id (sent));
+    g_assert_cmpint (tc_message_get_state (stored), ==, TC_MESSAGE_STATE_DELIVERED);
+  }
+}
+
+static gboolean
+a_sees_declined (Fixture *f)
+{
+  TcContact *c = contact_of (f->a, f->b);
+  return c != NULL && tc_contact_get_state (c) == TC_CONTACT_STATE_DECLINED;
+}
+
+static void
+test_decline (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TcMessage) message = NULL;
+  g_autoptr(TcMessage) stored = NULL;
+
+  if (f->socks == NULL)
+    return;
+
+  tc_node_add_contact (f->a, tc_node_get_address (f->b), NULL, "let me in", &error);
+  g_assert_no_error (error);
+  message = tc_node_send_message (f->a, tc_node_get_address (f->b), "never read", &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_for (b_has_pending_a, f));
+
+  tc_node_decline_contact (f->b, tc_node_get_address (f->a), &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_for (a_sees_declined, f));
+
+  stored = tc_store_lookup_message (tc_node_get_store (f->a), tc_node_get_address (f->b),
+                                    tc_message_get_id (message));
+  g_assert_cmpint (tc_message_get_state (stored), ==, TC_MESSAGE_STATE_FAILED);
+  g_assert_cmpuint (tc_store_count_messages (tc_node_get_store (f->b),
+                                             tc_node_get_address (f->a)), ==, 0);
+
+  /* A declined peer may ask again. */
+  tc_node_add_contact (f->a, tc_node_get_address (f->b), NULL, "please?", &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_for (b_has_pending_a, f));
+  g_assert_cmpstr (tc_contact_get_greeting (contact_of (f->b, f->a)), ==, "please?");
+}
+
+static gboolean
+a_has_error (Fixture *f)
+{
+  TcContact *c = contact_of (f->a, f->b);
+  return c != NULL && tc_contact_get_last_error (c) != NULL;
+}
+
+static void
+test_block (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (f->socks == NULL)
+    return;
+
+  tc_node_block_contact (f->b, tc_node_get_address (f->a), &error);
+  g_assert_no_error (error);
+
+  tc_node_add_contact (f->a, tc_node_get_address (f->b), NULL, "hello?", &error);
+  g_assert_no_error (error);
+  tc_node_send_message (f->a, tc_node_get_address (f->b), "blocked text", &error);
+  g_assert_no_error (error);
+
+  g_assert_true (wait_for (a_has_error, f));
+  g_assert_false (tc_contact_get_connected (contact_of (f->a, f->b)));
+  g_assert_cmpint (tc_contact_get_state (contact_of (f->b, f->a)), ==, TC_CONTACT_STATE_BLOCKED);
+  g_assert_cmpuint (tc_store_count_messages (tc_node_get_store (f->b),
+                                             tc_node_get_address (f->a)), ==, 0);
+}
+
+static gboolean
+b_has_all (Fixture *f)
+{
+  return f->b != NULL && a_outbox_empty (f) &&
+         tc_store_count_messages (tc_node_get_store (f->b), tc_node_get_address (f->a)) >= 200;
+}
+
+static void
+test_offline_then_restart (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *b_address = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+
+  if (f->socks == NULL)
+    return;
+
+  befriend (f);
+  b_address = g_strdup (tc_node_get_address (f->b));
+
+  /* B goes away; A writes; B comes back and gets everything, once, in order. */
+  stop_node (&f->b);
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("m%u", i);
+      g_autoptr(TcMessage) message = tc_node_send_message (f->a, b_address, text, &error);
+
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (tc_store_count_outbox (tc_node_get_store (f->a), b_address), ==, 200);
+
+  f->b = start_node (f, "b");
+  write_map (f);
+  tc_node_reconnect_all (f->a);
+  g_assert_true (wait_for (b_has_all, f));
+
+  history = tc_store_list_messages (tc_node_get_store (f->b), tc_node_get_address (f->a),
+                                    0, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (history->len, ==, 200);
+  for (guint i = 0; i < history->len; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("m%u", i);
+      g_assert_cmpstr (tc_message_get_text (g_ptr_array_index (history, i)), ==, text);
+    }
+}
+
+static void
+test_bad_address (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *typo = NULL;
+  TcContact *contact;
+
+  if (f->socks == NULL)
+    return;
+
+  typo = g_strdup (tc_node_get_address (f->b));
+  typo[10] = typo[10] == 'a' ? 'b' : 'a';
+  contact = tc_node_add_contact (f->a, typo, NULL, NULL, &error);
+  g_assert_null (contact);
+  g_assert_error (error, TC_ADDRESS_ERROR, TC_ADDRESS_ERROR_CHECKSUM);
+  g_assert_cmpuint (g_list_model_get_n_items (tc_node_get_contacts (f->a)), ==, 0);
+  g_clear_error (&error);
+
+  contact = tc_node_add_contact (f->a, tc_node_get_address (f->a), NULL, NULL, &error);
+  g_assert_null (contact);
+  g_assert_error (error, TC_NODE_ERROR, TC_NODE_ERROR_SELF);
+}
+
+static void
+test_profile_lock (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TcNode) second = NULL;
+
+  if (f->socks == NULL)
+    return;
+
+  second = tc_node_new (tc_node_get_profile_dir (f->a), &error);
+  g_assert_null (second);
+  g_assert_error (error, TC_NODE_ERROR, TC_NODE_ERROR_PROFILE_BUSY);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
+  ADD ("/node/request-accept-message", test_request_accept_message);
+  ADD ("/node/decline", test_decline);
+  ADD ("/node/block", test_block);
+  ADD ("/node/offline-then-restart", test_offline_then_restart);
+  ADD ("/node/bad-address", test_bad_address);
+  ADD ("/node/profile-lock", test_profile_lock);
+
+  return g_test_run ();
+}
