@@ -1,1 +1,1410 @@
-/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* tc-jmu.c: JSON message units, the TORChat wire codec
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "tc-address.h"
+#include "tc-jmu.h"
+
+#define MAX_MID_LEN 128
+#define MAX_TOKEN_LEN 128
+#define MIN_SID_LEN 8
+#define MAX_SID_LEN 64
+/* JMUs nest two levels deep; the limit keeps a hostile line such as a
+ * megabyte of "[" from exhausting json-glib's recursive parser. */
+#define MAX_DEPTH 32
+
+struct _TcJmu
+{
+  gatomicrefcount  ref_count;
+  TcJmuKind        kind;
+  JsonNode        *root;
+};
+
+G_DEFINE_BOXED_TYPE (TcJmu, tc_jmu, tc_jmu_ref, tc_jmu_unref)
+
+G_DEFINE_QUARK (tc-jmu-error-quark, tc_jmu_error)
+
+static const char * const conditions[] = {
+  "bad-format",
+  "conflict",
+  "connection-timeout",
+  "host-unknown",
+  "improper-addressing",
+  "internal-server-error",
+  "invalid-from",
+  "invalid-json",
+  "not-authorized",
+  "policy-violation",
+  "reset",
+  "resource-constraint",
+  "system-shutdown",
+  "unsupported-encoding",
+  "unsupported-message-type",
+  "unsupported-version",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (conditions) == TC_N_CONDITIONS);
+
+/* Indexed by TcJmuKind; "ack" appears twice, its value tells the kinds
+ * apart. */
+static const char * const kind_names[] = {
+  "unknown",
+  "open",
+  "ack",
+  "close-ack",
+  "auth",
+  "ready",
+  "message",
+  "receipt",
+  "status",
+  "profile",
+  "typing",
+  "contact-request",
+  "contact-accept",
+  "contact-decline",
+  "ping",
+  "pong",
+  "close",
+  "error",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (kind_names) == TC_JMU_KIND_ERROR + 1);
+
+static const char * const kind_keys[] = {
+  "open", "ack", "auth", "ready", "message", "receipt", "status", "profile",
+  "typing", "contact-request", "contact-accept", "contact-decline", "ping",
+  "pong", "close", "error",
+};
+
+static const TcJmuKind kind_key_kinds[] = {
+  TC_JMU_KIND_OPEN, TC_JMU_KIND_ACK, TC_JMU_KIND_AUTH, TC_JMU_KIND_READY,
+  TC_JMU_KIND_MESSAGE, TC_JMU_KIND_RECEIPT, TC_JMU_KIND_STATUS,
+  TC_JMU_KIND_PROFILE, TC_JMU_KIND_TYPING, TC_JMU_KIND_CONTACT_REQUEST,
+  TC_JMU_KIND_CONTACT_ACCEPT, TC_JMU_KIND_CONTACT_DECLINE, TC_JMU_KIND_PING,
+  TC_JMU_KIND_PONG, TC_JMU_KIND_CLOSE, TC_JMU_KIND_ERROR,
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (kind_keys) == G_N_ELEMENTS (kind_key_kinds));
+
+static const char * const statuses[] = { "available", "away", "xa", "dnd", NULL };
+static const char * const typings[] = { "composing", "paused", "active", NULL };
+static const char * const stream_types[] = { "message", "file", NULL };
+
+const char *
+tc_condition_to_string (TcCondition condition)
+{
+  g_return_val_if_fail ((guint) condition < TC_N_CONDITIONS, NULL);
+
+  return conditions[condition];
+}
+
+gboolean
+tc_condition_from_string (const char  *str,
+                          TcCondition *condition)
+{
+  if (str == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < TC_N_CONDITIONS; i++)
+    {
+      if (g_str_equal (str, conditions[i]))
+        {
+          if (condition != NULL)
+            *condition = (TcCondition) i;
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+const char *
+tc_jmu_kind_to_string (TcJmuKind kind)
+{
+  g_return_val_if_fail ((guint) kind < G_N_ELEMENTS (kind_names), NULL);
+
+  return kind_names[kind];
+}
+
+static const char *
+kind_key (TcJmuKind kind)
+{
+  if (kind == TC_JMU_KIND_CLOSE_ACK)
+    return "ack";
+
+  for (guint i = 0; i < G_N_ELEMENTS (kind_key_kinds); i++)
+    if (kind_key_kinds[i] == kind)
+      return kind_keys[i];
+
+  return NULL;
+}
+
+static gboolean
+parse_u16 (const char  *str,
+           gsize        length,
+           guint       *value)
+{
+  guint v = 0;
+
+  if (length == 0)
+    return FALSE;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      if (!g_ascii_isdigit (str[i]))
+        return FALSE;
+      v = v * 10 + (str[i] - '0');
+      if (v > G_MAXUINT16)
+        return FALSE;
+    }
+
+  *value = v;
+  return TRUE;
+}
+
+gboolean
+tc_version_parse (const char *str,
+                  guint      *major,
+                  guint      *minor)
+{
+  const char *dot;
+  guint ma, mi;
+
+  if (str == NULL || (dot = strchr (str, '.')) == NULL)
+    return FALSE;
+
+  if (!parse_u16 (str, dot - str, &ma) ||
+      !parse_u16 (dot + 1, strlen (dot + 1), &mi))
+    return FALSE;
+
+  if (major != NULL)
+    *major = ma;
+  if (minor != NULL)
+    *minor = mi;
+
+  return TRUE;
+}
+
+int
+tc_version_compare (guint major_a,
+                    guint minor_a,
+                    guint major_b,
+                    guint minor_b)
+{
+  if (major_a != major_b)
+    return major_a < major_b ? -1 : 1;
+  if (minor_a != minor_b)
+    return minor_a < minor_b ? -1 : 1;
+  return 0;
+}
+
+/* Strict JSON (RFC 8259) syntax check. json-glib is lenient (comments,
+ * single quotes, trailing garbage) and recursive; peers must not depend on
+ * either, so lines are checked here first. */
+
+typedef enum {
+  SCAN_OK,
+  SCAN_SYNTAX,
+  SCAN_TOO_DEEP,
+  SCAN_ENCODING,  /* \u0000 or an unpaired surrogate */
+} ScanResult;
+
+typedef struct {
+  const char *s;
+  gsize       n;
+  gsize       i;
+} Scanner;
+
+static void
+skip_ws (Scanner *sc)
+{
+  while (sc->i < sc->n &&
+         (sc->s[sc->i] == ' ' || sc->s[sc->i] == '\t' ||
+          sc->s[sc->i] == '\n' || sc->s[sc->i] == '\r'))
+    sc->i++;
+}
+
+static gboolean
+scan_hex4 (Scanner *sc,
+           guint   *value)
+{
+  guint v = 0;
+
+  if (sc->n - sc->i < 4)
+    return FALSE;
+
+  for (int k = 0; k < 4; k++)
+    {
+      int d = g_ascii_xdigit_value (sc->s[sc->i + k]);
+
+      if (d < 0)
+        return FALSE;
+      v = (v << 4) | d;
+    }
+
+  sc->i += 4;
+  *value = v;
+  return TRUE;
+}
+
+static ScanResult
+scan_string (Scanner *sc)
+{
+  if (sc->i >= sc->n || sc->s[sc->i] != '"')
+    return SCAN_SYNTAX;
+  sc->i++;
+
+  while (sc->i < sc->n)
+    {
+      guchar c = sc->s[sc->i];
+      guint cp, low;
+
+      if (c == '"')
+        {
+          sc->i++;
+          return SCAN_OK;
+        }
+
+      if (c < 0x20)
+        return SCAN_SYNTAX;
+
+      if (c != '\\')
+        {
+          sc->i++;
+          continue;
+        }
+
+      if (++sc->i >= sc->n)
+        return SCAN_SYNTAX;
+
+      c = sc->s[sc->i++];
+      if (c != '\0' && strchr ("\"\\/bfnrt", c) != NULL)
+        continue;
+      if (c != 'u' || !scan_hex4 (sc, &cp))
+        return SCAN_SYNTAX;
+
+      if (cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff))
+        return SCAN_ENCODING;
+
+      if (cp >= 0xd800 && cp <= 0xdbff)
+        {
+          if (sc->n - sc->i < 2 || sc->s[sc->i] != '\\' || sc->s[sc->i + 1] != 'u')
+            return SCAN_ENCODING;
+          sc->i += 2;
+          if (!scan_hex4 (sc, &low))
+            return SCAN_SYNTAX;
+          if (low < 0xdc00 || low > 0xdfff)
+            return SCAN_ENCODING;
+        }
+    }
+
+  return SCAN_SYNTAX;
+}
+
+static gboolean
+scan_digits (Scanner *sc)
+{
+  gsize start = sc->i;
+
+  while (sc->i < sc->n && g_ascii_isdigit (sc->s[sc->i]))
+    sc->i++;
+
+  return sc->i > start;
+}
+
+static ScanResult
+scan_number (Scanner *sc)
+{
+  if (sc->i < sc->n && sc->s[sc->i] == '-')
+    sc->i++;
+
+  if (sc->i < sc->n && sc->s[sc->i] == '0')
+    sc->i++;
+  else if (!scan_digits (sc))
+    return SCAN_SYNTAX;
+
+  if (sc->i < sc->n && sc->s[sc->i] == '.')
+    {
+      sc->i++;
+      if (!scan_digits (sc))
+        return SCAN_SYNTAX;
+    }
+
+  if (sc->i < sc->n && (sc->s[sc->i] == 'e' || sc->s[sc->i] == 'E'))
+    {
+      sc->i++;
+      if (sc->i < sc->n && (sc->s[sc->i] == '+' || sc->s[sc->i] == '-'))
+        sc->i++;
+      if (!scan_digits (sc))
+        return SCAN_SYNTAX;
+    }
+
+  return SCAN_OK;
+}
+
+static ScanResult
+scan_literal (Scanner    *sc,
+              const char *word)
+{
+  gsize len = strlen (word);
+
+  if (sc->n - sc->i < len || memcmp (sc->s + sc->i, word, len) != 0)
+    return SCAN_SYNTAX;
+
+  sc->i += len;
+  return SCAN_OK;
+}
+
+static ScanResult
+scan_member_name (Scanner *sc)
+{
+  ScanResult r;
+
+  skip_ws (sc);
+  if ((r = scan_string (sc)) != SCAN_OK)
+    return r;
+
+  skip_ws (sc);
+  if (sc->i >= sc->n || sc->s[sc->i] != ':')
+    return SCAN_SYNTAX;
+  sc->i++;
+
+  return SCAN_OK;
+}
+
+static ScanResult
+scan_json (const char *s,
+           gsize       n)
+{
+  Scanner sc = { s, n, 0 };
+  char stack[MAX_DEPTH];
+  int depth = 0;
+  gboolean want_value = TRUE;
+  ScanResult r;
+
+  for (;;)
+    {
+      skip_ws (&sc);
+
+      if (want_value)
+        {
+          if (sc.i >= n)
+            return SCAN_SYNTAX;
+
+          switch (s[sc.i])
+            {
+            case '{':
+            case '[':
+              if (depth == MAX_DEPTH)
+                return SCAN_TOO_DEEP;
+              stack[depth++] = s[sc.i++];
+              skip_ws (&sc);
+              if (sc.i < n && s[sc.i] == (stack[depth - 1] == '{' ? '}' : ']'))
+                {
+                  sc.i++;
+                  depth--;
+                  want_value = FALSE;
+                  continue;
+                }
+              if (stack[depth - 1] == '{' && (r = scan_member_name (&sc)) != SCAN_OK)
+                return r;
+              continue;
+
+            case '"':
+              r = scan_string (&sc);
+              break;
+
+            case 't':
+              r = scan_literal (&sc, "true");
+              break;
+
+            case 'f':
+              r = scan_literal (&sc, "false");
+              break;
+
+            case 'n':
+              r = scan_literal (&sc, "null");
+              break;
+
+            default:
+              r = scan_number (&sc);
+              break;
+            }
+
+          if (r != SCAN_OK)
+            return r;
+          want_value = FALSE;
+          continue;
+        }
+
+      if (depth == 0)
+        return sc.i == n ? SCAN_OK : SCAN_SYNTAX;
+
+      if (sc.i >= n)
+        return SCAN_SYNTAX;
+
+      if (s[sc.i] == ',')
+        {
+          sc.i++;
+          if (stack[depth - 1] == '{' && (r = scan_member_name (&sc)) != SCAN_OK)
+            return r;
+          want_value = TRUE;
+        }
+      else if (s[sc.i] == (stack[depth - 1] == '{' ? '}' : ']'))
+        {
+          sc.i++;
+          depth--;
+        }
+      else
+        {
+          return SCAN_SYNTAX;
+        }
+    }
+}
+
+/* NULL-safe typed access to members. */
+
+static const char *
+node_get_string (JsonNode *node)
+{
+  if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+      json_node_get_value_type (node) == G_TYPE_STRING)
+    return json_node_get_string (node);
+
+  return NULL;
+}
+
+static gboolean
+node_is_true (JsonNode *node)
+{
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+         json_node_get_value_type (node) == G_TYPE_BOOLEAN &&
+         json_node_get_boolean (node);
+}
+
+static const char *
+object_get_string (JsonObject *object,
+                   const char *member)
+{
+  return node_get_string (json_object_get_member (object, member));
+}
+
+static gboolean
+string_in (const char         *str,
+           const char * const *set)
+{
+  return str != NULL && g_strv_contains (set, str);
+}
+
+static gboolean
+is_mid (const char *str)
+{
+  gsize len;
+
+  if (str == NULL)
+    return FALSE;
+
+  len = strlen (str);
+  return len >= 1 && len <= MAX_MID_LEN;
+}
+
+static gboolean
+is_sid (const char *str)
+{
+  gsize len;
+
+  if (str == NULL)
+    return FALSE;
+
+  len = strlen (str);
+  if (len < MIN_SID_LEN || len > MAX_SID_LEN)
+    return FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (str[i]) && str[i] != '_' && str[i] != '-')
+      return FALSE;
+
+  return TRUE;
+}
+
+static int
+base64_value (char c)
+{
+  static const char alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const char *p;
+
+  if (c == '\0' || (p = strchr (alphabet, c)) == NULL)
+    return -1;
+
+  return p - alphabet;
+}
+
+/* Standard base64 with padding, in its canonical form (unused bits zero),
+ * of exactly @n_bytes bytes. */
+static gboolean
+is_base64_of (const char *str,
+              gsize       n_bytes)
+{
+  gsize len = 4 * ((n_bytes + 2) / 3);
+  gsize pad = (3 - n_bytes % 3) % 3;
+  int last = 0;
+
+  if (str == NULL || strlen (str) != len)
+    return FALSE;
+
+  for (gsize i = 0; i < len - pad; i++)
+    if ((last = base64_value (str[i])) < 0)
+      return FALSE;
+
+  for (gsize i = len - pad; i < len; i++)
+    if (str[i] != '=')
+      return FALSE;
+
+  if ((pad == 1 && (last & 0x3) != 0) || (pad == 2 && (last & 0xf) != 0))
+    return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+fail (GError      **error,
+      TcCondition   condition,
+      const char   *reason)
+{
+  g_set_error_literal (error, TC_JMU_ERROR, condition, reason);
+  return FALSE;
+}
+
+static gboolean
+bad_format (GError     **error,
+            const char  *member,
+            const char  *expected)
+{
+  g_set_error (error, TC_JMU_ERROR, TC_CONDITION_BAD_FORMAT,
+               "\"%s\" must be %s", member, expected);
+  return FALSE;
+}
+
+/* The checks whose failure has a condition other than bad-format. They run
+ * before any bad-format check so that the more telling condition wins. */
+static gboolean
+check_own_conditions (JsonObject  *object,
+                      TcJmuKind    kind,
+                      GError     **error)
+{
+  JsonNode *from = json_object_get_member (object, "from");
+
+  if (from != NULL && !tc_address_is_valid (node_get_string (from)))
+    return fail (error, TC_CONDITION_INVALID_FROM, "\"from\" is not a valid address");
+
+  if (kind == TC_JMU_KIND_OPEN || kind == TC_JMU_KIND_ACK)
+    {
+      if (!tc_version_parse (object_get_string (object, "version"), NULL, NULL))
+        return fail (error, TC_CONDITION_UNSUPPORTED_VERSION,
+                     "\"version\" must be \"major.minor\"");
+    }
+
+  if (kind == TC_JMU_KIND_OPEN &&
+      !string_in (object_get_string (object, "open"),
+                  stream_types))
+    return fail (error, TC_CONDITION_UNSUPPORTED_MESSAGE_TYPE,
+                 "\"open\" must be \"message\" or \"file\"");
+
+  if (kind == TC_JMU_KIND_AUTH)
+    {
+      const char *method = object_get_string (object, "auth");
+
+      if (method != NULL && !g_str_equal (method, "ed25519"))
+        return fail (error, TC_CONDITION_NOT_AUTHORIZED,
+                     "only \"ed25519\" authentication is supported");
+    }
+
+  return TRUE;
+}
+
+static gboolean
+check_name_text (JsonNode    *value,
+                 const char  *key,
+                 GError     **error)
+{
+  JsonObject *object;
+
+  if (value == NULL || !JSON_NODE_HOLDS_OBJECT (value))
+    return bad_format (error, key, "an object");
+
+  object = json_node_get_object (value);
+  if (object_get_string (object, "name") == NULL)
+    return bad_format (error, "name", "a string");
+  if (object_get_string (object, "text") == NULL)
+    return bad_format (error, "text", "a string");
+
+  return TRUE;
+}
+
+static gboolean
+check_optional_text (JsonObject  *object,
+                     GError     **error)
+{
+  if (json_object_has_member (object, "text") &&
+      object_get_string (object, "text") == NULL)
+    return bad_format (error, "text", "a string when present");
+
+  return TRUE;
+}
+
+static gboolean
+check_token (const char  *token,
+             const char  *key,
+             GError     **error)
+{
+  if (token == NULL || strlen (token) > MAX_TOKEN_LEN)
+    return bad_format (error, key, "a string of at most 128 bytes");
+
+  return TRUE;
+}
+
+static gboolean
+check_fields (JsonObject  *object,
+              TcJmuKind    kind,
+              GError     **error)
+{
+  JsonNode *value = json_object_get_member (object, kind_key (kind));
+  const char *value_string = node_get_string (value);
+
+  if (kind != TC_JMU_KIND_ERROR && kind != TC_JMU_KIND_UNKNOWN &&
+      !json_object_has_member (object, "from"))
+    return bad_format (error, "from", "present");
+
+  switch (kind)
+    {
+    case TC_JMU_KIND_UNKNOWN:
+      return TRUE;
+
+    case TC_JMU_KIND_OPEN:
+      if (object_get_string (object, "to") == NULL)
+        return bad_format (error, "to", "a string");
+      return TRUE;
+
+    case TC_JMU_KIND_ACK:
+      if (object_get_string (object, "to") == NULL)
+        return bad_format (error, "to", "a string");
+      if (!is_sid (object_get_string (object, "id")))
+        return bad_format (error, "id", "8 to 64 of A-Z a-z 0-9 _ -");
+      if (!is_base64_of (object_get_string (object, "challenge"), TC_CHALLENGE_LEN))
+        return bad_format (error, "challenge", "base64 of 32 bytes");
+      return TRUE;
+
+    case TC_JMU_KIND_CLOSE_ACK:
+      if (g_strcmp0 (value_string, "close") != 0)
+        return bad_format (error, "ack", "true or \"close\"");
+      return TRUE;
+
+    case TC_JMU_KIND_AUTH:
+      if (value_string == NULL)
+        return bad_format (error, "auth", "a string");
+      if (!is_base64_of (object_get_string (object, "signature"), TC_SIGNATURE_LEN))
+        return bad_format (error, "signature", "base64 of 64 bytes");
+      return TRUE;
+
+    case TC_JMU_KIND_MESSAGE:
+      {
+        g_autoptr(GDateTime) date = NULL;
+
+        if (value_string == NULL)
+          return bad_format (error, "message", "a string");
+        if (!is_mid (object_get_string (object, "id")))
+          return bad_format (error, "id", "a string of 1 to 128 bytes");
+        if (object_get_string (object, "to") == NULL)
+          return bad_format (error, "to", "a string");
+        date = tc_jmu_parse_date (object_get_string (object, "date"));
+        if (date == NULL)
+          return bad_format (error, "date", "an RFC 3339 date in UTC");
+        return TRUE;
+      }
+
+    case TC_JMU_KIND_RECEIPT:
+      if (!is_mid (value_string))
+        return bad_format (error, "receipt", "a string of 1 to 128 bytes");
+      return TRUE;
+
+    case TC_JMU_KIND_STATUS:
+      if (!string_in (value_string, statuses))
+        return bad_format (error, "status", "available, away, xa or dnd");
+      return check_optional_text (object, error);
+
+    case TC_JMU_KIND_PROFILE:
+      return check_name_text (value, "profile", error);
+
+    case TC_JMU_KIND_TYPING:
+      if (!string_in (value_string, typings))
+        return bad_format (error, "typing", "composing, paused or active");
+      return TRUE;
+
+    case TC_JMU_KIND_CONTACT_REQUEST:
+      return check_name_text (value, "contact-request", error);
+
+    case TC_JMU_KIND_READY:
+    case TC_JMU_KIND_CONTACT_ACCEPT:
+    case TC_JMU_KIND_CONTACT_DECLINE:
+    case TC_JMU_KIND_CLOSE:
+      if (!node_is_true (value))
+        return bad_format (error, kind_key (kind), "true");
+      return TRUE;
+
+    case TC_JMU_KIND_PING:
+    case TC_JMU_KIND_PONG:
+      return check_token (value_string, kind_key (kind), error);
+
+    case TC_JMU_KIND_ERROR:
+      if (!tc_condition_from_string (value_string, NULL))
+        return bad_format (error, "error", "a known condition");
+      return check_optional_text (object, error);
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+find_kind (JsonObject  *object,
+           TcJmuKind   *out_kind,
+           GError     **error)
+{
+  TcJmuKind kind = TC_JMU_KIND_UNKNOWN;
+  guint n_keys = 0;
+
+  /* Duplicate members were already collapsed by json-glib, which keeps the
+   * last value; a key repeated is therefore one kind key, not two. */
+  for (guint i = 0; i < G_N_ELEMENTS (kind_keys); i++)
+    {
+      if (json_object_has_member (object, kind_keys[i]))
+        {
+          kind = kind_key_kinds[i];
+          n_keys++;
+        }
+    }
+
+  if (n_keys > 1)
+    return fail (error, TC_CONDITION_BAD_FORMAT, "more than one kind");
+
+  /* An "ack" with a value that is neither true nor "close" is checked as a
+   * close-ack, which only asks for "from", and fails there as bad-format. */
+  if (kind == TC_JMU_KIND_ACK &&
+      !node_is_true (json_object_get_member (object, "ack")))
+    kind = TC_JMU_KIND_CLOSE_ACK;
+
+  *out_kind = kind;
+  return TRUE;
+}
+
+TcJmu *
+tc_jmu_parse (const char  *line,
+              gsize        length,
+              GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(TcJmu) self = NULL;
+  JsonNode *root;
+  JsonObject *object;
+  TcJmuKind kind;
+
+  g_return_val_if_fail (line != NULL || length == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* g_utf8_validate_len() also refuses NUL bytes. */
+  if (length > G_MAXSSIZE || !g_utf8_validate_len (line, length, NULL))
+    {
+      fail (error, TC_CONDITION_UNSUPPORTED_ENCODING, "not UTF-8");
+      return NULL;
+    }
+
+  switch (scan_json (line, length))
+    {
+    case SCAN_OK:
+      break;
+    case SCAN_SYNTAX:
+      fail (error, TC_CONDITION_INVALID_JSON, "not JSON");
+      return NULL;
+    case SCAN_TOO_DEEP:
+      fail (error, TC_CONDITION_POLICY_VIOLATION, "JSON nested too deep");
+      return NULL;
+    case SCAN_ENCODING:
+      fail (error, TC_CONDITION_UNSUPPORTED_ENCODING,
+            "a string holds NUL or an unpaired surrogate");
+      return NULL;
+    default:
+      g_assert_not_reached ();
+    }
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, line, length, &local_error))
+    {
+      fail (error, TC_CONDITION_INVALID_JSON, "not JSON");
+      return NULL;
+    }
+
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      fail (error, TC_CONDITION_INVALID_JSON, "not a JSON object");
+      return NULL;
+    }
+
+  object = json_node_get_object (root);
+  if (!find_kind (object, &kind, error) ||
+      !check_own_conditions (object, kind, error) ||
+      !check_fields (object, kind, error))
+    return NULL;
+
+  self = g_new0 (TcJmu, 1);
+  g_atomic_ref_count_init (&self->ref_count);
+  self->kind = kind;
+  self->root = json_node_ref (root);
+
+  return g_steal_pointer (&self);
+}
+
+TcJmu *
+tc_jmu_ref (TcJmu *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_ref_count_inc (&self->ref_count);
+
+  return self;
+}
+
+void
+tc_jmu_unref (TcJmu *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (g_atomic_ref_count_dec (&self->ref_count))
+    {
+      json_node_unref (self->root);
+      g_free (self);
+    }
+}
+
+TcJmuKind
+tc_jmu_get_kind (TcJmu *self)
+{
+  g_return_val_if_fail (self != NULL, TC_JMU_KIND_UNKNOWN);
+
+  return self->kind;
+}
+
+JsonObject *
+tc_jmu_get_object (TcJmu *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return json_node_get_object (self->root);
+}
+
+const char *
+tc_jmu_get_string (TcJmu      *self,
+                   const char *member)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (member != NULL, NULL);
+
+  return object_get_string (json_node_get_object (self->root), member);
+}
+
+const char *
+tc_jmu_get_from (TcJmu *self)
+{
+  return tc_jmu_get_string (self, "from");
+}
+
+static JsonNode *
+get_value (TcJmu *self)
+{
+  const char *key = kind_key (self->kind);
+
+  if (key == NULL)
+    return NULL;
+
+  return json_object_get_member (json_node_get_object (self->root), key);
+}
+
+JsonObject *
+tc_jmu_get_value_object (TcJmu *self)
+{
+  JsonNode *value;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  value = get_value (self);
+  if (value == NULL || !JSON_NODE_HOLDS_OBJECT (value))
+    return NULL;
+
+  return json_node_get_object (value);
+}
+
+const char *
+tc_jmu_get_value_string (TcJmu *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return node_get_string (get_value (self));
+}
+
+static GBytes *
+dup_base64 (TcJmu      *self,
+            TcJmuKind   kind,
+            const char *member)
+{
+  const char *str;
+  guchar *data;
+  gsize len;
+
+  if (self->kind != kind || (str = tc_jmu_get_string (self, member)) == NULL)
+    return NULL;
+
+  data = g_base64_decode (str, &len);
+  return g_bytes_new_take (data, len);
+}
+
+GBytes *
+tc_jmu_dup_challenge (TcJmu *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return dup_base64 (self, TC_JMU_KIND_ACK, "challenge");
+}
+
+GBytes *
+tc_jmu_dup_signature (TcJmu *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return dup_base64 (self, TC_JMU_KIND_AUTH, "signature");
+}
+
+/* Builders */
+
+static void
+add_string (JsonBuilder *builder,
+            const char  *member,
+            const char  *value)
+{
+  if (value == NULL)
+    return;
+
+  json_builder_set_member_name (builder, member);
+  json_builder_add_string_value (builder, value);
+}
+
+static void
+add_true (JsonBuilder *builder,
+          const char  *member)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_boolean_value (builder, TRUE);
+}
+
+static void
+add_name_text (JsonBuilder *builder,
+               const char  *member,
+               const char  *name,
+               const char  *text)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_begin_object (builder);
+  add_string (builder, "name", name);
+  add_string (builder, "text", text);
+  json_builder_end_object (builder);
+}
+
+static JsonBuilder *
+begin (void)
+{
+  JsonBuilder *builder = json_builder_new_immutable ();
+
+  json_builder_begin_object (builder);
+  return builder;
+}
+
+/* Ends the object and returns it as one line. json-glib escapes control
+ * characters but writes U+2028 and U+2029 raw; they are escaped too, so
+ * that no reader that splits on Unicode line breaks sees two lines. */
+static char *
+finish (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+  GString *line;
+  gsize len;
+
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  g_object_unref (builder);
+
+  json_generator_set_root (generator, root);
+  json = json_generator_to_data (generator, &len);
+
+  line = g_string_sized_new (len + 1);
+  for (gsize i = 0; i < len; i++)
+    {
+      if ((guchar) json[i] == 0xe2 && i + 2 < len && (guchar) json[i + 1] == 0x80 &&
+          ((guchar) json[i + 2] == 0xa8 || (guchar) json[i + 2] == 0xa9))
+        {
+          g_string_append (line, (guchar) json[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
+          i += 2;
+        }
+      else
+        {
+          g_string_append_c (line, json[i]);
+        }
+    }
+  g_string_append_c (line, '\n');
+
+  return g_string_free (line, FALSE);
+}
+
+char *
+tc_jmu_build_open (const char *version,
+                   const char *type,
+                   const char *from,
+                   const char *to)
+{
+  JsonBuilder *b;
+
+  g_return_val_if_fail (version != NULL && type != NULL, NULL);
+  g_return_val_if_fail (from != NULL && to != NULL, NULL);
+
+  b = begin ();
+  add_string (b, "version", version);
+  add_string (b, "open", type);
+  add_string (b, "from", from);
+  add_string (b, "to", to);
+  return finish (b);
+}
+
+char *
+tc_jmu_build_ack (const char *version,
+                  const char *from,
+                  const char *to,
+                  const char *sid,
+                  const char *challenge_b64)
+{
+  JsonBuilder *b;
+
+  g_return_val_if_fail (version != NULL && from != NULL && to != NULL, NULL);
+  g_return_val_if_fail (sid != NULL && challenge_b64 != NULL, NULL);
+
+  b = begin ();
+  add_string (b, "version", version);
+  add_true (b, "ack");
+  add_string (b, "from", from);
+  add_string (b, "to", to);
+  add_string (b, "id", sid);
+  add_string (b, "challenge", challenge_b64);
+  return finish (b);
+}
+
+char *
+tc_jmu_build_auth (const char *from,
+                   const char *signature_b64)
+{
+  JsonBuilder *b;
+
+  g_return_val_if_fail (from != NULL && signature_b64 != NULL, NULL);
+
+  b = begin ();
+  add_string (b, "auth", "ed25519");
+  add_string (b, "from", from);
+  add_string (b, "signature", signature_b64);
+  return finish (b);
+}
+
+static char *
+build_true (const char *key,
+            const char *from)
+{
+  JsonBuilder *b;
+
+  g_return_val_if_fail (from != NULL, NULL);
+
+  b = begin ();
+  add_true (b, key);
+  add_string (b, "from", from);
+  return finish (b);
+}
+
+static char *
+build_string (const char *key,
+              const char *value,
+              const char *from)
+{
+  JsonBuilder *b;
+
+  g_return_val_if_fail (value != NULL && from != NULL, NULL);
+
+  b = begin ();
+  add_string (b, key, value);
+  add_string (b, "from", from);
+  return finish (b);
+}
+
+char *
+tc_jmu_build_ready (const char *from)
+{
+  return build_true ("ready", from);
+}
+
+char *
+tc_jmu_build_message (const char *text,
+                      const char *mid,
+                      const char *from,
+                      const char *to,
+                      const char *date)
+{
+  JsonBuilder *b;
+
+  g_return_val_if_fail (text != NULL && mid != NULL, NULL);
+  g_return_val_if_fail (from != NULL && to != NULL && date != NULL, NULL);
+
+  b = begin ();
+  add_string (b, "message", text);
+  add_string (b, "id", mid);
+  add_string (b, "from", from);
+  add_string (b, "to", to);
+  add_string (b, "date", date);
+  return finish (b);
+}
+
+char *
+tc_jmu_build_receipt (const char *mid,
+                      const char *from)
+{
+  return build_string ("receipt", mid, from);
+}
+
+char *
+tc_jmu_build_status (const char *status,
+                     const char *text,
+                     const char *from)
+{
+  JsonBuilder *b;
+
+  g_return_val_if_fail (status != NULL && from != NULL, NULL);
+
+  b = begin ();
+  add_string (b, "status", status);
+  add_string (b, "text", text);
+  add_string (b, "from", from);
+  return finish (b);
+}
+
+char *
+tc_jmu_build_profile (const char *name,
+                      const char *text,
+                      const char *from)
+{
+  JsonBuilder *b;
+
+  g_return_val_if_fail (name != NULL && text != NULL && from != NULL, NULL);
+
+  b = begin ();
+  add_name_text (b, "profile", name, text);
+  add_string (b, "from", from);
+  return finish (b);
+}
+
+char *
+tc_jmu_build_typing (const char *typing,
+                     const char *from)
+{
+  return build_string ("typing", typing, from);
+}
+
+char *
+tc_jmu_build_contact_request (const char *name,
+                              const char *text,
+                              const char *from)
+{
+  JsonBuilder *b;
+
+  g_return_val_if_fail (name != NULL && text != NULL && from != NULL, NULL);
+
+  b = begin ();
+  add_name_text (b, "contact-request", name, text);
+  add_string (b, "from", from);
+  return finish (b);
+}
+
+char *
+tc_jmu_build_contact_accept (const char *from)
+{
+  return build_true ("contact-accept", from);
+}
+
+char *
+tc_jmu_build_contact_decline (const char *from)
+{
+  return build_true ("contact-decline", from);
+}
+
+char *
+tc_jmu_build_ping (const char *token,
+                   const char *from)
+{
+  return build_string ("ping", token, from);
+}
+
+char *
+tc_jmu_build_pong (const char *token,
+                   const char *from)
+{
+  return build_string ("pong", token, from);
+}
+
+char *
+tc_jmu_build_close (const char *from)
+{
+  return build_true ("close", from);
+}
+
+char *
+tc_jmu_build_close_ack (const char *from)
+{
+  return build_string ("ack", "close", from);
+}
+
+char *
+tc_jmu_build_error (TcCondition  condition,
+                    const char  *text,
+                    const char  *from)
+{
+  JsonBuilder *b;
+
+  g_return_val_if_fail ((guint) condition < TC_N_CONDITIONS, NULL);
+
+  b = begin ();
+  add_string (b, "error", conditions[condition]);
+  add_string (b, "text", text);
+  add_string (b, "from", from);
+  return finish (b);
+}
+
+char *
+tc_jmu_auth_payload (const char *sid,
+                     const char *challenge_b64,
+                     const char *initiator,
+                     const char *receiver)
+{
+  g_return_val_if_fail (sid != NULL && challenge_b64 != NULL, NULL);
+  g_return_val_if_fail (initiator != NULL && receiver != NULL, NULL);
+
+  return g_strdup_printf ("torchat-auth:%s:%s:%s:%s",
+                          sid, challenge_b64, initiator, receiver);
+}
+
+char *
+tc_jmu_format_date (GDateTime *date)
+{
+  g_autoptr(GDateTime) utc = NULL;
+
+  g_return_val_if_fail (date != NULL, NULL);
+
+  utc = g_date_time_to_utc (date);
+  return g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02dZ",
+                          g_date_time_get_year (utc),
+                          g_date_time_get_month (utc),
+                          g_date_time_get_day_of_month (utc),
+                          g_date_time_get_hour (utc),
+                          g_date_time_get_minute (utc),
+                          g_date_time_get_second (utc));
+}
+
+static gboolean
+take_digits (const char **p,
+             int          n,
+             int         *value)
+{
+  int v = 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      if (!g_ascii_isdigit ((*p)[i]))
+        return FALSE;
+      v = v * 10 + ((*p)[i] - '0');
+    }
+
+  *p += n;
+  *value = v;
+  return TRUE;
+}
+
+static gboolean
+take_char (const char **p,
+           const char  *accepted)
+{
+  if (**p == '\0' || strchr (accepted, **p) == NULL)
+    return FALSE;
+
+  (*p)++;
+  return TRUE;
+}
+
+GDateTime *
+tc_jmu_parse_date (const char *str)
+{
+  g_autoptr(GDateTime) whole = NULL;
+  const char *p = str;
+  int year, month, day, hour, minute, second;
+  int usec = 0;
+
+  if (str == NULL)
+    return NULL;
+
+  if (!take_digits (&p, 4, &year) || !take_char (&p, "-") ||
+      !take_digits (&p, 2, &month) || !take_char (&p, "-") ||
+      !take_digits (&p, 2, &day) || !take_char (&p, "Tt") ||
+      !take_digits (&p, 2, &hour) || !take_char (&p, ":") ||
+      !take_digits (&p, 2, &minute) || !take_char (&p, ":") ||
+      !take_digits (&p, 2, &second))
+    return NULL;
+
+  if (*p == '.')
+    {
+      int scale = 100000;
+
+      p++;
+      if (!g_ascii_isdigit (*p))
+        return NULL;
+      for (; g_ascii_isdigit (*p); p++, scale /= 10)
+        usec += (*p - '0') * scale;
+    }
+
+  if (!take_char (&p, "Zz") && g_strcmp0 (p, "+00:00") == 0)
+    p += strlen ("+00:00");
+  if (*p != '\0')
+    return NULL;
+
+  if (hour > 23 || minute > 59 || second > 60)
+    return NULL;
+
+  /* A leap second is kept as the last instant of the minute before it. */
+  if (second == 60)
+    {
+      second = 59;
+      usec = G_USEC_PER_SEC - 1;
+    }
+
+  whole = g_date_time_new_utc (year, month, day, hour, minute, second);
+  if (whole == NULL)
+    return NULL;
+
+  return g_date_time_add (whole, usec);
+}
