@@ -1,0 +1,683 @@
+/* test-integration.c: real nodes talking through a stand-in for Tor
+ *
+ * Each test starts its own SOCKS server (tc-test-socks) and nodes A and B
+ * (C when needed) as separate processes, `torchat --headless`, on fresh
+ * profiles, and drives them with the command line exactly as a user or a
+ * script would: `torchat --profile DIR --json COMMAND …`.
+ *
+ * Set TC_TEST_KEEP=1 to keep the profiles and logs, TC_TEST_NODE_DEBUG=1
+ * for debug logs from the nodes.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "tc-test-harness.h"
+
+typedef struct
+{
+  TcTestNet  *net;
+  TcTestNode *a;
+  TcTestNode *b;
+} Fixture;
+
+#define WAIT_UNTIL(expr) TC_WAIT_UNTIL (f->net, expr, TC_TEST_TIMEOUT)
+#define CLI(node, ...) tc_test_run_cli ((node), NULL, NULL, NULL, __VA_ARGS__)
+#define STATE_IS(node, peer, value) tc_test_contact_is ((node), (peer)->address, "state", (value))
+
+#define SKIP_WITHOUT_NODES()  \
+  G_STMT_START {              \
+    if (f->net == NULL)       \
+      return;                 \
+  } G_STMT_END
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  if (tc_test_binary () == NULL || g_getenv ("TORCHAT_TEST_SOCKS") == NULL)
+    {
+      g_test_skip ("TORCHAT_BINARY and TORCHAT_TEST_SOCKS are not set");
+      return;
+    }
+
+  f->net = tc_test_net_new ();
+  g_test_message ("test directory: %s", f->net->tmpdir);
+  f->a = tc_test_net_add_node (f->net, "A");
+  f->b = tc_test_net_add_node (f->net, "B");
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_clear_pointer (&f->net, tc_test_net_free);
+}
+
+/* Sends @text from @from to @to; the command must succeed. */
+static void
+send_text (TcTestNode *from,
+           TcTestNode *to,
+           const char *text)
+{
+  g_autofree char *err = NULL;
+  int status;
+
+  status = tc_test_run_cli (from, NULL, NULL, &err, "send", to->address, text);
+  if (status != 0)
+    g_test_message ("send on %s: status %d: %s", from->name, status, err);
+  g_assert_cmpint (status, ==, 0);
+}
+
+/* @texts is exactly @expected, in that order. */
+static void
+assert_texts (GPtrArray          *texts,
+              const char * const *expected)
+{
+  guint n = g_strv_length ((char **) expected);
+
+  for (guint i = 0; i < MIN (n, texts->len); i++)
+    g_assert_cmpstr (g_ptr_array_index (texts, i), ==, expected[i]);
+  g_assert_cmpuint (texts->len, ==, n);
+}
+
+/* @texts is PREFIX0 … PREFIX(n-1) after @skip other texts, each once and
+ * in order. */
+static void
+assert_numbered (GPtrArray  *texts,
+                 guint       skip,
+                 const char *prefix,
+                 guint       n)
+{
+  guint seen = 0;
+
+  for (guint i = skip; i < texts->len; i++)
+    {
+      const char *text = g_ptr_array_index (texts, i);
+      g_autofree char *expected = NULL;
+
+      if (!g_str_has_prefix (text, prefix))
+        continue;
+
+      expected = g_strdup_printf ("%s%u", prefix, seen);
+      if (!g_str_equal (text, expected))
+        g_test_message ("history position %u: got %s, expected %s", i, text, expected);
+      g_assert_cmpstr (text, ==, expected);
+      seen++;
+    }
+
+  g_assert_cmpuint (seen, ==, n);
+}
+
+static guint
+count_prefix (GPtrArray  *texts,
+              const char *prefix)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < texts->len; i++)
+    n += g_str_has_prefix (g_ptr_array_index (texts, i), prefix);
+
+  return n;
+}
+
+static guint
+incoming_with_prefix (TcTestNode *node,
+                      TcTestNode *peer,
+                      const char *prefix)
+{
+  g_autoptr(GPtrArray) texts = tc_test_history_texts (node, peer->address, "in", NULL);
+
+  return count_prefix (texts, prefix);
+}
+
+static void
+test_request_accept (Fixture       *f,
+                     gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autoptr(GPtrArray) texts = NULL;
+  const char *to_b[] = { "Hello B", "Ünïcødé ✓ \"quoted\" \\ back", NULL };
+  const char *to_a[] = { "Hello A", NULL };
+
+  SKIP_WITHOUT_NODES ();
+
+  g_assert_cmpint (CLI (a, "add", b->address, "Bob", "Hi, it's A"), ==, 0);
+  g_assert_true (STATE_IS (a, b, "requested"));
+  g_assert_true (tc_test_contact_is (a, b->address, "nickname", "Bob"));
+
+  WAIT_UNTIL (STATE_IS (b, a, "pending"));
+  g_assert_true (tc_test_contact_is (b, a->address, "greeting", "Hi, it's A"));
+  g_assert_true (STATE_IS (a, b, "requested"));
+
+  g_assert_cmpint (CLI (b, "accept", a->address), ==, 0);
+  WAIT_UNTIL (STATE_IS (a, b, "accepted"));
+  g_assert_true (STATE_IS (b, a, "accepted"));
+
+  for (guint i = 0; to_b[i] != NULL; i++)
+    send_text (a, b, to_b[i]);
+  send_text (b, a, to_a[0]);
+
+  WAIT_UNTIL (tc_test_history_count (a, b->address, "out", "delivered") == 2);
+  WAIT_UNTIL (tc_test_history_count (b, a->address, "out", "delivered") == 1);
+  g_assert_cmpint (tc_test_outbox (a, b->address), ==, 0);
+  g_assert_cmpint (tc_test_outbox (b, a->address), ==, 0);
+
+  /* Exactly once on each receiver, nothing more arriving later. */
+  tc_test_sleep (500);
+  texts = tc_test_history_texts (b, a->address, "in", "received");
+  assert_texts (texts, to_b);
+  g_clear_pointer (&texts, g_ptr_array_unref);
+  texts = tc_test_history_texts (a, b->address, "in", "received");
+  assert_texts (texts, to_a);
+
+  WAIT_UNTIL (tc_test_contact_is (a, b->address, "connected", "true") &&
+              tc_test_contact_is (b, a->address, "connected", "true"));
+  g_assert_true (tc_test_contact_is (a, b->address, "presence", "available"));
+}
+
+static void
+test_decline (Fixture       *f,
+              gconstpointer  data)
+{
+  TcTestNode *a = f->a;
+  TcTestNode *c;
+
+  SKIP_WITHOUT_NODES ();
+  c = tc_test_net_add_node (f->net, "C");
+
+  g_assert_cmpint (CLI (c, "add", a->address, "Ann", "Hi, it's C"), ==, 0);
+  send_text (c, a, "c1");
+  send_text (c, a, "c2");
+
+  WAIT_UNTIL (STATE_IS (a, c, "pending"));
+  g_assert_true (tc_test_contact_is (a, c->address, "greeting", "Hi, it's C"));
+  g_assert_cmpint (tc_test_outbox (c, a->address), ==, 2);
+
+  g_assert_cmpint (CLI (a, "decline", c->address), ==, 0);
+  g_assert_true (STATE_IS (a, c, "declined"));
+
+  WAIT_UNTIL (STATE_IS (c, a, "declined"));
+  WAIT_UNTIL (tc_test_history_count (c, a->address, "out", "failed") == 2);
+  g_assert_cmpuint (tc_test_history_count (c, a->address, "out", "delivered"), ==, 0);
+  g_assert_cmpuint (tc_test_history_count (a, c->address, "in", NULL), ==, 0);
+
+  /* Declined is not blocked: C may ask again. */
+  g_assert_cmpint (CLI (c, "add", a->address, "Ann", "Please?"), ==, 0);
+  WAIT_UNTIL (STATE_IS (a, c, "pending"));
+  WAIT_UNTIL (tc_test_contact_is (a, c->address, "greeting", "Please?"));
+  g_assert_cmpuint (tc_test_history_count (a, c->address, "in", NULL), ==, 0);
+}
+
+static void
+test_block (Fixture       *f,
+            gconstpointer  data)
+{
+  TcTestNode *a = f->a;
+  TcTestNode *c;
+  guint connects;
+
+  SKIP_WITHOUT_NODES ();
+  c = tc_test_net_add_node (f->net, "C");
+
+  g_assert_cmpint (CLI (c, "add", a->address, "Ann", "Hi, it's C"), ==, 0);
+  WAIT_UNTIL (STATE_IS (a, c, "pending"));
+
+  connects = tc_test_socks_count (f->net, "CONNECT", a->address, "ok");
+  g_assert_cmpint (CLI (a, "block", c->address), ==, 0);
+  g_assert_true (STATE_IS (a, c, "blocked"));
+  send_text (c, a, "b1");
+  send_text (c, a, "b2");
+
+  /* C tries again, gets through the SOCKS server, and is turned away. */
+  WAIT_UNTIL (tc_test_socks_count (f->net, "CONNECT", a->address, "ok") > connects);
+  WAIT_UNTIL (!tc_test_contact_is (c, a->address, "last-error", "(null)"));
+  g_test_message ("C's last error: %s", tc_test_contact_get (c, a->address, "last-error"));
+
+  /* A further retry or two, then check nothing got in. */
+  tc_test_sleep (3000);
+  g_assert_true (STATE_IS (c, a, "requested"));
+  g_assert_true (STATE_IS (a, c, "blocked"));
+  g_assert_cmpuint (tc_test_history_count (a, c->address, "in", NULL), ==, 0);
+  g_assert_cmpuint (tc_test_history_count (c, a->address, "out", "delivered"), ==, 0);
+  g_assert_true (tc_test_contact_is (c, a->address, "connected", "false"));
+}
+
+static void
+test_queued_until_accepted (Fixture       *f,
+                            gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autoptr(GPtrArray) texts = NULL;
+  const char *early[] = { "early 1", "early 2", "early 3", NULL };
+
+  SKIP_WITHOUT_NODES ();
+
+  g_assert_cmpint (CLI (a, "add", b->address, "Bob", "Hi"), ==, 0);
+  for (guint i = 0; early[i] != NULL; i++)
+    send_text (a, b, early[i]);
+
+  WAIT_UNTIL (STATE_IS (b, a, "pending"));
+  /* Give any premature delivery time to show up. */
+  tc_test_sleep (1500);
+  g_assert_cmpint (tc_test_outbox (a, b->address), ==, 3);
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered"), ==, 0);
+  g_assert_cmpuint (tc_test_history_count (b, a->address, "in", NULL), ==, 0);
+
+  g_assert_cmpint (CLI (b, "accept", a->address), ==, 0);
+  WAIT_UNTIL (tc_test_outbox (a, b->address) == 0);
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered"), ==, 3);
+
+  texts = tc_test_history_texts (b, a->address, "in", NULL);
+  assert_texts (texts, early);
+}
+
+static void
+test_duplicate_stream_race (Fixture       *f,
+                            gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autoptr(TcTestCli) add_a = NULL;
+  g_autoptr(TcTestCli) add_b = NULL;
+  g_autoptr(GPtrArray) in_a = NULL;
+  g_autoptr(GPtrArray) in_b = NULL;
+
+  SKIP_WITHOUT_NODES ();
+
+  /* Both ask at once: each request crosses the other on its own stream. */
+  add_a = tc_test_cli_start (a, NULL, (const char * const[]) { "add", b->address, "Bob", "Hi B", NULL });
+  add_b = tc_test_cli_start (b, NULL, (const char * const[]) { "add", a->address, "Ann", "Hi A", NULL });
+  tc_test_cli_wait (add_a);
+  tc_test_cli_wait (add_b);
+  g_assert_cmpint (add_a->status, ==, 0);
+  g_assert_cmpint (add_b->status, ==, 0);
+
+  WAIT_UNTIL (STATE_IS (a, b, "accepted") && STATE_IS (b, a, "accepted"));
+
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *ab = g_strdup_printf ("ab%u", i);
+      g_autofree char *ba = g_strdup_printf ("ba%u", i);
+
+      send_text (a, b, ab);
+      send_text (b, a, ba);
+    }
+
+  WAIT_UNTIL (tc_test_outbox (a, b->address) == 0 && tc_test_outbox (b, a->address) == 0);
+  tc_test_sleep (500);
+  in_b = tc_test_history_texts (b, a->address, "in", NULL);
+  in_a = tc_test_history_texts (a, b->address, "in", NULL);
+  assert_numbered (in_b, 0, "ab", 5);
+  assert_numbered (in_a, 0, "ba", 5);
+  g_assert_cmpuint (in_b->len, ==, 5);
+  g_assert_cmpuint (in_a->len, ==, 5);
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered"), ==, 5);
+  g_assert_cmpuint (tc_test_history_count (b, a->address, "out", "delivered"), ==, 5);
+
+  /* In the end one stream joins them: the SOCKS server sees the streams
+   * each side opened, and how many of them are over. */
+  WAIT_UNTIL (tc_test_contact_is (a, b->address, "connected", "true") &&
+              tc_test_contact_is (b, a->address, "connected", "true"));
+  WAIT_UNTIL (tc_test_socks_count (f->net, "CONNECT", a->address, "ok") +
+              tc_test_socks_count (f->net, "CONNECT", b->address, "ok") -
+              tc_test_socks_count (f->net, "END", a->address, NULL) -
+              tc_test_socks_count (f->net, "END", b->address, NULL) == 1);
+}
+
+/* Sends n lines PREFIX0… from @a to @b in one `send ADDRESS -`. */
+static TcTestCli *
+start_burst (TcTestNode *a,
+             TcTestNode *b,
+             const char *prefix,
+             guint       n)
+{
+  g_autofree char *lines = tc_test_numbered_lines (prefix, n);
+
+  return tc_test_cli_start (a, lines, (const char * const[]) { "send", b->address, "-", NULL });
+}
+
+static void
+test_crash (Fixture       *f,
+            gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autoptr(TcTestCli) burst = NULL;
+  g_autoptr(GPtrArray) texts = NULL;
+  guint got;
+
+  SKIP_WITHOUT_NODES ();
+
+  /* A slow link, so that "in the middle of the burst" lasts a while:
+   * 500 messages take a few seconds. */
+  a->rate = b->rate = 50000;
+  tc_test_net_write_map (f->net);
+  tc_test_make_friends (f->net, a, b);
+
+  /* B dies while receiving. */
+  burst = start_burst (a, b, "m", 500);
+  WAIT_UNTIL ((got = incoming_with_prefix (b, a, "m")) > 0);
+  g_test_message ("killing B after %u of 500", got);
+  g_assert_cmpuint (got, <, 500);
+  tc_test_node_kill (b);
+  tc_test_cli_wait (burst);
+  g_assert_cmpint (burst->status, ==, 0);
+  g_clear_pointer (&burst, tc_test_cli_free);
+
+  tc_test_node_start (f->net, b);
+  WAIT_UNTIL (tc_test_outbox (a, b->address) == 0);
+  texts = tc_test_history_texts (b, a->address, "in", NULL);
+  assert_numbered (texts, 0, "m", 500);
+  g_assert_cmpuint (texts->len, ==, 500);
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered"), ==, 500);
+  g_clear_pointer (&texts, g_ptr_array_unref);
+
+  /* A dies while sending: its outbox survives and is sent on restart. */
+  burst = start_burst (a, b, "n", 500);
+  tc_test_cli_wait (burst);
+  g_assert_cmpint (burst->status, ==, 0);
+  WAIT_UNTIL ((got = incoming_with_prefix (b, a, "n")) > 0);
+  g_test_message ("killing A after %u of 500", got);
+  g_assert_cmpuint (got, <, 500);
+  tc_test_node_kill (a);
+
+  tc_test_node_start (f->net, a);
+  WAIT_UNTIL (tc_test_outbox (a, b->address) == 0);
+  texts = tc_test_history_texts (b, a->address, "in", NULL);
+  assert_numbered (texts, 0, "m", 500);
+  assert_numbered (texts, 0, "n", 500);
+  g_assert_cmpuint (texts->len, ==, 1000);
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered"), ==, 1000);
+}
+
+static void
+test_offline_peer (Fixture       *f,
+                   gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autoptr(GPtrArray) texts = NULL;
+  const char *offline[] = { "while away 1", "while away 2", "while away 3", NULL };
+
+  SKIP_WITHOUT_NODES ();
+
+  tc_test_make_friends (f->net, a, b);
+  tc_test_node_quit (f->net, b);
+  WAIT_UNTIL (tc_test_contact_is (a, b->address, "connected", "false"));
+  g_assert_true (tc_test_contact_is (a, b->address, "presence", "offline"));
+
+  for (guint i = 0; offline[i] != NULL; i++)
+    send_text (a, b, offline[i]);
+
+  g_assert_cmpint (tc_test_outbox (a, b->address), ==, 3);
+  tc_test_sleep (2000);
+  g_assert_cmpint (tc_test_outbox (a, b->address), ==, 3);
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "queued"), ==, 3);
+
+  tc_test_node_start (f->net, b);
+  WAIT_UNTIL (tc_test_outbox (a, b->address) == 0);
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered"), ==, 3);
+  texts = tc_test_history_texts (b, a->address, "in", NULL);
+  assert_texts (texts, offline);
+}
+
+/* Bad input on a direct connection to a node's listener */
+
+static GSocketConnection *
+connect_direct (TcTestNode *node)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", node->port, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), 30);
+
+  return connection;
+}
+
+static void
+write_text (GSocketConnection *connection,
+            const char        *text,
+            gssize             length)
+{
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (out, text, length < 0 ? strlen (text) : (gsize) length,
+                             NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Reads one line; NULL at the end of the stream (or a reset). */
+static char *
+read_line (GDataInputStream *in)
+{
+  g_autoptr(GError) error = NULL;
+  char *line;
+
+  line = g_data_input_stream_read_line (in, NULL, NULL, &error);
+  if (error != NULL)
+    {
+      /* The peer closing with our bytes unread resets the connection. */
+      g_assert_true (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
+                     g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE));
+      return NULL;
+    }
+
+  return line;
+}
+
+static JsonObject *
+parse_object (const char *line)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, line, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+/* The node answers {"error": @condition, …} and closes the connection. */
+static void
+expect_error (GSocketConnection *connection,
+              const char        *condition)
+{
+  g_autoptr(GDataInputStream) in = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(JsonObject) error = NULL;
+
+  in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (in), FALSE);
+  g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_LF);
+
+  line = read_line (in);
+  g_assert_nonnull (line);
+  g_test_message ("for %s: %s", condition, line);
+  error = parse_object (line);
+  g_assert_cmpstr (json_object_get_string_member_with_default (error, "error", NULL), ==, condition);
+
+  after = read_line (in);
+  g_assert_null (after);
+}
+
+typedef struct
+{
+  GSocketConnection *connection;
+  gsize              length;
+} Writer;
+
+/* Writes a long line until done or the node hangs up. */
+static gpointer
+long_line_writer (gpointer data)
+{
+  Writer *writer = data;
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (writer->connection));
+  g_autofree char *chunk = g_malloc (65536);
+
+  memset (chunk, 'a', 65536);
+  chunk[0] = '"';
+  for (gsize sent = 0; sent < writer->length; sent += 65536)
+    if (!g_output_stream_write_all (out, chunk, 65536, NULL, NULL, NULL))
+      break;
+
+  return NULL;
+}
+
+static void
+test_bad_input (Fixture       *f,
+                gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autoptr(GPtrArray) texts = NULL;
+
+  SKIP_WITHOUT_NODES ();
+
+  tc_test_make_friends (f->net, a, b);
+
+  {
+    g_autoptr(GSocketConnection) connection = connect_direct (b);
+
+    write_text (connection, "Hello? This is not JSON.\n", -1);
+    expect_error (connection, "invalid-json");
+  }
+
+  {
+    g_autoptr(GSocketConnection) connection = connect_direct (b);
+
+    /* Two kind keys */
+    write_text (connection, "{\"open\":\"message\",\"ping\":\"x\"}\n", -1);
+    expect_error (connection, "bad-format");
+  }
+
+  {
+    g_autoptr(GSocketConnection) connection = connect_direct (b);
+
+    write_text (connection, "{\"open\":\"mess\xff\xfe\"}\n", -1);
+    expect_error (connection, "unsupported-encoding");
+  }
+
+  {
+    g_autoptr(GSocketConnection) connection = connect_direct (b);
+    Writer writer = { connection, 2 * 1024 * 1024 };
+    GThread *thread;
+
+    thread = g_thread_new ("long-line", long_line_writer, &writer);
+    expect_error (connection, "policy-violation");
+    g_thread_join (thread);
+  }
+
+  {
+    g_autoptr(GSocketConnection) connection = connect_direct (b);
+    g_autofree char *open = NULL;
+
+    /* Meant for another node. */
+    open = g_strdup_printf ("{\"version\":\"1.0\",\"open\":\"message\",\"from\":\"%s\",\"to\":\"%s\"}\n",
+                            a->address, a->address);
+    write_text (connection, open, -1);
+    expect_error (connection, "host-unknown");
+  }
+
+  {
+    g_autoptr(GSocketConnection) connection = connect_direct (b);
+    g_autoptr(GDataInputStream) in = NULL;
+    g_autoptr(JsonObject) ack = NULL;
+    g_autofree char *open = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *auth = NULL;
+    g_autofree char *signature = NULL;
+    guint8 forged[64];
+
+    /* Claims to be A but cannot sign as A. */
+    open = g_strdup_printf ("{\"version\":\"1.0\",\"open\":\"message\",\"from\":\"%s\",\"to\":\"%s\"}\n",
+                            a->address, b->address);
+    write_text (connection, open, -1);
+
+    in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
+    g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (in), FALSE);
+    line = read_line (in);
+    g_assert_nonnull (line);
+    ack = parse_object (line);
+    g_assert_true (json_object_get_boolean_member_with_default (ack, "ack", FALSE));
+    g_assert_cmpstr (json_object_get_string_member_with_default (ack, "from", NULL), ==, b->address);
+    g_assert_cmpstr (json_object_get_string_member_with_default (ack, "to", NULL), ==, a->address);
+    g_assert_nonnull (json_object_get_string_member_with_default (ack, "challenge", NULL));
+
+    for (guint i = 0; i < sizeof forged; i++)
+      forged[i] = g_random_int_range (0, 256);
+    signature = g_base64_encode (forged, sizeof forged);
+    auth = g_strdup_printf ("{\"auth\":\"ed25519\",\"from\":\"%s\",\"signature\":\"%s\"}\n",
+                            a->address, signature);
+    write_text (connection, auth, -1);
+    g_clear_object (&in);
+    expect_error (connection, "not-authorized");
+  }
+
+  /* B still serves A. */
+  send_text (a, b, "still there?");
+  WAIT_UNTIL (tc_test_outbox (a, b->address) == 0);
+  texts = tc_test_history_texts (b, a->address, "in", NULL);
+  assert_texts (texts, (const char * const[]) { "still there?", NULL });
+  g_assert_true (tc_test_node_alive (b));
+}
+
+static void
+test_address_typo (Fixture       *f,
+                   gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autofree char *typo = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *lower = NULL;
+  guint contacts;
+  int status;
+
+  SKIP_WITHOUT_NODES ();
+
+  /* One letter changed among the first eight: the SOCKS log would show
+   * that name if anything tried to reach it. */
+  typo = g_strdup (b->address);
+  typo[3] = typo[3] == 'q' ? 'r' : 'q';
+  contacts = tc_test_count_contacts (a);
+
+  status = tc_test_run_cli (a, NULL, NULL, &err, "add", typo, "Bob", "Hi");
+  g_test_message ("add with a typo: status %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  lower = g_utf8_strdown (err, -1);
+  g_assert_true (strstr (lower, "typo") != NULL || strstr (lower, "checksum") != NULL);
+
+  tc_test_sleep (1000);
+  g_assert_cmpuint (tc_test_count_contacts (a), ==, contacts);
+  g_assert_cmpuint (tc_test_socks_count (f->net, "CONNECT", typo, NULL), ==, 0);
+
+  /* The real address still works. */
+  g_assert_cmpint (CLI (a, "add", b->address, "Bob", "Hi"), ==, 0);
+  WAIT_UNTIL (STATE_IS (b, a, "pending"));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/integration/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
+  ADD ("request-accept", test_request_accept);
+  ADD ("decline", test_decline);
+  ADD ("block", test_block);
+  ADD ("queued-until-accepted", test_queued_until_accepted);
+  ADD ("duplicate-stream-race", test_duplicate_stream_race);
+  ADD ("offline-peer", test_offline_peer);
+  ADD ("crash", test_crash);
+  ADD ("bad-input", test_bad_input);
+  ADD ("address-typo", test_address_typo);
+
+#undef ADD
+
+  return g_test_run ();
+}
