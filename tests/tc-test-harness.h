@@ -55,6 +55,24 @@ tc_test_child_setup (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* g_test_message() in a test, stderr in the benchmark. */
+static inline void G_GNUC_PRINTF (1, 2)
+tc_test_note (const char *format,
+              ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (g_test_initialized ())
+    g_test_message ("%s", text);
+  else
+    g_printerr ("%s\n", text);
+}
+
 static inline const char *
 tc_test_binary (void)
 {
@@ -134,14 +152,14 @@ tc_test_net_dump_logs (TcTestNet *net)
 {
   g_autofree char *socks = tc_test_tail (net->socks_log, 2000);
 
-  g_test_message ("test directory: %s", net->tmpdir);
-  g_test_message ("--- socks log ---\n%s", socks);
+  tc_test_note ("test directory: %s", net->tmpdir);
+  tc_test_note ("--- socks log ---\n%s", socks);
   for (guint i = 0; i < net->nodes->len; i++)
     {
       TcTestNode *node = g_ptr_array_index (net->nodes, i);
       g_autofree char *tail = tc_test_tail (node->log_path, 4000);
 
-      g_test_message ("--- node %s (%s) ---\n%s", node->name,
+      tc_test_note ("--- node %s (%s) ---\n%s", node->name,
                       tc_test_node_alive (node) ? "running" : "not running", tail);
     }
 }
@@ -697,7 +715,7 @@ tc_test_node_quit (TcTestNet  *net,
 
   status = tc_test_run_cli (node, NULL, NULL, &err, "quit");
   if (status != 0)
-    g_test_message ("quit on %s: status %d: %s", node->name, status, err);
+    tc_test_note ("quit on %s: status %d: %s", node->name, status, err);
   g_assert_cmpint (status, ==, 0);
 
   if (!tc_test_node_wait_exit (node, TC_TEST_TIMEOUT))
@@ -767,7 +785,7 @@ tc_test_net_free (TcTestNet *net)
       if (g_file_get_contents (node->log_path, &log, NULL, NULL) &&
           strstr (log, "CRITICAL") != NULL)
         {
-          g_test_message ("node %s logged a CRITICAL", node->name);
+          tc_test_note ("node %s logged a CRITICAL", node->name);
           critical = TRUE;
         }
     }
@@ -775,7 +793,8 @@ tc_test_net_free (TcTestNet *net)
   if (critical)
     {
       tc_test_net_dump_logs (net);
-      g_test_fail ();
+      if (g_test_initialized ())
+        g_test_fail ();
     }
 
   if (net->socks != NULL)
@@ -792,7 +811,7 @@ tc_test_net_free (TcTestNet *net)
   if (g_getenv ("TC_TEST_KEEP") == NULL && !critical)
     tc_test_rm_rf (net->tmpdir);
   else
-    g_test_message ("kept %s", net->tmpdir);
+    tc_test_note ("kept %s", net->tmpdir);
 
   g_free (net->tmpdir);
   g_free (net->map_path);

@@ -1,0 +1,179 @@
+/* bench-delivery.c: how fast a node empties its outbox into a peer
+ *
+ * Two real nodes on loopback behind tc-test-socks. First 10,000 messages
+ * queued while B is offline, delivered when B starts; then a live burst of
+ * 10,000 with both up. Prints plain "key: value" lines; see
+ * docs/benchmarks.md.
+ *
+ *   meson test -C BUILD --benchmark delivery -v
+ *
+ * Optional argument: the number of messages (default 10000).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tc-test-harness.h"
+
+#define POLL_MS 20
+#define BENCH_TIMEOUT 300.0
+
+static void
+fail (TcTestNet  *net,
+      const char *what)
+{
+  tc_test_net_dump_logs (net);
+  g_printerr ("bench-delivery: %s\n", what);
+  tc_test_net_free (net);
+  exit (1);
+}
+
+/* Waits until A's outbox for B is empty; returns the time it became so. */
+static double
+wait_outbox_empty (TcTestNet  *net,
+                   TcTestNode *a,
+                   TcTestNode *b)
+{
+  double deadline = tc_test_now () + BENCH_TIMEOUT;
+
+  for (;;)
+    {
+      gint64 outbox = tc_test_outbox (a, b->address);
+      double now = tc_test_now ();
+
+      if (outbox == 0)
+        return now;
+      if (now > deadline)
+        fail (net, "timed out waiting for the outbox to empty");
+      tc_test_net_check_alive (net, __FILE__, __LINE__, G_STRFUNC);
+      tc_test_sleep (POLL_MS);
+    }
+}
+
+/* Checks that B received PREFIX0 … PREFIX(n-1), each exactly once. */
+static void
+check_received (TcTestNet  *net,
+                TcTestNode *a,
+                TcTestNode *b,
+                const char *prefix,
+                guint       n)
+{
+  g_autoptr(GPtrArray) texts = tc_test_history_texts (b, a->address, "in", NULL);
+  g_autofree guint8 *seen = g_malloc0 (n);
+  guint total = 0, duplicates = 0;
+
+  for (guint i = 0; i < texts->len; i++)
+    {
+      const char *text = g_ptr_array_index (texts, i);
+      guint64 k;
+
+      if (!g_str_has_prefix (text, prefix) ||
+          !g_ascii_string_to_unsigned (text + strlen (prefix), 10, 0, n - 1, &k, NULL))
+        continue;
+
+      total++;
+      if (seen[k]++)
+        duplicates++;
+    }
+
+  printf ("%s-received: %u of %u, duplicates: %u\n", prefix, total - duplicates, n, duplicates);
+  if (total - duplicates != n || duplicates != 0)
+    fail (net, "B did not receive every message exactly once");
+}
+
+static void
+print_memory (TcTestNode *node)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", tc_test_node_pid (node));
+  g_autofree char *status = NULL;
+  g_auto(GStrv) lines = NULL;
+  const char *rss = "?", *hwm = "?";
+
+  if (g_file_get_contents (path, &status, NULL, NULL))
+    {
+      lines = g_strsplit (status, "\n", -1);
+      for (guint i = 0; lines[i] != NULL; i++)
+        {
+          if (g_str_has_prefix (lines[i], "VmRSS:"))
+            rss = g_strstrip (lines[i] + 6);
+          else if (g_str_has_prefix (lines[i], "VmHWM:"))
+            hwm = g_strstrip (lines[i] + 6);
+        }
+    }
+
+  printf ("node-%s-memory: VmRSS %s, VmHWM %s\n", node->name, rss, hwm);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *queued_lines = NULL;
+  g_autofree char *live_lines = NULL;
+  g_autoptr(TcTestCli) cli = NULL;
+  TcTestNet *net;
+  TcTestNode *a, *b;
+  guint n = 10000;
+  double t0, t_answering, t_done, t_cli;
+
+  if (argc > 1)
+    n = (guint) g_ascii_strtoull (argv[1], NULL, 10);
+  if (n == 0)
+    n = 10000;
+
+  if (tc_test_binary () == NULL || g_getenv ("TORCHAT_TEST_SOCKS") == NULL)
+    {
+      g_printerr ("bench-delivery: TORCHAT_BINARY and TORCHAT_TEST_SOCKS must be set\n");
+      return 77;
+    }
+
+  net = tc_test_net_new ();
+  net->quiet = TRUE;
+  a = tc_test_net_add_node (net, "A");
+  b = tc_test_net_add_node (net, "B");
+  tc_test_make_friends (net, a, b);
+
+  /* Queued while B is offline */
+  tc_test_node_quit (net, b);
+  queued_lines = tc_test_numbered_lines ("q", n);
+  t0 = tc_test_now ();
+  if (tc_test_run_cli (a, queued_lines, NULL, NULL, "send", b->address, "-") != 0)
+    fail (net, "send failed");
+  t_cli = tc_test_now () - t0;
+  if (tc_test_outbox (a, b->address) != n)
+    fail (net, "the outbox does not hold every message");
+  printf ("queued-messages: %u\n", n);
+  printf ("queued-send-command: %.3f s\n", t_cli);
+
+  t0 = tc_test_now ();
+  tc_test_node_start (net, b);
+  t_answering = tc_test_now ();
+  t_done = wait_outbox_empty (net, a, b);
+  printf ("queued-delivery: %.3f s from starting B (%.3f s after B answered), %.0f messages/s\n",
+          t_done - t0, MAX (0, t_done - t_answering), n / (t_done - t0));
+  check_received (net, a, b, "q", n);
+
+  /* Live burst, both up */
+  live_lines = tc_test_numbered_lines ("l", n);
+  t0 = tc_test_now ();
+  cli = tc_test_cli_start (a, live_lines, (const char * const[]) { "send", b->address, "-", NULL });
+  tc_test_cli_wait (cli);
+  t_cli = tc_test_now () - t0;
+  if (cli->status != 0)
+    fail (net, "send failed");
+  t_done = wait_outbox_empty (net, a, b);
+  printf ("live-send-command: %.3f s\n", t_cli);
+  printf ("live-delivery: %.3f s for %u, %.0f messages/s\n",
+          t_done - t0, n, n / (t_done - t0));
+  check_received (net, a, b, "l", n);
+
+  print_memory (a);
+  print_memory (b);
+
+  tc_test_net_free (net);
+
+  return 0;
+}
