@@ -1,0 +1,439 @@
+/* tc-application.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+
+#include "tc-application.h"
+#include "tc-control.h"
+#include "tc-notifier.h"
+#include "tc-window.h"
+
+struct _TcApplication
+{
+  AdwApplication  parent_instance;
+
+  char           *profile_dir;
+  TcNode         *node;
+  TcControl      *control;
+  TcNotifier     *notifier;
+  GError         *node_error;
+  GSettings      *settings;
+
+  guint           holding : 1;
+  guint           stopping : 1;
+};
+
+G_DEFINE_FINAL_TYPE (TcApplication, tc_application, ADW_TYPE_APPLICATION)
+
+enum {
+  PROP_0,
+  PROP_PROFILE_DIR,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static TcWindow *
+tc_application_get_main_window (TcApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; l = l->next)
+    {
+      if (TC_IS_WINDOW (l->data))
+        return l->data;
+    }
+
+  return NULL;
+}
+
+static void
+node_stopped_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(TcApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!tc_node_stop_finish (TC_NODE (object), result, &error))
+    g_warning ("Stopping the node failed: %s", error->message);
+
+  if (self->holding)
+    {
+      self->holding = FALSE;
+      g_application_release (G_APPLICATION (self));
+    }
+
+  g_application_quit (G_APPLICATION (self));
+}
+
+static void
+tc_application_stop (TcApplication *self)
+{
+  if (self->stopping)
+    return;
+  self->stopping = TRUE;
+
+  /* Windows go at once; the node says goodbye to its peers behind them. */
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; )
+    {
+      GtkWindow *window = l->data;
+
+      l = l->next;
+      gtk_window_destroy (window);
+    }
+
+  if (self->node != NULL && tc_node_get_running (self->node))
+    {
+      tc_node_stop_async (self->node, NULL, node_stopped_cb, g_object_ref (self));
+      return;
+    }
+
+  if (self->holding)
+    {
+      self->holding = FALSE;
+      g_application_release (G_APPLICATION (self));
+    }
+  g_application_quit (G_APPLICATION (self));
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *param,
+             gpointer       user_data)
+{
+  tc_application_stop (TC_APPLICATION (user_data));
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *param,
+              gpointer       user_data)
+{
+  TcApplication *self = user_data;
+  static const char *developers[] = { "The TORChat developers", NULL };
+  GtkWindow *window;
+
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  adw_show_about_window (window,
+                         "application-name", _("TORChat"),
+                         "application-icon", APP_ID,
+                         "developer-name", _("The TORChat developers"),
+                         "developers", developers,
+                         "version", PACKAGE_VERSION,
+                         "comments", _("Chat privately over Tor, without servers: every user runs their own onion service."),
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "translator-credits", _("translator-credits"),
+                         NULL);
+}
+
+static void
+help_action (GSimpleAction *action,
+             GVariant      *param,
+             gpointer       user_data)
+{
+  TcApplication *self = user_data;
+
+  gtk_show_uri (gtk_application_get_active_window (GTK_APPLICATION (self)),
+                "help:torchat", GDK_CURRENT_TIME);
+}
+
+static void
+open_conversation_action (GSimpleAction *action,
+                          GVariant      *param,
+                          gpointer       user_data)
+{
+  TcApplication *self = user_data;
+  TcWindow *window;
+
+  g_application_activate (G_APPLICATION (self));
+
+  window = tc_application_get_main_window (self);
+  if (window != NULL)
+    tc_window_select_address (window, g_variant_get_string (param, NULL));
+}
+
+static void
+window_contact_cb (TcWindow      *window,
+                   GParamSpec    *pspec,
+                   TcApplication *self)
+{
+  TcContact *contact = tc_window_get_contact (window);
+
+  if (contact != NULL && self->notifier != NULL)
+    tc_notifier_withdraw (self->notifier, tc_contact_get_address (contact));
+}
+
+static gboolean
+window_close_request_cb (TcWindow      *window,
+                         TcApplication *self)
+{
+  tc_application_stop (self);
+
+  return TRUE;
+}
+
+static void
+error_response_cb (AdwMessageDialog *dialog,
+                   const char       *response,
+                   TcApplication    *self)
+{
+  tc_application_stop (self);
+}
+
+static void
+tc_application_show_error (TcApplication *self)
+{
+  GtkWidget *dialog;
+  const char *heading;
+
+  if (g_error_matches (self->node_error, TC_NODE_ERROR, TC_NODE_ERROR_PROFILE_BUSY))
+    heading = _("TORChat Is Already Running");
+  else
+    heading = _("Could Not Open Your Profile");
+
+  dialog = adw_message_dialog_new (NULL, heading, self->node_error->message);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
+  g_signal_connect_object (dialog, "response",
+                           G_CALLBACK (error_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+control_quit_cb (TcApplication *self)
+{
+  tc_application_stop (self);
+}
+
+static gboolean
+tc_application_start_node (TcApplication  *self,
+                           GError        **error)
+{
+  g_autoptr(TcNode) node = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  node = tc_node_new (self->profile_dir, error);
+  if (node == NULL)
+    return FALSE;
+
+  if (!tc_node_start (node, error))
+    return FALSE;
+
+  self->node = g_steal_pointer (&node);
+
+  /* The window works without the control socket; only `torchat COMMAND`
+   * cannot reach this node then. */
+  self->control = tc_control_new (self->node, &local_error);
+  if (self->control == NULL)
+    g_warning ("No control socket: %s", local_error->message);
+  else
+    g_signal_connect_object (self->control, "quit-requested",
+                             G_CALLBACK (control_quit_cb), self,
+                             G_CONNECT_SWAPPED);
+
+  self->notifier = tc_notifier_new (GTK_APPLICATION (self), self->node);
+
+  return TRUE;
+}
+
+static void
+tc_application_startup (GApplication *app)
+{
+  TcApplication *self = TC_APPLICATION (app);
+  g_autoptr(GSettingsSchema) schema = NULL;
+  GSettingsSchemaSource *source;
+  static const GActionEntry entries[] = {
+    { "quit", quit_action },
+    { "about", about_action },
+    { "help", help_action },
+    { "open-conversation", open_conversation_action, "s" },
+  };
+  static const char *quit_accels[] = { "<Primary>q", NULL };
+  static const char *help_accels[] = { "F1", NULL };
+  static const char *close_accels[] = { "<Primary>w", NULL };
+
+  G_APPLICATION_CLASS (tc_application_parent_class)->startup (app);
+
+  g_set_application_name (_("TORChat"));
+  gtk_window_set_default_icon_name (APP_ID);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), entries, G_N_ELEMENTS (entries), self);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.help", help_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "window.close", close_accels);
+
+  source = g_settings_schema_source_get_default ();
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
+  if (schema != NULL)
+    {
+      self->settings = g_settings_new_full (schema, NULL, NULL);
+      g_settings_set_string (self->settings, "last-profile", self->profile_dir);
+    }
+
+  if (tc_application_start_node (self, &self->node_error))
+    {
+      /* Keeps the application up until the node has stopped. */
+      g_application_hold (app);
+      self->holding = TRUE;
+    }
+}
+
+static void
+tc_application_activate (GApplication *app)
+{
+  TcApplication *self = TC_APPLICATION (app);
+  TcWindow *window;
+
+  if (self->stopping)
+    return;
+
+  if (self->node == NULL)
+    {
+      if (gtk_application_get_active_window (GTK_APPLICATION (self)) == NULL)
+        tc_application_show_error (self);
+      return;
+    }
+
+  window = tc_application_get_main_window (self);
+  if (window == NULL)
+    {
+      window = tc_window_new (GTK_APPLICATION (self), self->node);
+      g_signal_connect_object (window, "close-request",
+                               G_CALLBACK (window_close_request_cb), self, 0);
+      g_signal_connect_object (window, "notify::contact",
+                               G_CALLBACK (window_contact_cb), self, 0);
+    }
+
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+tc_application_shutdown (GApplication *app)
+{
+  TcApplication *self = TC_APPLICATION (app);
+
+  g_clear_object (&self->notifier);
+  g_clear_object (&self->control);
+
+  G_APPLICATION_CLASS (tc_application_parent_class)->shutdown (app);
+}
+
+static void
+tc_application_finalize (GObject *object)
+{
+  TcApplication *self = (TcApplication *)object;
+
+  g_clear_object (&self->notifier);
+  g_clear_object (&self->control);
+  g_clear_object (&self->node);
+  g_clear_object (&self->settings);
+  g_clear_error (&self->node_error);
+  g_clear_pointer (&self->profile_dir, g_free);
+
+  G_OBJECT_CLASS (tc_application_parent_class)->finalize (object);
+}
+
+static void
+tc_application_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  TcApplication *self = TC_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROFILE_DIR:
+      g_value_set_string (value, self->profile_dir);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tc_application_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  TcApplication *self = TC_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROFILE_DIR:
+      self->profile_dir = g_value_dup_string (value);
+      if (self->profile_dir == NULL)
+        self->profile_dir = g_build_filename (g_get_user_data_dir (), "torchat", "default", NULL);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tc_application_class_init (TcApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->finalize = tc_application_finalize;
+  object_class->get_property = tc_application_get_property;
+  object_class->set_property = tc_application_set_property;
+
+  app_class->startup = tc_application_startup;
+  app_class->activate = tc_application_activate;
+  app_class->shutdown = tc_application_shutdown;
+
+  properties[PROP_PROFILE_DIR] =
+    g_param_spec_string ("profile-dir", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+tc_application_init (TcApplication *self)
+{
+}
+
+GApplication *
+tc_application_new (const char *profile_dir)
+{
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  /* Each profile is its own process, guarded by the node's profile lock,
+   * so a second instance must not be forwarded to the first one. */
+  return g_object_new (TC_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_NON_UNIQUE,
+                       "resource-base-path", "/io/github/torchat/TorChat",
+                       "profile-dir", profile_dir,
+                       NULL);
+}
+
+const char *
+tc_application_get_profile_dir (TcApplication *self)
+{
+  g_return_val_if_fail (TC_IS_APPLICATION (self), NULL);
+
+  return self->profile_dir;
+}
+
+TcNode *
+tc_application_get_node (TcApplication *self)
+{
+  g_return_val_if_fail (TC_IS_APPLICATION (self), NULL);
+
+  return self->node;
+}

@@ -1,0 +1,278 @@
+/* tc-contact-row.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "tc-contact-row.h"
+
+struct _TcContactRow
+{
+  GtkWidget      parent_instance;
+
+  TcContact     *item;
+  GBindingGroup *bindings;
+  GSignalGroup  *signals;
+
+  AdwAvatar     *avatar;
+  GtkWidget     *presence_dot;
+  GtkLabel      *title_label;
+  GtkLabel      *subtitle_label;
+  GtkLabel      *unread_label;
+};
+
+G_DEFINE_FINAL_TYPE (TcContactRow, tc_contact_row, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_ITEM,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static const char * const presence_classes[] = {
+  "offline", "available", "away", "away", "busy",
+};
+
+static const char *
+presence_label (TcPresence presence)
+{
+  switch (presence)
+    {
+    case TC_PRESENCE_AVAILABLE:
+      return _("Available");
+    case TC_PRESENCE_AWAY:
+      return _("Away");
+    case TC_PRESENCE_XA:
+      return _("Away for a while");
+    case TC_PRESENCE_DND:
+      return _("Do not disturb");
+    case TC_PRESENCE_OFFLINE:
+    default:
+      return _("Offline");
+    }
+}
+
+char *
+tc_contact_row_describe_contact (TcContact *contact)
+{
+  const char *status_text;
+
+  g_return_val_if_fail (TC_IS_CONTACT (contact), NULL);
+
+  switch (tc_contact_get_state (contact))
+    {
+    case TC_CONTACT_STATE_REQUESTED:
+      return g_strdup (_("Waiting for them to accept"));
+    case TC_CONTACT_STATE_PENDING:
+      return g_strdup (_("Wants to be your contact"));
+    case TC_CONTACT_STATE_DECLINED:
+      return g_strdup (_("Not a contact"));
+    case TC_CONTACT_STATE_BLOCKED:
+      return g_strdup (_("Blocked"));
+    case TC_CONTACT_STATE_ACCEPTED:
+    default:
+      break;
+    }
+
+  if (tc_contact_get_presence (contact) != TC_PRESENCE_OFFLINE &&
+      tc_contact_get_typing (contact) == TC_TYPING_COMPOSING)
+    return g_strdup (_("Typing…"));
+
+  status_text = tc_contact_get_status_text (contact);
+  if (tc_contact_get_presence (contact) != TC_PRESENCE_OFFLINE &&
+      status_text != NULL && status_text[0] != '\0')
+    return g_strdup (status_text);
+
+  return g_strdup (presence_label (tc_contact_get_presence (contact)));
+}
+
+static void
+tc_contact_row_update (TcContactRow *self)
+{
+  g_autofree char *subtitle = NULL;
+  TcPresence presence = TC_PRESENCE_OFFLINE;
+  guint unread = 0;
+
+  if (self->item != NULL)
+    {
+      subtitle = tc_contact_row_describe_contact (self->item);
+      presence = tc_contact_get_presence (self->item);
+      unread = tc_contact_get_unread (self->item);
+    }
+
+  gtk_label_set_label (self->subtitle_label, subtitle);
+
+  for (guint i = 0; i < G_N_ELEMENTS (presence_classes); i++)
+    gtk_widget_remove_css_class (self->presence_dot, presence_classes[i]);
+  if ((guint) presence < G_N_ELEMENTS (presence_classes))
+    gtk_widget_add_css_class (self->presence_dot, presence_classes[presence]);
+  gtk_widget_set_tooltip_text (self->presence_dot, presence_label (presence));
+
+  if (unread > 0)
+    {
+      g_autofree char *count = NULL;
+
+      count = unread > 99 ? g_strdup ("99+") : g_strdup_printf ("%u", unread);
+      gtk_label_set_label (self->unread_label, count);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->unread_label), unread > 0);
+
+  if (self->item != NULL)
+    {
+      g_autofree char *accessible = NULL;
+
+      accessible = g_strdup_printf ("%s, %s",
+                                    tc_contact_get_display_name (self->item),
+                                    subtitle);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
+                                      -1);
+    }
+}
+
+static void
+item_notify_cb (TcContactRow *self,
+                GParamSpec   *pspec,
+                TcContact    *contact)
+{
+  tc_contact_row_update (self);
+}
+
+static void
+tc_contact_row_dispose (GObject *object)
+{
+  TcContactRow *self = (TcContactRow *)object;
+
+  if (self->bindings != NULL)
+    g_binding_group_set_source (self->bindings, NULL);
+  if (self->signals != NULL)
+    g_signal_group_set_target (self->signals, NULL);
+  g_clear_object (&self->bindings);
+  g_clear_object (&self->signals);
+  g_clear_object (&self->item);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), TC_TYPE_CONTACT_ROW);
+
+  G_OBJECT_CLASS (tc_contact_row_parent_class)->dispose (object);
+}
+
+static void
+tc_contact_row_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  TcContactRow *self = TC_CONTACT_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_ITEM:
+      g_value_set_object (value, self->item);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tc_contact_row_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  TcContactRow *self = TC_CONTACT_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_ITEM:
+      tc_contact_row_set_item (self, g_value_get_object (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tc_contact_row_class_init (TcContactRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tc_contact_row_dispose;
+  object_class->get_property = tc_contact_row_get_property;
+  object_class->set_property = tc_contact_row_set_property;
+
+  properties[PROP_ITEM] =
+    g_param_spec_object ("item", NULL, NULL,
+                         TC_TYPE_CONTACT,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/torchat/TorChat/tc-contact-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, TcContactRow, avatar);
+  gtk_widget_class_bind_template_child (widget_class, TcContactRow, presence_dot);
+  gtk_widget_class_bind_template_child (widget_class, TcContactRow, title_label);
+  gtk_widget_class_bind_template_child (widget_class, TcContactRow, subtitle_label);
+  gtk_widget_class_bind_template_child (widget_class, TcContactRow, unread_label);
+
+  gtk_widget_class_set_css_name (widget_class, "contactrow");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+tc_contact_row_init (TcContactRow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->bindings = g_binding_group_new ();
+  g_binding_group_bind (self->bindings, "display-name",
+                        self->title_label, "label",
+                        G_BINDING_SYNC_CREATE);
+  g_binding_group_bind (self->bindings, "display-name",
+                        self->avatar, "text",
+                        G_BINDING_SYNC_CREATE);
+
+  self->signals = g_signal_group_new (TC_TYPE_CONTACT);
+  g_signal_group_connect_object (self->signals, "notify",
+                                 G_CALLBACK (item_notify_cb), self,
+                                 G_CONNECT_SWAPPED);
+}
+
+GtkWidget *
+tc_contact_row_new (void)
+{
+  return g_object_new (TC_TYPE_CONTACT_ROW, NULL);
+}
+
+TcContact *
+tc_contact_row_get_item (TcContactRow *self)
+{
+  g_return_val_if_fail (TC_IS_CONTACT_ROW (self), NULL);
+
+  return self->item;
+}
+
+void
+tc_contact_row_set_item (TcContactRow *self,
+                         TcContact    *item)
+{
+  g_return_if_fail (TC_IS_CONTACT_ROW (self));
+  g_return_if_fail (item == NULL || TC_IS_CONTACT (item));
+
+  if (!g_set_object (&self->item, item))
+    return;
+
+  g_binding_group_set_source (self->bindings, item);
+  g_signal_group_set_target (self->signals, item);
+  tc_contact_row_update (self);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITEM]);
+}

@@ -1,0 +1,276 @@
+/* tc-message-row.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tc-message-row.h"
+
+struct _TcMessageRow
+{
+  GtkWidget     parent_instance;
+
+  TcMessage    *item;
+  GSignalGroup *signals;
+
+  GtkWidget    *bubble;
+  GtkLabel     *text_label;
+  GtkLabel     *time_label;
+  GtkImage     *state_icon;
+};
+
+G_DEFINE_FINAL_TYPE (TcMessageRow, tc_message_row, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_ITEM,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static char *
+format_time (GDateTime *date)
+{
+  g_autoptr(GDateTime) local = NULL;
+  g_autoptr(GDateTime) now = NULL;
+
+  if (date == NULL)
+    return NULL;
+
+  local = g_date_time_to_local (date);
+  now = g_date_time_new_now_local ();
+
+  if (g_date_time_get_year (local) == g_date_time_get_year (now) &&
+      g_date_time_get_day_of_year (local) == g_date_time_get_day_of_year (now))
+    /* Translators: time of a message sent today, see g_date_time_format() */
+    return g_date_time_format (local, _("%H:%M"));
+
+  if (g_date_time_get_year (local) == g_date_time_get_year (now))
+    /* Translators: date and time of an older message of this year */
+    return g_date_time_format (local, _("%e %b, %H:%M"));
+
+  /* Translators: date and time of a message from another year */
+  return g_date_time_format (local, _("%e %b %Y, %H:%M"));
+}
+
+static void
+tc_message_row_update_state (TcMessageRow *self)
+{
+  const char *icon_name = NULL;
+  const char *tooltip = NULL;
+  TcMessageState state;
+
+  if (self->item == NULL)
+    return;
+
+  state = tc_message_get_state (self->item);
+
+  switch (state)
+    {
+    case TC_MESSAGE_STATE_QUEUED:
+      icon_name = "tc-message-queued-symbolic";
+      tooltip = _("Waiting to be sent");
+      break;
+    case TC_MESSAGE_STATE_SENT:
+      icon_name = "tc-message-sent-symbolic";
+      tooltip = _("Sent");
+      break;
+    case TC_MESSAGE_STATE_DELIVERED:
+      icon_name = "tc-message-delivered-symbolic";
+      tooltip = _("Delivered");
+      break;
+    case TC_MESSAGE_STATE_FAILED:
+      icon_name = "dialog-error-symbolic";
+      tooltip = _("Not delivered");
+      break;
+    case TC_MESSAGE_STATE_RECEIVED:
+    default:
+      break;
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self->state_icon), icon_name != NULL);
+  if (icon_name != NULL)
+    {
+      gtk_image_set_from_icon_name (self->state_icon, icon_name);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->state_icon), tooltip);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->state_icon),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip,
+                                      -1);
+    }
+
+  if (state == TC_MESSAGE_STATE_FAILED)
+    gtk_widget_add_css_class (GTK_WIDGET (self->state_icon), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->state_icon), "error");
+}
+
+static void
+tc_message_row_update (TcMessageRow *self)
+{
+  g_autofree char *time = NULL;
+  g_autofree char *tooltip = NULL;
+  gboolean outgoing = FALSE;
+
+  if (self->item != NULL)
+    {
+      GDateTime *date = tc_message_get_date (self->item);
+
+      outgoing = tc_message_get_direction (self->item) == TC_MESSAGE_DIRECTION_OUTGOING;
+      time = format_time (date);
+      if (date != NULL)
+        {
+          g_autoptr(GDateTime) local = g_date_time_to_local (date);
+
+          tooltip = g_date_time_format (local, "%c");
+        }
+    }
+
+  gtk_label_set_label (self->text_label, self->item ? tc_message_get_text (self->item) : NULL);
+  gtk_label_set_label (self->time_label, time);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->time_label), tooltip);
+
+  gtk_widget_set_halign (self->bubble, outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
+  if (outgoing)
+    {
+      gtk_widget_add_css_class (self->bubble, "outgoing");
+      gtk_widget_remove_css_class (self->bubble, "incoming");
+    }
+  else
+    {
+      gtk_widget_add_css_class (self->bubble, "incoming");
+      gtk_widget_remove_css_class (self->bubble, "outgoing");
+    }
+
+  tc_message_row_update_state (self);
+}
+
+static void
+item_state_cb (TcMessageRow *self,
+               GParamSpec   *pspec,
+               TcMessage    *message)
+{
+  tc_message_row_update_state (self);
+}
+
+static void
+tc_message_row_dispose (GObject *object)
+{
+  TcMessageRow *self = (TcMessageRow *)object;
+
+  if (self->signals != NULL)
+    g_signal_group_set_target (self->signals, NULL);
+  g_clear_object (&self->signals);
+  g_clear_object (&self->item);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), TC_TYPE_MESSAGE_ROW);
+
+  G_OBJECT_CLASS (tc_message_row_parent_class)->dispose (object);
+}
+
+static void
+tc_message_row_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  TcMessageRow *self = TC_MESSAGE_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_ITEM:
+      g_value_set_object (value, self->item);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tc_message_row_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  TcMessageRow *self = TC_MESSAGE_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_ITEM:
+      tc_message_row_set_item (self, g_value_get_object (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tc_message_row_class_init (TcMessageRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tc_message_row_dispose;
+  object_class->get_property = tc_message_row_get_property;
+  object_class->set_property = tc_message_row_set_property;
+
+  properties[PROP_ITEM] =
+    g_param_spec_object ("item", NULL, NULL,
+                         TC_TYPE_MESSAGE,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/torchat/TorChat/tc-message-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, TcMessageRow, bubble);
+  gtk_widget_class_bind_template_child (widget_class, TcMessageRow, text_label);
+  gtk_widget_class_bind_template_child (widget_class, TcMessageRow, time_label);
+  gtk_widget_class_bind_template_child (widget_class, TcMessageRow, state_icon);
+
+  gtk_widget_class_set_css_name (widget_class, "messagerow");
+}
+
+static void
+tc_message_row_init (TcMessageRow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->signals = g_signal_group_new (TC_TYPE_MESSAGE);
+  g_signal_group_connect_object (self->signals, "notify::state",
+                                 G_CALLBACK (item_state_cb), self,
+                                 G_CONNECT_SWAPPED);
+}
+
+GtkWidget *
+tc_message_row_new (void)
+{
+  return g_object_new (TC_TYPE_MESSAGE_ROW, NULL);
+}
+
+TcMessage *
+tc_message_row_get_item (TcMessageRow *self)
+{
+  g_return_val_if_fail (TC_IS_MESSAGE_ROW (self), NULL);
+
+  return self->item;
+}
+
+void
+tc_message_row_set_item (TcMessageRow *self,
+                         TcMessage    *item)
+{
+  g_return_if_fail (TC_IS_MESSAGE_ROW (self));
+  g_return_if_fail (item == NULL || TC_IS_MESSAGE (item));
+
+  if (!g_set_object (&self->item, item))
+    return;
+
+  g_signal_group_set_target (self->signals, item);
+  tc_message_row_update (self);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITEM]);
+}

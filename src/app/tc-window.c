@@ -1,0 +1,1062 @@
+/* tc-window.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tc-add-contact-dialog.h"
+#include "tc-contact-row.h"
+#include "tc-message-row.h"
+#include "tc-window.h"
+
+/* Seconds without a keystroke after which we tell the peer we paused. */
+#define TYPING_PAUSE_SECONDS 5
+
+struct _TcWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  TcNode               *node;
+  TcContact            *contact;
+  TcConversation       *conversation;
+  GSettings            *settings;
+
+  GBindingGroup        *contact_bindings;
+  GSignalGroup         *contact_signals;
+  GSimpleActionGroup   *contact_actions;
+
+  GtkCustomSorter      *sorter;
+  GtkSortListModel     *sorted_contacts;
+  GtkSingleSelection   *contact_selection;
+  GtkNoSelection       *message_selection;
+  /* Every contact of the node, to re-sort when a name or state changes:
+   * TcContact → signal handler id. */
+  GHashTable           *watched;
+  /* Unsent composer text per contact address. */
+  GHashTable           *drafts;
+
+  guint                 typing_pause_source;
+  TcTyping              typing_sent;
+  gboolean              restoring_draft;
+  gboolean              updating_selection;
+  gboolean              stick_to_bottom;
+
+  AdwToastOverlay      *toast_overlay;
+  GtkStack             *main_stack;
+  GtkLabel             *empty_address_label;
+  AdwLeaflet           *leaflet;
+  GtkWidget            *sidebar;
+  GtkWidget            *content;
+  GtkLabel             *own_address_label;
+  GtkListView          *contact_list;
+  AdwWindowTitle       *conversation_title;
+  GtkWidget            *contact_menu_button;
+  GtkStack             *content_stack;
+  GtkRevealer          *request_revealer;
+  GtkLabel             *request_label;
+  GtkLabel             *greeting_label;
+  GtkScrolledWindow    *message_scroller;
+  GtkListView          *message_list;
+  GtkLabel             *conversation_notice;
+  GtkEntry             *composer;
+  GtkWidget            *send_button;
+};
+
+G_DEFINE_FINAL_TYPE (TcWindow, tc_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_NODE,
+  PROP_CONTACT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+tc_window_send_typing (TcWindow *self,
+                       TcTyping  typing)
+{
+  if (self->contact == NULL || self->typing_sent == typing)
+    return;
+
+  self->typing_sent = typing;
+  if (tc_contact_get_state (self->contact) == TC_CONTACT_STATE_ACCEPTED)
+    tc_node_set_typing (self->node, tc_contact_get_address (self->contact), typing);
+}
+
+static void
+tc_window_mark_read (TcWindow *self)
+{
+  if (self->contact == NULL || !gtk_window_is_active (GTK_WINDOW (self)))
+    return;
+
+  /* Folded on the contact list, the conversation is not on screen. */
+  if (adw_leaflet_get_folded (self->leaflet) &&
+      adw_leaflet_get_visible_child (self->leaflet) != self->content)
+    return;
+
+  tc_contact_set_unread (self->contact, 0);
+}
+
+static void
+tc_window_update_own_address (TcWindow *self)
+{
+  const char *address = tc_node_get_address (self->node);
+
+  gtk_label_set_label (self->own_address_label, address);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->own_address_label), address);
+  gtk_label_set_label (self->empty_address_label, address);
+}
+
+static void
+tc_window_update_presence_action (TcWindow *self)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), "presence");
+  const char *presence = tc_presence_to_string (tc_node_get_presence (self->node));
+
+  if (action != NULL && presence != NULL)
+    g_simple_action_set_state (G_SIMPLE_ACTION (action), g_variant_new_string (presence));
+}
+
+static void
+tc_window_update_contact_state (TcWindow *self)
+{
+  g_autofree char *subtitle = NULL;
+  g_autofree char *request = NULL;
+  const char *notice = NULL;
+  const char *greeting = NULL;
+  TcContactState state = TC_CONTACT_STATE_DECLINED;
+  gboolean can_write;
+  GAction *action;
+
+  if (self->contact != NULL)
+    {
+      state = tc_contact_get_state (self->contact);
+      subtitle = tc_contact_row_describe_contact (self->contact);
+      greeting = tc_contact_get_greeting (self->contact);
+      /* Translators: %s is the name of a person asking to be a contact */
+      request = g_strdup_printf (_("%s wants to be your contact"),
+                                 tc_contact_get_display_name (self->contact));
+
+      switch (state)
+        {
+        case TC_CONTACT_STATE_REQUESTED:
+          notice = _("They have not accepted your request yet. Messages are delivered once they do.");
+          break;
+        case TC_CONTACT_STATE_DECLINED:
+          notice = _("This person is not your contact: messages cannot be sent.");
+          break;
+        case TC_CONTACT_STATE_BLOCKED:
+          notice = _("You blocked this person: they cannot reach you.");
+          break;
+        case TC_CONTACT_STATE_PENDING:
+        case TC_CONTACT_STATE_ACCEPTED:
+        default:
+          break;
+        }
+    }
+
+  adw_window_title_set_subtitle (self->conversation_title, subtitle);
+  gtk_widget_set_visible (self->contact_menu_button, self->contact != NULL);
+
+  gtk_label_set_label (self->request_label, request);
+  gtk_label_set_label (self->greeting_label, greeting);
+  gtk_widget_set_visible (GTK_WIDGET (self->greeting_label), greeting != NULL && greeting[0] != '\0');
+  gtk_revealer_set_reveal_child (self->request_revealer,
+                                 self->contact != NULL && state == TC_CONTACT_STATE_PENDING);
+
+  gtk_label_set_label (self->conversation_notice, notice);
+  gtk_widget_set_visible (GTK_WIDGET (self->conversation_notice), notice != NULL);
+
+  can_write = self->contact != NULL &&
+              (state == TC_CONTACT_STATE_ACCEPTED || state == TC_CONTACT_STATE_REQUESTED);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->composer), can_write);
+  gtk_widget_set_sensitive (self->send_button,
+                            can_write && gtk_entry_get_text_length (self->composer) > 0);
+
+  action = g_action_map_lookup_action (G_ACTION_MAP (self->contact_actions), "accept");
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action),
+                               self->contact != NULL && state == TC_CONTACT_STATE_PENDING);
+  action = g_action_map_lookup_action (G_ACTION_MAP (self->contact_actions), "decline");
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action),
+                               self->contact != NULL && state == TC_CONTACT_STATE_PENDING);
+  action = g_action_map_lookup_action (G_ACTION_MAP (self->contact_actions), "block");
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action),
+                               self->contact != NULL && state != TC_CONTACT_STATE_BLOCKED);
+  action = g_action_map_lookup_action (G_ACTION_MAP (self->contact_actions), "remove");
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), self->contact != NULL);
+}
+
+static void
+contact_notify_cb (TcWindow   *self,
+                   GParamSpec *pspec,
+                   TcContact  *contact)
+{
+  if (g_str_equal (pspec->name, "unread"))
+    {
+      if (tc_contact_get_unread (contact) > 0)
+        tc_window_mark_read (self);
+      return;
+    }
+
+  tc_window_update_contact_state (self);
+}
+
+/* Sorting: requests first, then contacts online, then the rest; by name. */
+static int
+contact_rank (TcContact *contact)
+{
+  switch (tc_contact_get_state (contact))
+    {
+    case TC_CONTACT_STATE_PENDING:
+      return 0;
+    case TC_CONTACT_STATE_ACCEPTED:
+      return tc_contact_get_presence (contact) != TC_PRESENCE_OFFLINE ? 1 : 2;
+    case TC_CONTACT_STATE_REQUESTED:
+      return 2;
+    case TC_CONTACT_STATE_DECLINED:
+    case TC_CONTACT_STATE_BLOCKED:
+    default:
+      return 3;
+    }
+}
+
+static int
+compare_contacts (gconstpointer a,
+                  gconstpointer b,
+                  gpointer      user_data)
+{
+  TcContact *ca = (TcContact *)a;
+  TcContact *cb = (TcContact *)b;
+  int ra = contact_rank (ca);
+  int rb = contact_rank (cb);
+  int ret;
+
+  if (ra != rb)
+    return ra < rb ? -1 : 1;
+
+  ret = g_utf8_collate (tc_contact_get_display_name (ca),
+                        tc_contact_get_display_name (cb));
+  if (ret != 0)
+    return ret;
+
+  return g_strcmp0 (tc_contact_get_address (ca), tc_contact_get_address (cb));
+}
+
+static void
+watched_contact_notify_cb (TcWindow   *self,
+                           GParamSpec *pspec,
+                           TcContact  *contact)
+{
+  if (g_str_equal (pspec->name, "display-name") ||
+      g_str_equal (pspec->name, "state") ||
+      g_str_equal (pspec->name, "presence"))
+    gtk_sorter_changed (GTK_SORTER (self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
+}
+
+static void
+unwatch_contact (gpointer key,
+                 gpointer value,
+                 gpointer user_data)
+{
+  g_signal_handler_disconnect (key, GPOINTER_TO_SIZE (value));
+  g_object_unref (key);
+}
+
+static void
+contacts_items_changed_cb (TcWindow   *self,
+                           guint       position,
+                           guint       removed,
+                           guint       added,
+                           GListModel *model)
+{
+  g_autoptr(GHashTable) watched = NULL;
+  guint n_items = g_list_model_get_n_items (model);
+
+  /* Contact lists are short: sweep them all instead of tracking removals. */
+  watched = g_hash_table_new (NULL, NULL);
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(TcContact) contact = g_list_model_get_item (model, i);
+      gpointer handler;
+
+      if (g_hash_table_steal_extended (self->watched, contact, NULL, &handler))
+        {
+          g_hash_table_insert (watched, contact, handler);
+        }
+      else
+        {
+          gulong id = g_signal_connect_object (contact, "notify",
+                                               G_CALLBACK (watched_contact_notify_cb),
+                                               self, G_CONNECT_SWAPPED);
+          g_hash_table_insert (watched, g_object_ref (contact), GSIZE_TO_POINTER (id));
+        }
+    }
+  g_hash_table_foreach (self->watched, unwatch_contact, NULL);
+  g_hash_table_unref (self->watched);
+  self->watched = g_steal_pointer (&watched);
+
+  gtk_stack_set_visible_child_name (self->main_stack, n_items > 0 ? "main" : "empty");
+}
+
+static guint
+find_contact_position (TcWindow  *self,
+                       TcContact *contact)
+{
+  GListModel *model = G_LIST_MODEL (self->sorted_contacts);
+  guint n_items = g_list_model_get_n_items (model);
+
+  for (guint i = 0; contact != NULL && i < n_items; i++)
+    {
+      g_autoptr(TcContact) item = g_list_model_get_item (model, i);
+
+      if (item == contact)
+        return i;
+    }
+
+  return GTK_INVALID_LIST_POSITION;
+}
+
+static void
+scroll_to_bottom (TcWindow *self)
+{
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->message_scroller);
+
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+}
+
+static void
+vadjustment_changed_cb (TcWindow      *self,
+                        GtkAdjustment *adj)
+{
+  if (self->stick_to_bottom)
+    scroll_to_bottom (self);
+}
+
+static void
+vadjustment_value_changed_cb (TcWindow      *self,
+                              GtkAdjustment *adj)
+{
+  double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
+
+  self->stick_to_bottom = gtk_adjustment_get_value (adj) >= bottom - 24;
+}
+
+static void
+messages_items_changed_cb (TcWindow   *self,
+                           guint       position,
+                           guint       removed,
+                           guint       added,
+                           GListModel *model)
+{
+  if (self->stick_to_bottom)
+    scroll_to_bottom (self);
+}
+
+void
+tc_window_set_contact (TcWindow  *self,
+                       TcContact *contact)
+{
+  TcConversation *conversation = NULL;
+  const char *draft = NULL;
+
+  g_return_if_fail (TC_IS_WINDOW (self));
+  g_return_if_fail (contact == NULL || TC_IS_CONTACT (contact));
+
+  if (self->contact == contact)
+    return;
+
+  if (self->contact != NULL)
+    {
+      const char *text = gtk_editable_get_text (GTK_EDITABLE (self->composer));
+
+      if (text[0] != '\0')
+        g_hash_table_insert (self->drafts,
+                             g_strdup (tc_contact_get_address (self->contact)),
+                             g_strdup (text));
+      else
+        g_hash_table_remove (self->drafts, tc_contact_get_address (self->contact));
+
+      tc_window_send_typing (self, TC_TYPING_ACTIVE);
+      g_clear_handle_id (&self->typing_pause_source, g_source_remove);
+    }
+
+  g_set_object (&self->contact, contact);
+  self->typing_sent = TC_TYPING_ACTIVE;
+
+  if (contact != NULL)
+    {
+      conversation = tc_node_get_conversation (self->node, tc_contact_get_address (contact));
+      draft = g_hash_table_lookup (self->drafts, tc_contact_get_address (contact));
+    }
+
+  g_binding_group_set_source (self->contact_bindings, contact);
+  g_signal_group_set_target (self->contact_signals, contact);
+
+  if (g_set_object (&self->conversation, conversation))
+    {
+      self->stick_to_bottom = TRUE;
+      gtk_no_selection_set_model (self->message_selection, G_LIST_MODEL (conversation));
+    }
+
+  self->restoring_draft = TRUE;
+  gtk_editable_set_text (GTK_EDITABLE (self->composer), draft ? draft : "");
+  self->restoring_draft = FALSE;
+
+  self->updating_selection = TRUE;
+  gtk_single_selection_set_selected (self->contact_selection,
+                                     find_contact_position (self, contact));
+  self->updating_selection = FALSE;
+  gtk_stack_set_visible_child_name (self->content_stack, contact ? "conversation" : "none");
+  if (contact == NULL)
+    adw_window_title_set_title (self->conversation_title, NULL);
+  tc_window_update_contact_state (self);
+
+  if (contact != NULL)
+    {
+      adw_leaflet_set_visible_child (self->leaflet, self->content);
+      tc_window_mark_read (self);
+      gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+    }
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTACT]);
+}
+
+static void
+selection_changed_cb (TcWindow           *self,
+                      GParamSpec         *pspec,
+                      GtkSingleSelection *selection)
+{
+  if (self->updating_selection)
+    return;
+
+  tc_window_set_contact (self, gtk_single_selection_get_selected_item (selection));
+}
+
+static void
+contact_activate_cb (TcWindow    *self,
+                     guint        position,
+                     GtkListView *list)
+{
+  g_autoptr(TcContact) contact = g_list_model_get_item (G_LIST_MODEL (self->sorted_contacts), position);
+
+  tc_window_set_contact (self, contact);
+  adw_leaflet_set_visible_child (self->leaflet, self->content);
+}
+
+static void
+leaflet_visible_child_cb (TcWindow *self)
+{
+  /* Back on the list of a folded window: deselect, so that tapping the
+   * same contact again opens it. */
+  if (adw_leaflet_get_folded (self->leaflet) &&
+      !adw_leaflet_get_child_transition_running (self->leaflet) &&
+      adw_leaflet_get_visible_child (self->leaflet) == self->sidebar)
+    tc_window_set_contact (self, NULL);
+
+  tc_window_mark_read (self);
+}
+
+static gboolean
+typing_pause_cb (gpointer data)
+{
+  TcWindow *self = data;
+
+  self->typing_pause_source = 0;
+  tc_window_send_typing (self, TC_TYPING_PAUSED);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+composer_changed_cb (TcWindow *self)
+{
+  gboolean empty = gtk_entry_get_text_length (self->composer) == 0;
+
+  gtk_widget_set_sensitive (self->send_button,
+                            !empty && gtk_widget_get_sensitive (GTK_WIDGET (self->composer)));
+
+  if (self->restoring_draft || self->contact == NULL)
+    return;
+
+  g_clear_handle_id (&self->typing_pause_source, g_source_remove);
+  if (empty)
+    {
+      tc_window_send_typing (self, TC_TYPING_ACTIVE);
+      return;
+    }
+
+  tc_window_send_typing (self, TC_TYPING_COMPOSING);
+  self->typing_pause_source = g_timeout_add_seconds (TYPING_PAUSE_SECONDS, typing_pause_cb, self);
+}
+
+static void
+composer_activate_cb (TcWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TcMessage) message = NULL;
+  g_autofree char *text = NULL;
+
+  if (self->contact == NULL || !gtk_widget_get_sensitive (GTK_WIDGET (self->composer)))
+    return;
+
+  text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->composer)));
+  g_strstrip (text);
+  if (text[0] == '\0')
+    return;
+
+  message = tc_node_send_message (self->node, tc_contact_get_address (self->contact), text, &error);
+  if (message == NULL)
+    {
+      tc_window_show_error (self, error);
+      return;
+    }
+
+  self->stick_to_bottom = TRUE;
+  g_hash_table_remove (self->drafts, tc_contact_get_address (self->contact));
+  self->restoring_draft = TRUE;
+  gtk_editable_set_text (GTK_EDITABLE (self->composer), "");
+  self->restoring_draft = FALSE;
+  g_clear_handle_id (&self->typing_pause_source, g_source_remove);
+  /* The message itself tells the peer we stopped typing. */
+  self->typing_sent = TC_TYPING_ACTIVE;
+  scroll_to_bottom (self);
+}
+
+static void
+contact_added_cb (TcWindow           *self,
+                  TcContact          *contact,
+                  TcAddContactDialog *dialog)
+{
+  g_autofree char *text = NULL;
+
+  tc_window_set_contact (self, contact);
+  /* Translators: %s is the name of a new contact */
+  text = g_strdup_printf (_("Contact request sent to %s"), tc_contact_get_display_name (contact));
+  tc_window_add_toast (self, text);
+}
+
+static void
+add_contact_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  TcWindow *self = TC_WINDOW (widget);
+  TcAddContactDialog *dialog;
+
+  dialog = tc_add_contact_dialog_new (GTK_WINDOW (self), self->node);
+  g_signal_connect_object (dialog, "contact-added",
+                           G_CALLBACK (contact_added_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+copy_address_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  TcWindow *self = TC_WINDOW (widget);
+
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), tc_node_get_address (self->node));
+  tc_window_add_toast (self, _("Your address was copied"));
+}
+
+static void
+back_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *param)
+{
+  TcWindow *self = TC_WINDOW (widget);
+
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+static void
+open_contact_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  tc_window_select_address (TC_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+presence_change_state_cb (GSimpleAction *action,
+                          GVariant      *value,
+                          gpointer       user_data)
+{
+  TcWindow *self = user_data;
+  g_autoptr(GError) error = NULL;
+  TcPresence presence;
+
+  if (!tc_presence_from_string (g_variant_get_string (value, NULL), &presence))
+    return;
+
+  if (!tc_node_set_status (self->node, presence, tc_node_get_status_text (self->node), &error))
+    {
+      tc_window_show_error (self, error);
+      return;
+    }
+
+  g_simple_action_set_state (action, value);
+}
+
+static void
+accept_cb (GSimpleAction *action,
+           GVariant      *param,
+           gpointer       user_data)
+{
+  TcWindow *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (self->contact != NULL &&
+      !tc_node_accept_contact (self->node, tc_contact_get_address (self->contact), &error))
+    tc_window_show_error (self, error);
+}
+
+static void
+decline_cb (GSimpleAction *action,
+            GVariant      *param,
+            gpointer       user_data)
+{
+  TcWindow *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (self->contact != NULL &&
+      !tc_node_decline_contact (self->node, tc_contact_get_address (self->contact), &error))
+    tc_window_show_error (self, error);
+}
+
+static void
+block_cb (GSimpleAction *action,
+          GVariant      *param,
+          gpointer       user_data)
+{
+  TcWindow *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  if (self->contact == NULL)
+    return;
+
+  if (!tc_node_block_contact (self->node, tc_contact_get_address (self->contact), &error))
+    {
+      tc_window_show_error (self, error);
+      return;
+    }
+
+  /* Translators: %s is the name of the contact who was blocked */
+  text = g_strdup_printf (_("%s is blocked"), tc_contact_get_display_name (self->contact));
+  tc_window_add_toast (self, text);
+}
+
+static void
+remove_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    gpointer          user_data)
+{
+  TcWindow *self = TC_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
+  TcContact *contact = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (g_str_equal (response, "remove") &&
+      !tc_node_remove_contact (self->node, tc_contact_get_address (contact), &error))
+    tc_window_show_error (self, error);
+}
+
+static void
+remove_cb (GSimpleAction *action,
+           GVariant      *param,
+           gpointer       user_data)
+{
+  TcWindow *self = user_data;
+  GtkWidget *dialog;
+
+  if (self->contact == NULL)
+    return;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL,
+                                   _("Their messages are deleted from this computer. You can add them again later with their address."));
+  /* Translators: %s is the contact's name */
+  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog), _("Remove %s?"),
+                                     tc_contact_get_display_name (self->contact));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "remove", _("_Remove"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_data (dialog, "response",
+                         G_CALLBACK (remove_response_cb),
+                         g_object_ref (self->contact),
+                         (GClosureNotify) (void (*) (void)) g_object_unref, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+node_address_cb (TcWindow *self)
+{
+  tc_window_update_own_address (self);
+}
+
+static void
+node_presence_cb (TcWindow *self)
+{
+  tc_window_update_presence_action (self);
+}
+
+static void
+contact_request_cb (TcWindow  *self,
+                    TcContact *contact,
+                    TcNode    *node)
+{
+  g_autofree char *title = NULL;
+  AdwToast *toast;
+
+  /* Translators: %s is the name of a person asking to be a contact */
+  title = g_strdup_printf (_("%s wants to be your contact"), tc_contact_get_display_name (contact));
+  toast = adw_toast_new (title);
+  adw_toast_set_button_label (toast, _("_View"));
+  adw_toast_set_action_name (toast, "win.open-contact");
+  adw_toast_set_action_target_value (toast, g_variant_new_string (tc_contact_get_address (contact)));
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
+is_active_cb (TcWindow *self)
+{
+  tc_window_mark_read (self);
+}
+
+static void
+tc_window_constructed (GObject *object)
+{
+  TcWindow *self = (TcWindow *)object;
+  g_autoptr(GSettingsSchema) schema = NULL;
+  GSettingsSchemaSource *source;
+  GListModel *contacts;
+  static const GActionEntry contact_entries[] = {
+    { "accept", accept_cb },
+    { "decline", decline_cb },
+    { "block", block_cb },
+    { "remove", remove_cb },
+  };
+  static const GActionEntry win_entries[] = {
+    { "presence", NULL, "s", "'available'", presence_change_state_cb },
+  };
+
+  G_OBJECT_CLASS (tc_window_parent_class)->constructed (object);
+
+  g_assert (TC_IS_NODE (self->node));
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries,
+                                   G_N_ELEMENTS (win_entries), self);
+  g_action_map_add_action_entries (G_ACTION_MAP (self->contact_actions), contact_entries,
+                                   G_N_ELEMENTS (contact_entries), self);
+
+  contacts = tc_node_get_contacts (self->node);
+  self->sorted_contacts = gtk_sort_list_model_new (g_object_ref (contacts),
+                                                   g_object_ref (GTK_SORTER (self->sorter)));
+  self->contact_selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->sorted_contacts)));
+  gtk_single_selection_set_autoselect (self->contact_selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->contact_selection, TRUE);
+  gtk_single_selection_set_selected (self->contact_selection, GTK_INVALID_LIST_POSITION);
+  g_signal_connect_object (self->contact_selection, "notify::selected-item",
+                           G_CALLBACK (selection_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_list_view_set_model (self->contact_list, GTK_SELECTION_MODEL (self->contact_selection));
+
+  g_signal_connect_object (contacts, "items-changed",
+                           G_CALLBACK (contacts_items_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  contacts_items_changed_cb (self, 0, 0, 0, contacts);
+
+  g_signal_connect_object (self->node, "notify::address",
+                           G_CALLBACK (node_address_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->node, "notify::presence",
+                           G_CALLBACK (node_presence_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->node, "contact-request",
+                           G_CALLBACK (contact_request_cb), self,
+                           G_CONNECT_SWAPPED);
+  tc_window_update_own_address (self);
+  tc_window_update_presence_action (self);
+  tc_window_update_contact_state (self);
+
+  source = g_settings_schema_source_get_default ();
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
+  /* Run from the build tree, the schema may not be installed. */
+  if (schema != NULL)
+    {
+      self->settings = g_settings_new_full (schema, NULL, NULL);
+      g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
+    }
+}
+
+static void
+tc_window_dispose (GObject *object)
+{
+  TcWindow *self = (TcWindow *)object;
+
+  g_clear_handle_id (&self->typing_pause_source, g_source_remove);
+
+  if (self->contact_bindings != NULL)
+    g_binding_group_set_source (self->contact_bindings, NULL);
+  if (self->contact_signals != NULL)
+    g_signal_group_set_target (self->contact_signals, NULL);
+
+  if (self->watched != NULL)
+    {
+      g_hash_table_foreach (self->watched, unwatch_contact, NULL);
+      g_clear_pointer (&self->watched, g_hash_table_unref);
+    }
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), TC_TYPE_WINDOW);
+
+  g_clear_object (&self->contact_selection);
+  g_clear_object (&self->sorted_contacts);
+  g_clear_object (&self->message_selection);
+  g_clear_object (&self->sorter);
+  g_clear_object (&self->contact_bindings);
+  g_clear_object (&self->contact_signals);
+  g_clear_object (&self->contact_actions);
+  g_clear_object (&self->conversation);
+  g_clear_object (&self->contact);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->drafts, g_hash_table_unref);
+
+  G_OBJECT_CLASS (tc_window_parent_class)->dispose (object);
+}
+
+static void
+tc_window_finalize (GObject *object)
+{
+  TcWindow *self = (TcWindow *)object;
+
+  g_clear_object (&self->node);
+
+  G_OBJECT_CLASS (tc_window_parent_class)->finalize (object);
+}
+
+static void
+tc_window_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  TcWindow *self = TC_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_NODE:
+      g_value_set_object (value, self->node);
+      break;
+
+    case PROP_CONTACT:
+      g_value_set_object (value, self->contact);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tc_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  TcWindow *self = TC_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_NODE:
+      self->node = g_value_dup_object (value);
+      break;
+
+    case PROP_CONTACT:
+      tc_window_set_contact (self, g_value_get_object (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tc_window_class_init (TcWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->constructed = tc_window_constructed;
+  object_class->dispose = tc_window_dispose;
+  object_class->finalize = tc_window_finalize;
+  object_class->get_property = tc_window_get_property;
+  object_class->set_property = tc_window_set_property;
+
+  properties[PROP_NODE] =
+    g_param_spec_object ("node", NULL, NULL,
+                         TC_TYPE_NODE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CONTACT] =
+    g_param_spec_object ("contact", NULL, NULL,
+                         TC_TYPE_CONTACT,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (TC_TYPE_CONTACT_ROW);
+  g_type_ensure (TC_TYPE_MESSAGE_ROW);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/torchat/TorChat/tc-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, empty_address_label);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, content);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, own_address_label);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, contact_list);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, conversation_title);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, contact_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, request_revealer);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, request_label);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, greeting_label);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, message_scroller);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, message_list);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, conversation_notice);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, composer);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, send_button);
+  gtk_widget_class_bind_template_callback (widget_class, contact_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, leaflet_visible_child_cb);
+  gtk_widget_class_bind_template_callback (widget_class, composer_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, composer_changed_cb);
+
+  gtk_widget_class_install_action (widget_class, "win.add-contact", NULL, add_contact_action);
+  gtk_widget_class_install_action (widget_class, "win.copy-address", NULL, copy_address_action);
+  gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
+  gtk_widget_class_install_action (widget_class, "win.open-contact", "s", open_contact_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.add-contact", NULL);
+}
+
+static void
+tc_window_init (TcWindow *self)
+{
+  GtkAdjustment *vadj;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->drafts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->watched = g_hash_table_new (NULL, NULL);
+  self->typing_sent = TC_TYPING_ACTIVE;
+
+  self->sorter = gtk_custom_sorter_new (compare_contacts, NULL, NULL);
+  self->message_selection = gtk_no_selection_new (NULL);
+  gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (self->message_selection));
+  g_signal_connect_object (self->message_selection, "items-changed",
+                           G_CALLBACK (messages_items_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+
+  vadj = gtk_scrolled_window_get_vadjustment (self->message_scroller);
+  g_signal_connect_object (vadj, "changed",
+                           G_CALLBACK (vadjustment_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (vadj, "value-changed",
+                           G_CALLBACK (vadjustment_value_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+
+  self->contact_actions = g_simple_action_group_new ();
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "contact", G_ACTION_GROUP (self->contact_actions));
+
+  self->contact_bindings = g_binding_group_new ();
+  g_binding_group_bind (self->contact_bindings, "display-name",
+                        self->conversation_title, "title",
+                        G_BINDING_SYNC_CREATE);
+  self->contact_signals = g_signal_group_new (TC_TYPE_CONTACT);
+  g_signal_group_connect_object (self->contact_signals, "notify",
+                                 G_CALLBACK (contact_notify_cb), self,
+                                 G_CONNECT_SWAPPED);
+
+  g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
+}
+
+TcWindow *
+tc_window_new (GtkApplication *application,
+               TcNode         *node)
+{
+  g_return_val_if_fail (!application || GTK_IS_APPLICATION (application), NULL);
+  g_return_val_if_fail (TC_IS_NODE (node), NULL);
+
+  return g_object_new (TC_TYPE_WINDOW,
+                       "application", application,
+                       "node", node,
+                       NULL);
+}
+
+TcNode *
+tc_window_get_node (TcWindow *self)
+{
+  g_return_val_if_fail (TC_IS_WINDOW (self), NULL);
+
+  return self->node;
+}
+
+TcContact *
+tc_window_get_contact (TcWindow *self)
+{
+  g_return_val_if_fail (TC_IS_WINDOW (self), NULL);
+
+  return self->contact;
+}
+
+gboolean
+tc_window_select_address (TcWindow   *self,
+                          const char *address)
+{
+  TcContact *contact;
+
+  g_return_val_if_fail (TC_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (address != NULL, FALSE);
+
+  contact = tc_node_lookup_contact (self->node, address);
+  if (contact == NULL)
+    return FALSE;
+
+  tc_window_set_contact (self, contact);
+  adw_leaflet_set_visible_child (self->leaflet, self->content);
+
+  return TRUE;
+}
+
+void
+tc_window_add_toast (TcWindow   *self,
+                     const char *text)
+{
+  g_return_if_fail (TC_IS_WINDOW (self));
+  g_return_if_fail (text != NULL);
+
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+void
+tc_window_show_error (TcWindow     *self,
+                      const GError *error)
+{
+  g_return_if_fail (TC_IS_WINDOW (self));
+  g_return_if_fail (error != NULL);
+
+  tc_window_add_toast (self, error->message);
+}
