@@ -673,7 +673,8 @@ check_fields (JsonObject  *object,
               TcJmuKind    kind,
               GError     **error)
 {
-  JsonNode *value = json_object_get_member (object, kind_key (kind));
+  const char *key = kind_key (kind);
+  JsonNode *value = key ? json_object_get_member (object, key) : NULL;
   const char *value_string = node_get_string (value);
 
   if (kind != TC_JMU_KIND_ERROR && kind != TC_JMU_KIND_UNKNOWN &&
@@ -753,12 +754,12 @@ check_fields (JsonObject  *object,
     case TC_JMU_KIND_CONTACT_DECLINE:
     case TC_JMU_KIND_CLOSE:
       if (!node_is_true (value))
-        return bad_format (error, kind_key (kind), "true");
+        return bad_format (error, key, "true");
       return TRUE;
 
     case TC_JMU_KIND_PING:
     case TC_JMU_KIND_PONG:
-      return check_token (value_string, kind_key (kind), error);
+      return check_token (value_string, key, error);
 
     case TC_JMU_KIND_ERROR:
       if (!tc_condition_from_string (value_string, NULL))
@@ -1033,9 +1034,11 @@ begin (void)
   return builder;
 }
 
-/* Ends the object and returns it as one line. json-glib escapes control
- * characters but writes U+2028 and U+2029 raw; they are escaped too, so
- * that no reader that splits on Unicode line breaks sees two lines. */
+/* Ends the object and returns it as one line. The generator's output is
+ * patched in two places, both inside strings since compact output has
+ * nothing but ASCII outside them: json-glib 1.6 writes U+001F raw (its
+ * escaping stops one short), and U+2028 and U+2029 are escaped so that no
+ * reader splitting on Unicode line breaks sees two lines. */
 static char *
 finish (JsonBuilder *builder)
 {
@@ -1055,15 +1058,21 @@ finish (JsonBuilder *builder)
   line = g_string_sized_new (len + 1);
   for (gsize i = 0; i < len; i++)
     {
-      if ((guchar) json[i] == 0xe2 && i + 2 < len && (guchar) json[i + 1] == 0x80 &&
-          ((guchar) json[i + 2] == 0xa8 || (guchar) json[i + 2] == 0xa9))
+      guchar c = json[i];
+
+      if (c < 0x20)
         {
-          g_string_append (line, (guchar) json[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
+          g_string_append_printf (line, "\\u%04x", c);
+        }
+      else if (c == 0xe2 && i + 2 < len && (guchar) json[i + 1] == 0x80 &&
+               ((guchar) json[i + 2] == 0xa8 || (guchar) json[i + 2] == 0xa9))
+        {
+          g_string_append_printf (line, "\\u%04x", 0x2000 + (guchar) json[i + 2] - 0x80);
           i += 2;
         }
       else
         {
-          g_string_append_c (line, json[i]);
+          g_string_append_c (line, c);
         }
     }
   g_string_append_c (line, '\n');
@@ -1387,8 +1396,10 @@ tc_jmu_parse_date (const char *str)
         usec += (*p - '0') * scale;
     }
 
-  if (!take_char (&p, "Zz") && g_strcmp0 (p, "+00:00") == 0)
+  if (g_str_equal (p, "+00:00"))
     p += strlen ("+00:00");
+  else if (!take_char (&p, "Zz"))
+    return NULL;
   if (*p != '\0')
     return NULL;
 
