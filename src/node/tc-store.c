@@ -1,1 +1,1080 @@
-/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* tc-store.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+
+#include <glib/gi18n.h>
+#include <sqlite3.h>
+
+#include "tc-store-private.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* Schema steps, applied in order; step i brings user_version from i to i+1.
+ * Never edit a released step: add a new one. */
+static const char * const migrations[] = {
+  /* 1 */
+  "CREATE TABLE contacts ("
+  "  address        TEXT PRIMARY KEY NOT NULL,"
+  "  nickname       TEXT,"
+  "  name           TEXT,"
+  "  profile_text   TEXT,"
+  "  greeting       TEXT,"
+  "  state          TEXT NOT NULL,"
+  "  answer_pending INTEGER NOT NULL DEFAULT 0,"
+  "  created        INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE messages ("
+  "  id             INTEGER PRIMARY KEY,"
+  "  peer           TEXT NOT NULL,"
+  "  mid            TEXT NOT NULL,"
+  "  direction      TEXT NOT NULL CHECK (direction IN ('incoming', 'outgoing')),"
+  "  text           TEXT NOT NULL,"
+  "  state          TEXT NOT NULL,"
+  "  date           INTEGER NOT NULL,"
+  "  received_date  INTEGER,"
+  "  UNIQUE (peer, mid, direction)"
+  ");"
+  "CREATE INDEX messages_by_peer ON messages (peer, id);"
+  "CREATE INDEX messages_outbox ON messages (peer, id)"
+  "  WHERE direction = 'outgoing' AND state IN ('queued', 'sent');"
+  /* Outlives the history so that a message re-sent after the user deleted
+   * the conversation is still recognised as a duplicate. */
+  "CREATE TABLE seen ("
+  "  peer           TEXT NOT NULL,"
+  "  mid            TEXT NOT NULL,"
+  "  PRIMARY KEY (peer, mid)"
+  ") WITHOUT ROWID;"
+  "CREATE TABLE settings ("
+  "  key            TEXT PRIMARY KEY NOT NULL,"
+  "  value          TEXT NOT NULL"
+  ") WITHOUT ROWID;",
+};
+
+#define SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))
+
+#define MESSAGE_COLUMNS "mid, peer, text, direction, state, date, received_date"
+#define OUTBOX_WHERE "peer = ?1 AND direction = 'outgoing' AND state IN ('queued', 'sent')"
+
+typedef enum {
+  STMT_BEGIN,
+  STMT_COMMIT,
+  STMT_LOAD_CONTACTS,
+  STMT_SAVE_CONTACT,
+  STMT_DELETE_CONTACT,
+  STMT_INSERT_MESSAGE,
+  STMT_INSERT_SEEN,
+  STMT_MARK_DELIVERED,
+  STMT_SET_STATE,
+  STMT_LIST_OUTBOX,
+  STMT_FAIL_OUTBOX,
+  STMT_COUNT_OUTBOX,
+  STMT_COUNT_MESSAGES,
+  STMT_LIST_MESSAGES,
+  STMT_LOOKUP_MESSAGE,
+  STMT_DELETE_HISTORY,
+  STMT_GET_SETTING,
+  STMT_SET_SETTING,
+  STMT_DELETE_SETTING,
+  N_STMTS
+} StmtId;
+
+static const char * const statements[N_STMTS] = {
+  [STMT_BEGIN] = "BEGIN IMMEDIATE",
+  [STMT_COMMIT] = "COMMIT",
+  [STMT_LOAD_CONTACTS] =
+    "SELECT address, nickname, name, profile_text, greeting, state, answer_pending"
+    " FROM contacts ORDER BY created, address",
+  [STMT_SAVE_CONTACT] =
+    "INSERT INTO contacts (address, nickname, name, profile_text, greeting, state,"
+    "                      answer_pending, created)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    " ON CONFLICT (address) DO UPDATE SET"
+    "  nickname = excluded.nickname, name = excluded.name,"
+    "  profile_text = excluded.profile_text, greeting = excluded.greeting,"
+    "  state = excluded.state, answer_pending = excluded.answer_pending",
+  [STMT_DELETE_CONTACT] = "DELETE FROM contacts WHERE address = ?1",
+  [STMT_INSERT_MESSAGE] =
+    "INSERT INTO messages (" MESSAGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+  [STMT_INSERT_SEEN] = "INSERT OR IGNORE INTO seen (peer, mid) VALUES (?1, ?2)",
+  [STMT_MARK_DELIVERED] =
+    "UPDATE messages SET state = 'delivered', received_date = ?3"
+    " WHERE peer = ?1 AND mid = ?2 AND direction = 'outgoing' AND state <> 'delivered'",
+  [STMT_SET_STATE] =
+    "UPDATE messages SET state = ?4 WHERE peer = ?1 AND mid = ?2 AND direction = ?3",
+  [STMT_LIST_OUTBOX] =
+    "SELECT " MESSAGE_COLUMNS " FROM messages WHERE " OUTBOX_WHERE " ORDER BY id",
+  [STMT_FAIL_OUTBOX] = "UPDATE messages SET state = 'failed' WHERE " OUTBOX_WHERE,
+  [STMT_COUNT_OUTBOX] = "SELECT count(*) FROM messages WHERE " OUTBOX_WHERE,
+  [STMT_COUNT_MESSAGES] = "SELECT count(*) FROM messages WHERE peer = ?1",
+  /* The inner query pages over the (peer, id) index alone. */
+  [STMT_LIST_MESSAGES] =
+    "SELECT " MESSAGE_COLUMNS " FROM messages WHERE id IN"
+    " (SELECT id FROM messages WHERE peer = ?1 ORDER BY id LIMIT ?2 OFFSET ?3)"
+    " ORDER BY id",
+  [STMT_LOOKUP_MESSAGE] =
+    "SELECT " MESSAGE_COLUMNS " FROM messages WHERE peer = ?1 AND mid = ?2"
+    " ORDER BY id LIMIT 1",
+  [STMT_DELETE_HISTORY] = "DELETE FROM messages WHERE peer = ?1",
+  [STMT_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
+  [STMT_SET_SETTING] =
+    "INSERT INTO settings (key, value) VALUES (?1, ?2)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  [STMT_DELETE_SETTING] = "DELETE FROM settings WHERE key = ?1",
+};
+
+struct _TcStore
+{
+  GObject        parent_instance;
+
+  sqlite3       *db;
+  sqlite3_stmt  *stmts[N_STMTS];
+  int            schema_version;
+};
+
+G_DEFINE_FINAL_TYPE (TcStore, tc_store, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (tc-store-error-quark, tc_store_error)
+
+/* A cached statement borrowed for one call: reset and unbound when the
+ * borrower's scope ends, so that no statement holds a read open. */
+typedef sqlite3_stmt StoreStmt;
+
+static void
+store_stmt_release (StoreStmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreStmt, store_stmt_release)
+
+static void
+set_db_error (TcStore     *self,
+              int          rc,
+              const char  *what,
+              GError     **error)
+{
+  const char *message = self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc);
+  int system_errno = self->db != NULL ? sqlite3_system_errno (self->db) : 0;
+
+  switch (rc & 0xff)
+    {
+    case SQLITE_FULL:
+      g_set_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL,
+                   _("The disk is full: %s"), message);
+      return;
+
+    case SQLITE_IOERR:
+      if (system_errno == ENOSPC || system_errno == EDQUOT)
+        {
+          g_set_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL,
+                       _("The disk is full: %s"), g_strerror (system_errno));
+          return;
+        }
+      break;
+
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      g_set_error (error, TC_STORE_ERROR, TC_STORE_ERROR_CORRUPT,
+                   _("The profile’s database is damaged: %s"), message);
+      return;
+
+    default:
+      break;
+    }
+
+  g_set_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED, "%s: %s", what, message);
+}
+
+static StoreStmt *
+get_stmt (TcStore  *self,
+          StmtId    id,
+          GError  **error)
+{
+  int rc;
+
+  if (self->stmts[id] != NULL)
+    return self->stmts[id];
+
+  rc = sqlite3_prepare_v3 (self->db, statements[id], -1, SQLITE_PREPARE_PERSISTENT,
+                           &self->stmts[id], NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (self, rc, _("Could not prepare a database query"), error);
+      return NULL;
+    }
+
+  return self->stmts[id];
+}
+
+static void
+rollback (TcStore *self)
+{
+  int rc;
+
+  /* SQLite rolls back by itself after some errors (full disk, I/O). */
+  if (sqlite3_get_autocommit (self->db))
+    return;
+
+  rc = sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    g_warning ("Could not roll back the database transaction: %s", sqlite3_errmsg (self->db));
+}
+
+/* Records the error of a failed write, then drops the whole transaction:
+ * a half-applied burst must never be committed later. */
+static gboolean
+write_failed (TcStore      *self,
+              sqlite3_stmt *stmt,
+              int           rc,
+              const char   *what,
+              GError      **error)
+{
+  set_db_error (self, rc, what, error);
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+  rollback (self);
+  return FALSE;
+}
+
+static gboolean
+begin_write (TcStore  *self,
+             GError  **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+  int rc;
+
+  if (!sqlite3_get_autocommit (self->db))
+    return TRUE;
+
+  if (!(stmt = get_stmt (self, STMT_BEGIN, error)))
+    return FALSE;
+
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE)
+    return write_failed (self, stmt, rc, _("Could not start a database transaction"), error);
+
+  return TRUE;
+}
+
+/* Begins the transaction if needed and hands out the statement; on failure
+ * everything is rolled back. */
+static StoreStmt *
+prepare_write (TcStore  *self,
+               StmtId    id,
+               GError  **error)
+{
+  StoreStmt *stmt;
+
+  if (!begin_write (self, error))
+    return NULL;
+
+  if (!(stmt = get_stmt (self, id, error)))
+    {
+      rollback (self);
+      return NULL;
+    }
+
+  return stmt;
+}
+
+static gboolean
+step_write (TcStore      *self,
+            sqlite3_stmt *stmt,
+            const char   *what,
+            GError      **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc != SQLITE_DONE)
+    return write_failed (self, stmt, rc, what, error);
+
+  return TRUE;
+}
+
+static void
+bind_text (sqlite3_stmt *stmt,
+           int           index,
+           const char   *text)
+{
+  /* Bindings are cleared before the caller's strings go away. */
+  sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
+}
+
+static const char *
+column_text (sqlite3_stmt *stmt,
+             int           column)
+{
+  return (const char *) sqlite3_column_text (stmt, column);
+}
+
+static gint64
+date_to_usec (GDateTime *date)
+{
+  return g_date_time_to_unix (date) * G_USEC_PER_SEC + g_date_time_get_microsecond (date);
+}
+
+static GDateTime *
+date_from_usec (gint64 usec)
+{
+  g_autoptr(GDateTime) base = NULL;
+  gint64 seconds = usec / G_USEC_PER_SEC;
+  gint64 rest = usec % G_USEC_PER_SEC;
+
+  if (rest < 0)
+    {
+      seconds--;
+      rest += G_USEC_PER_SEC;
+    }
+
+  base = g_date_time_new_from_unix_utc (seconds);
+  if (base == NULL)
+    return NULL;
+
+  return g_date_time_add (base, rest);
+}
+
+static void
+bind_date (sqlite3_stmt *stmt,
+           int           index,
+           GDateTime    *date)
+{
+  if (date == NULL)
+    sqlite3_bind_null (stmt, index);
+  else
+    sqlite3_bind_int64 (stmt, index, date_to_usec (date));
+}
+
+static const char *
+direction_to_string (TcMessageDirection direction)
+{
+  return direction == TC_MESSAGE_DIRECTION_OUTGOING ? "outgoing" : "incoming";
+}
+
+static TcMessage *
+message_from_row (sqlite3_stmt *stmt)
+{
+  g_autoptr(GDateTime) date = NULL;
+  g_autoptr(GDateTime) received_date = NULL;
+  TcMessageDirection direction;
+  TcMessageState state;
+  const char *text = column_text (stmt, 2);
+
+  direction = g_strcmp0 (column_text (stmt, 3), "outgoing") == 0 ?
+              TC_MESSAGE_DIRECTION_OUTGOING : TC_MESSAGE_DIRECTION_INCOMING;
+
+  if (!tc_message_state_from_string (column_text (stmt, 4), &state))
+    {
+      g_warning ("Unknown message state “%s” in the database", column_text (stmt, 4));
+      state = direction == TC_MESSAGE_DIRECTION_OUTGOING ?
+              TC_MESSAGE_STATE_FAILED : TC_MESSAGE_STATE_RECEIVED;
+    }
+
+  date = date_from_usec (sqlite3_column_int64 (stmt, 5));
+  if (sqlite3_column_type (stmt, 6) != SQLITE_NULL)
+    received_date = date_from_usec (sqlite3_column_int64 (stmt, 6));
+
+  return tc_message_new (column_text (stmt, 0),
+                         column_text (stmt, 1),
+                         text != NULL ? text : "",
+                         direction, date, received_date, state);
+}
+
+/* Runs a query returning messages; NULL on error. */
+static GPtrArray *
+collect_messages (TcStore       *self,
+                  sqlite3_stmt  *stmt,
+                  GError       **error)
+{
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (messages, message_from_row (stmt));
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, rc, _("Could not read messages"), error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&messages);
+}
+
+/* For queries with one integer answer and no way to report an error. */
+static gint64
+query_count (TcStore    *self,
+             StmtId      id,
+             const char *peer)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(StoreStmt) stmt = NULL;
+  int rc;
+
+  if (!(stmt = get_stmt (self, id, &error)))
+    {
+      g_warning ("%s", error->message);
+      return 0;
+    }
+
+  bind_text (stmt, 1, peer);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      set_db_error (self, rc, _("Could not count messages"), &error);
+      g_warning ("%s", error->message);
+      return 0;
+    }
+
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+static int
+read_user_version (TcStore  *self,
+                   GError  **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int version = -1;
+  int rc;
+
+  rc = sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step (stmt);
+
+  if (rc == SQLITE_ROW)
+    version = sqlite3_column_int (stmt, 0);
+  else
+    set_db_error (self, rc, _("Could not read the database version"), error);
+
+  sqlite3_finalize (stmt);
+  return version;
+}
+
+static gboolean
+exec (TcStore     *self,
+      const char  *sql,
+      const char  *what,
+      GError     **error)
+{
+  int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (self, rc, what, error);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+migrate (TcStore  *self,
+         GError  **error)
+{
+  g_autofree char *set_version = NULL;
+  int version;
+
+  if (!exec (self, "BEGIN IMMEDIATE", _("Could not start a database transaction"), error))
+    return FALSE;
+
+  /* Read again inside the transaction: it is the one that counts. */
+  version = read_user_version (self, error);
+  if (version < 0)
+    goto failed;
+
+  for (int i = version; i < SCHEMA_VERSION; i++)
+    {
+      g_debug ("Upgrading the database schema to version %d", i + 1);
+      if (!exec (self, migrations[i], _("Could not upgrade the database"), error))
+        goto failed;
+    }
+
+  set_version = g_strdup_printf ("PRAGMA user_version = %d", SCHEMA_VERSION);
+  if (!exec (self, set_version, _("Could not upgrade the database"), error) ||
+      !exec (self, "COMMIT", _("Could not upgrade the database"), error))
+    goto failed;
+
+  return TRUE;
+
+failed:
+  rollback (self);
+  return FALSE;
+}
+
+static void
+tc_store_finalize (GObject *object)
+{
+  TcStore *self = TC_STORE (object);
+
+  for (guint i = 0; i < N_STMTS; i++)
+    g_clear_pointer (&self->stmts[i], sqlite3_finalize);
+
+  if (self->db != NULL)
+    {
+      /* Closing rolls back: uncommitted writes were never promised. */
+      if (!sqlite3_get_autocommit (self->db))
+        g_debug ("Closing the database with uncommitted changes; they are dropped");
+      sqlite3_close_v2 (self->db);
+      self->db = NULL;
+    }
+
+  G_OBJECT_CLASS (tc_store_parent_class)->finalize (object);
+}
+
+static void
+tc_store_class_init (TcStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = tc_store_finalize;
+}
+
+static void
+tc_store_init (TcStore *self)
+{
+}
+
+TcStore *
+tc_store_open (const char  *path,
+               GError     **error)
+{
+  g_autoptr(TcStore) self = NULL;
+  int version;
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = g_object_new (TC_TYPE_STORE, NULL);
+
+  rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (self, rc, _("Could not open the database"), error);
+      return NULL;
+    }
+
+  sqlite3_extended_result_codes (self->db, TRUE);
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+
+  /* Check the version before anything writes to the file. */
+  version = read_user_version (self, error);
+  if (version < 0)
+    return NULL;
+
+  if (version > SCHEMA_VERSION)
+    {
+      g_set_error (error, TC_STORE_ERROR, TC_STORE_ERROR_NEWER,
+                   _("This profile was written by a newer version of TORChat "
+                     "(database version %d; this version knows up to %d). "
+                     "Update TORChat to open it."),
+                   version, SCHEMA_VERSION);
+      return NULL;
+    }
+
+  /* synchronous=FULL: a receipt promises the message is on disk. */
+  if (!exec (self,
+             "PRAGMA journal_mode = WAL;"
+             "PRAGMA synchronous = FULL;"
+             "PRAGMA foreign_keys = ON;",
+             _("Could not configure the database"), error))
+    return NULL;
+
+  if (version < SCHEMA_VERSION && !migrate (self, error))
+    return NULL;
+
+  self->schema_version = SCHEMA_VERSION;
+
+  return g_steal_pointer (&self);
+}
+
+int
+tc_store_get_schema_version (TcStore *self)
+{
+  g_return_val_if_fail (TC_IS_STORE (self), 0);
+
+  return self->schema_version;
+}
+
+gboolean
+tc_store_commit (TcStore  *self,
+                 GError  **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+
+  if (sqlite3_get_autocommit (self->db))
+    return TRUE;
+
+  if (!(stmt = get_stmt (self, STMT_COMMIT, error)))
+    {
+      rollback (self);
+      return FALSE;
+    }
+
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE)
+    return write_failed (self, stmt, rc, _("Could not store the changes"), error);
+
+  return TRUE;
+}
+
+gboolean
+tc_store_in_transaction (TcStore *self)
+{
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+
+  return !sqlite3_get_autocommit (self->db);
+}
+
+GPtrArray *
+tc_store_load_contacts (TcStore  *self,
+                        GError  **error)
+{
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(StoreStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (TC_IS_STORE (self), NULL);
+
+  if (!(stmt = get_stmt (self, STMT_LOAD_CONTACTS, error)))
+    return NULL;
+
+  contacts = g_ptr_array_new_with_free_func (g_object_unref);
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_autoptr(TcContact) contact = tc_contact_new (column_text (stmt, 0));
+      TcContactState state;
+
+      if (!tc_contact_state_from_string (column_text (stmt, 5), &state))
+        {
+          /* Let the user decide again rather than lose the contact. */
+          g_warning ("Unknown contact state “%s” in the database", column_text (stmt, 5));
+          state = TC_CONTACT_STATE_PENDING;
+        }
+
+      tc_contact_set_nickname (contact, column_text (stmt, 1));
+      tc_contact_set_name (contact, column_text (stmt, 2));
+      tc_contact_set_profile_text (contact, column_text (stmt, 3));
+      tc_contact_set_greeting (contact, column_text (stmt, 4));
+      tc_contact_set_state (contact, state);
+      tc_contact_set_answer_pending (contact, sqlite3_column_int (stmt, 6) != 0);
+
+      g_ptr_array_add (contacts, g_steal_pointer (&contact));
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, rc, _("Could not read the contacts"), error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&contacts);
+}
+
+gboolean
+tc_store_save_contact (TcStore    *self,
+                       TcContact  *contact,
+                       GError    **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (TC_IS_CONTACT (contact), FALSE);
+
+  if (!(stmt = prepare_write (self, STMT_SAVE_CONTACT, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, tc_contact_get_address (contact));
+  bind_text (stmt, 2, tc_contact_get_nickname (contact));
+  bind_text (stmt, 3, tc_contact_get_name (contact));
+  bind_text (stmt, 4, tc_contact_get_profile_text (contact));
+  bind_text (stmt, 5, tc_contact_get_greeting (contact));
+  bind_text (stmt, 6, tc_contact_state_to_string (tc_contact_get_state (contact)));
+  sqlite3_bind_int (stmt, 7, tc_contact_get_answer_pending (contact) ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 8, g_get_real_time ());
+
+  return step_write (self, stmt, _("Could not save the contact"), error);
+}
+
+gboolean
+tc_store_delete_contact (TcStore     *self,
+                         const char  *address,
+                         GError     **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (address != NULL, FALSE);
+
+  if (!(stmt = prepare_write (self, STMT_DELETE_CONTACT, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, address);
+
+  return step_write (self, stmt, _("Could not delete the contact"), error);
+}
+
+static gboolean
+insert_message (TcStore         *self,
+                TcMessage       *message,
+                TcMessageState   state,
+                GDateTime       *received_date,
+                GError         **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+
+  if (!(stmt = prepare_write (self, STMT_INSERT_MESSAGE, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, tc_message_get_id (message));
+  bind_text (stmt, 2, tc_message_get_peer (message));
+  bind_text (stmt, 3, tc_message_get_text (message));
+  bind_text (stmt, 4, direction_to_string (tc_message_get_direction (message)));
+  bind_text (stmt, 5, tc_message_state_to_string (state));
+  bind_date (stmt, 6, tc_message_get_date (message));
+  bind_date (stmt, 7, received_date);
+
+  return step_write (self, stmt, _("Could not store the message"), error);
+}
+
+gboolean
+tc_store_add_outgoing (TcStore    *self,
+                       TcMessage  *message,
+                       GError    **error)
+{
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (TC_IS_MESSAGE (message), FALSE);
+  g_return_val_if_fail (tc_message_get_direction (message) == TC_MESSAGE_DIRECTION_OUTGOING, FALSE);
+
+  return insert_message (self, message,
+                         tc_message_get_state (message),
+                         tc_message_get_received_date (message),
+                         error);
+}
+
+gboolean
+tc_store_add_incoming (TcStore    *self,
+                       TcMessage  *message,
+                       gboolean   *duplicate,
+                       GError    **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(GDateTime) received_date = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (TC_IS_MESSAGE (message), FALSE);
+  g_return_val_if_fail (tc_message_get_direction (message) == TC_MESSAGE_DIRECTION_INCOMING, FALSE);
+
+  if (duplicate != NULL)
+    *duplicate = FALSE;
+
+  if (!(stmt = prepare_write (self, STMT_INSERT_SEEN, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, tc_message_get_peer (message));
+  bind_text (stmt, 2, tc_message_get_id (message));
+
+  if (!step_write (self, stmt, _("Could not store the message"), error))
+    return FALSE;
+
+  if (sqlite3_changes (self->db) == 0)
+    {
+      if (duplicate != NULL)
+        *duplicate = TRUE;
+      return TRUE;
+    }
+
+  if (tc_message_get_received_date (message) != NULL)
+    received_date = g_date_time_ref (tc_message_get_received_date (message));
+  else
+    received_date = g_date_time_new_now_utc ();
+
+  if (!insert_message (self, message, TC_MESSAGE_STATE_RECEIVED, received_date, error))
+    return FALSE;
+
+  /* The caller shows this object: make it say what is stored. */
+  tc_message_set_received_date (message, received_date);
+  tc_message_set_state (message, TC_MESSAGE_STATE_RECEIVED);
+
+  return TRUE;
+}
+
+gboolean
+tc_store_mark_delivered (TcStore     *self,
+                         const char  *peer,
+                         const char  *id,
+                         GDateTime   *date,
+                         gboolean    *changed,
+                         GError     **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(GDateTime) now = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (peer != NULL, FALSE);
+  g_return_val_if_fail (id != NULL, FALSE);
+
+  if (changed != NULL)
+    *changed = FALSE;
+
+  if (date == NULL)
+    date = now = g_date_time_new_now_utc ();
+
+  if (!(stmt = prepare_write (self, STMT_MARK_DELIVERED, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, peer);
+  bind_text (stmt, 2, id);
+  bind_date (stmt, 3, date);
+
+  if (!step_write (self, stmt, _("Could not store the receipt"), error))
+    return FALSE;
+
+  if (changed != NULL)
+    *changed = sqlite3_changes (self->db) > 0;
+
+  return TRUE;
+}
+
+gboolean
+tc_store_set_message_state (TcStore         *self,
+                            const char      *peer,
+                            const char      *id,
+                            TcMessageState   state,
+                            GError         **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+  TcMessageDirection direction;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (peer != NULL, FALSE);
+  g_return_val_if_fail (id != NULL, FALSE);
+
+  /* Only incoming messages are "received"; every other state is outgoing. */
+  direction = state == TC_MESSAGE_STATE_RECEIVED ?
+              TC_MESSAGE_DIRECTION_INCOMING : TC_MESSAGE_DIRECTION_OUTGOING;
+
+  if (!(stmt = prepare_write (self, STMT_SET_STATE, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, peer);
+  bind_text (stmt, 2, id);
+  bind_text (stmt, 3, direction_to_string (direction));
+  bind_text (stmt, 4, tc_message_state_to_string (state));
+
+  if (!step_write (self, stmt, _("Could not store the message state"), error))
+    return FALSE;
+
+  /* Nothing was written, so the rest of the transaction stays. */
+  if (sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, TC_STORE_ERROR, TC_STORE_ERROR_NOT_FOUND,
+                   _("No such message"));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+GPtrArray *
+tc_store_list_outbox (TcStore     *self,
+                      const char  *peer,
+                      GError     **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), NULL);
+  g_return_val_if_fail (peer != NULL, NULL);
+
+  if (!(stmt = get_stmt (self, STMT_LIST_OUTBOX, error)))
+    return NULL;
+
+  bind_text (stmt, 1, peer);
+
+  return collect_messages (self, stmt, error);
+}
+
+gboolean
+tc_store_fail_outbox (TcStore     *self,
+                      const char  *peer,
+                      GError     **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (peer != NULL, FALSE);
+
+  if (!(stmt = prepare_write (self, STMT_FAIL_OUTBOX, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, peer);
+
+  return step_write (self, stmt, _("Could not store the message state"), error);
+}
+
+guint
+tc_store_count_outbox (TcStore    *self,
+                       const char *peer)
+{
+  g_return_val_if_fail (TC_IS_STORE (self), 0);
+  g_return_val_if_fail (peer != NULL, 0);
+
+  return (guint) query_count (self, STMT_COUNT_OUTBOX, peer);
+}
+
+guint
+tc_store_count_messages (TcStore    *self,
+                         const char *peer)
+{
+  g_return_val_if_fail (TC_IS_STORE (self), 0);
+  g_return_val_if_fail (peer != NULL, 0);
+
+  return (guint) query_count (self, STMT_COUNT_MESSAGES, peer);
+}
+
+GPtrArray *
+tc_store_list_messages (TcStore     *self,
+                        const char  *peer,
+                        guint        offset,
+                        guint        limit,
+                        GError     **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), NULL);
+  g_return_val_if_fail (peer != NULL, NULL);
+
+  if (!(stmt = get_stmt (self, STMT_LIST_MESSAGES, error)))
+    return NULL;
+
+  bind_text (stmt, 1, peer);
+  sqlite3_bind_int64 (stmt, 2, limit);
+  sqlite3_bind_int64 (stmt, 3, offset);
+
+  return collect_messages (self, stmt, error);
+}
+
+TcMessage *
+tc_store_lookup_message (TcStore    *self,
+                         const char *peer,
+                         const char *id)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  g_return_val_if_fail (TC_IS_STORE (self), NULL);
+  g_return_val_if_fail (peer != NULL, NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
+  if (!(stmt = get_stmt (self, STMT_LOOKUP_MESSAGE, &error)))
+    {
+      g_warning ("%s", error->message);
+      return NULL;
+    }
+
+  bind_text (stmt, 1, peer);
+  bind_text (stmt, 2, id);
+
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return message_from_row (stmt);
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, rc, _("Could not read a message"), &error);
+      g_warning ("%s", error->message);
+    }
+
+  return NULL;
+}
+
+gboolean
+tc_store_delete_history (TcStore     *self,
+                         const char  *peer,
+                         GError     **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (peer != NULL, FALSE);
+
+  if (!(stmt = prepare_write (self, STMT_DELETE_HISTORY, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, peer);
+
+  return step_write (self, stmt, _("Could not delete the history"), error);
+}
+
+char *
+tc_store_dup_setting (TcStore    *self,
+                      const char *key)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  g_return_val_if_fail (TC_IS_STORE (self), NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  if (!(stmt = get_stmt (self, STMT_GET_SETTING, &error)))
+    {
+      g_warning ("%s", error->message);
+      return NULL;
+    }
+
+  bind_text (stmt, 1, key);
+
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return g_strdup (column_text (stmt, 0));
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, rc, _("Could not read a setting"), &error);
+      g_warning ("%s", error->message);
+    }
+
+  return NULL;
+}
+
+gboolean
+tc_store_set_setting (TcStore     *self,
+                      const char  *key,
+                      const char  *value,
+                      GError     **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  if (!(stmt = prepare_write (self, value != NULL ? STMT_SET_SETTING : STMT_DELETE_SETTING, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, key);
+  if (value != NULL)
+    bind_text (stmt, 2, value);
+
+  return step_write (self, stmt, _("Could not save a setting"), error);
+}
+
+gboolean
+_tc_store_exec (TcStore     *self,
+                const char  *sql,
+                GError     **error)
+{
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (sql != NULL, FALSE);
+
+  return exec (self, sql, "Could not run SQL", error);
+}
