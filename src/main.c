@@ -1,8 +1,439 @@
-/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* main.c: the desktop app, a headless node, or a command for a running node
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
 #include "config.h"
 
-int
-main (int argc, char **argv)
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <glib-unix.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tc-address.h"
+#include "tc-commands.h"
+#include "tc-control.h"
+#include "tc-node.h"
+
+#if HAVE_GUI
+# include "tc-application.h"
+#endif
+
+static char *opt_profile;
+static char *opt_listen;
+static char *opt_socks;
+static gboolean opt_headless;
+static gboolean opt_json;
+static gboolean opt_version;
+
+static const GOptionEntry entries[] = {
+  { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &opt_profile,
+    N_("Use the profile in DIR"), N_("DIR") },
+  { "headless", 0, 0, G_OPTION_ARG_NONE, &opt_headless,
+    N_("Run the node without a window"), NULL },
+  { "listen", 0, 0, G_OPTION_ARG_STRING, &opt_listen,
+    N_("With --headless: where the onion service reaches the node (default 127.0.0.1:0, any free port)"),
+    N_("HOST:PORT") },
+  { "socks", 0, 0, G_OPTION_ARG_STRING, &opt_socks,
+    N_("With --headless: Tor’s SOCKS port (default 127.0.0.1:9050)"), N_("HOST:PORT") },
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
+    N_("Print a command’s answer as JSON on one line"), NULL },
+  { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
+    N_("Print the version and exit"), NULL },
+  { NULL }
+};
+
+typedef struct
 {
-  return 0;
+  GMainLoop *loop;
+  TcNode    *node;
+  TcControl *control;
+  gboolean   stopping;
+  int        status;
+} Headless;
+
+static char *
+dup_default_profile (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "torchat", "default", NULL);
+}
+
+static int G_GNUC_PRINTF (1, 2)
+usage_error (const char *format,
+             ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_printerr ("torchat: %s\n", message);
+  g_printerr (_("Try “torchat --help” for more information.\n"));
+
+  return TC_EXIT_USAGE;
+}
+
+static GOptionContext *
+create_option_context (void)
+{
+  g_autofree char *default_profile = dup_default_profile ();
+  g_autofree char *description = NULL;
+  GOptionContext *context;
+
+  context = g_option_context_new (_("[COMMAND [ARGUMENTS…]]"));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  /* Everything after the command is its arguments, even if it starts
+   * with "-". */
+  g_option_context_set_strict_posix (context, TRUE);
+
+  g_option_context_set_summary (context,
+    _("TORChat: chat over Tor onion services, without servers.\n"
+      "\n"
+      "  torchat [--profile DIR]\n"
+      "      Run the desktop app on the profile.\n"
+      "  torchat --headless [--profile DIR] [--listen HOST:PORT] [--socks HOST:PORT]\n"
+      "      Run the node without any window; needs no display server and no\n"
+      "      D-Bus session bus.\n"
+      "  torchat [--profile DIR] [--json] COMMAND [ARGUMENTS…]\n"
+      "      Forward COMMAND to the node (headless or desktop app) running on\n"
+      "      the profile."));
+
+  description = g_strdup_printf (
+    _("Commands:\n"
+      "  id                              Print your onion address\n"
+      "  add ADDRESS [NICK] [GREETING]   Ask ADDRESS to become your contact\n"
+      "  accept ADDRESS                  Accept a contact request\n"
+      "  decline ADDRESS                 Decline a contact request\n"
+      "  block ADDRESS                   Refuse everything from ADDRESS\n"
+      "  remove ADDRESS                  Remove a contact\n"
+      "  send ADDRESS TEXT               Send a message; with TEXT “-”, each line of\n"
+      "                                  standard input is sent as one message\n"
+      "  contacts                        One line per contact:\n"
+      "                                  ADDRESS STATE PRESENCE NAME\n"
+      "  history ADDRESS                 One line per message:\n"
+      "                                  DATE TIME DIRECTION STATE TEXT, where\n"
+      "                                  DIRECTION is > for sent, < for received\n"
+      "  status available|away|xa|dnd [TEXT]\n"
+      "                                  Set your status\n"
+      "  profile NAME [TEXT]             Set the name and text your contacts see\n"
+      "  quit                            Stop the node cleanly\n"
+      "\n"
+      "With --json, id, contacts and history print one JSON value; add and send\n"
+      "print the new contact and messages.\n"
+      "\n"
+      "The default profile is %s.\n"
+      "\n"
+      "Exit status: 0 success, 1 the command failed, 2 usage error,\n"
+      "3 no node is running on the profile."),
+    default_profile);
+  g_option_context_set_description (context, description);
+
+  return context;
+}
+
+/* Commands */
+
+static char *
+read_stdin (GError **error)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  char buffer[64 * 1024];
+
+  for (;;)
+    {
+      gssize n = read (STDIN_FILENO, buffer, sizeof buffer);
+
+      if (n == 0)
+        break;
+
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          if (saved_errno == EINTR)
+            continue;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       _("Could not read standard input: %s"), g_strerror (saved_errno));
+          return NULL;
+        }
+
+      g_string_append_len (text, buffer, n);
+    }
+
+  /* D-Bus carries only UTF-8 text without NUL bytes. */
+  if (!g_utf8_validate_len (text->str, text->len, NULL))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           _("Standard input is not UTF-8 text"));
+      return NULL;
+    }
+
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static int
+run_command (const char         *profile_dir,
+             const char * const *command)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) err = g_string_new (NULL);
+  g_autofree char *input = NULL;
+  int status;
+
+  if ((status = tc_commands_check (command, err)) != TC_EXIT_OK)
+    {
+      g_printerr ("%s", err->str);
+      return status;
+    }
+
+  if (tc_commands_wants_stdin (command))
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!(input = read_stdin (&error)))
+        {
+          g_printerr ("torchat: %s\n", error->message);
+          return TC_EXIT_FAILED;
+        }
+    }
+
+  status = tc_control_forward (profile_dir, command, opt_json, input, out, err);
+
+  fputs (out->str, stdout);
+  fflush (stdout);
+  fputs (err->str, stderr);
+
+  return status;
+}
+
+/* Headless */
+
+static void
+stop_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Headless *headless = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!tc_node_stop_finish (TC_NODE (object), result, &error))
+    {
+      g_printerr ("torchat: %s\n", error->message);
+      headless->status = TC_EXIT_FAILED;
+    }
+
+  g_main_loop_quit (headless->loop);
+}
+
+static void
+headless_stop (Headless *headless)
+{
+  if (headless->stopping)
+    {
+      /* Asked twice: the user does not want to wait for the peers. */
+      g_main_loop_quit (headless->loop);
+      return;
+    }
+
+  headless->stopping = TRUE;
+  tc_node_stop_async (headless->node, NULL, stop_cb, headless);
+}
+
+static gboolean
+signal_cb (gpointer user_data)
+{
+  Headless *headless = user_data;
+
+  /* No more commands while stopping. */
+  g_clear_object (&headless->control);
+  headless_stop (headless);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+quit_requested_cb (TcControl *control,
+                   Headless  *headless)
+{
+  headless_stop (headless);
+}
+
+static char *
+dup_listen_host (void)
+{
+  const char *colon;
+
+  if (opt_listen == NULL || (colon = strrchr (opt_listen, ':')) == NULL)
+    return g_strdup ("127.0.0.1");
+
+  return g_strndup (opt_listen, colon - opt_listen);
+}
+
+static int
+run_headless (const char *profile_dir)
+{
+  Headless headless = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *redacted = NULL;
+  g_autofree char *host = NULL;
+  guint sigint_id, sigterm_id;
+
+  if (!(headless.node = tc_node_new (profile_dir, &error)))
+    {
+      g_printerr ("torchat: %s\n", error->message);
+      return TC_EXIT_FAILED;
+    }
+
+  if ((opt_listen != NULL && !tc_node_set_listen_address (headless.node, opt_listen, &error)) ||
+      (opt_socks != NULL && !tc_node_set_socks_address (headless.node, opt_socks, &error)))
+    {
+      g_printerr ("torchat: %s\n", error->message);
+      g_clear_object (&headless.node);
+      return TC_EXIT_USAGE;
+    }
+
+  if (!tc_node_start (headless.node, &error))
+    {
+      g_printerr ("torchat: %s\n", error->message);
+      g_clear_object (&headless.node);
+      return TC_EXIT_FAILED;
+    }
+
+  headless.loop = g_main_loop_new (NULL, FALSE);
+
+  if (!(headless.control = tc_control_new (headless.node, &error)))
+    {
+      g_printerr ("torchat: %s\n", error->message);
+      headless.status = TC_EXIT_FAILED;
+      headless_stop (&headless);
+    }
+  else
+    {
+      g_signal_connect (headless.control, "quit-requested",
+                        G_CALLBACK (quit_requested_cb), &headless);
+
+      redacted = tc_address_redact (tc_node_get_address (headless.node));
+      host = dup_listen_host ();
+      g_printerr ("TORChat node %s listening on %s:%u\n",
+                  redacted, host, tc_node_get_listen_port (headless.node));
+    }
+
+  sigint_id = g_unix_signal_add (SIGINT, signal_cb, &headless);
+  sigterm_id = g_unix_signal_add (SIGTERM, signal_cb, &headless);
+
+  g_main_loop_run (headless.loop);
+
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+
+  /* The node before the control: the control holds the last reference, and
+   * releases the profile before it lets a waiting `torchat quit` return. */
+  g_clear_object (&headless.node);
+  g_clear_object (&headless.control);
+  g_clear_pointer (&headless.loop, g_main_loop_unref);
+
+  return headless.status;
+}
+
+/* Desktop app */
+
+static int
+run_gui (const char *profile_dir,
+         char       *argv0)
+{
+#if HAVE_GUI
+  g_autoptr(GApplication) app = tc_application_new (profile_dir);
+  char *app_argv[] = { argv0, NULL };
+
+  /* The options were ours; the application gets none. */
+  return g_application_run (app, 1, app_argv);
+#else
+  g_printerr (_("torchat: this build has no GUI; use --headless\n"));
+  return TC_EXIT_FAILED;
+#endif
+}
+
+static gboolean
+make_profile_dir (const char *profile_dir)
+{
+  if (g_mkdir_with_parents (profile_dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_printerr (_("torchat: Could not create the profile directory %s: %s\n"),
+                  profile_dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *profile_dir = NULL;
+  const char * const *command = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  g_set_prgname ("torchat");
+  /* Standard output is for answers to commands only. */
+  g_log_writer_default_set_use_stderr (TRUE);
+
+  context = create_option_context ();
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error ("%s", error->message);
+
+  if (opt_version)
+    {
+      g_print ("torchat %s\n", PACKAGE_VERSION);
+      return TC_EXIT_OK;
+    }
+
+  if (opt_profile != NULL && opt_profile[0] == '\0')
+    return usage_error (_("--profile needs a directory"));
+
+  if (opt_profile != NULL)
+    profile_dir = g_canonicalize_filename (opt_profile, NULL);
+  else
+    profile_dir = dup_default_profile ();
+
+  if (argc > 1)
+    command = (const char * const *) argv + 1;
+
+  if (command != NULL)
+    {
+      if (opt_headless || opt_listen != NULL || opt_socks != NULL)
+        return usage_error (_("--headless, --listen and --socks start a node; "
+                              "they do not go with a command"));
+
+      return run_command (profile_dir, command);
+    }
+
+  if (opt_json)
+    return usage_error (_("--json goes with a command"));
+
+  if (!opt_headless && (opt_listen != NULL || opt_socks != NULL))
+    return usage_error (_("--listen and --socks go with --headless"));
+
+  if (!make_profile_dir (profile_dir))
+    return TC_EXIT_FAILED;
+
+  if (opt_headless)
+    return run_headless (profile_dir);
+
+  return run_gui (profile_dir, argv[0]);
 }

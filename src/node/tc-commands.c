@@ -82,9 +82,10 @@ shorten_argument (const char *arg)
   g_autoptr(GString) str = g_string_new (NULL);
   g_autofree char *clipped = NULL;
 
-  if (g_utf8_validate (arg, -1, NULL) && g_utf8_strlen (arg, -1) > 12)
+  /* As long as tc_address_redact()'s form. */
+  if (g_utf8_validate (arg, -1, NULL) && g_utf8_strlen (arg, -1) > 10)
     {
-      clipped = g_utf8_substring (arg, 0, 10);
+      clipped = g_utf8_substring (arg, 0, 8);
       append_sanitized (str, clipped);
       g_string_append (str, "…");
     }

@@ -279,12 +279,23 @@ tc_control_dispose (GObject *object)
         {
           g_signal_handlers_disconnect_by_data (connection, self);
           g_dbus_connection_unregister_object (connection, GPOINTER_TO_UINT (id));
+        }
+    }
+
+  /* A client waiting after `quit` sees its connection close, and then
+   * expects the profile to be free: let go of the node (and its lock, if
+   * this was the last reference) first. */
+  g_clear_object (&self->node);
+
+  if (self->connections != NULL)
+    {
+      g_hash_table_iter_init (&iter, self->connections);
+      while (g_hash_table_iter_next (&iter, &connection, NULL))
+        {
           g_dbus_connection_close (connection, NULL, NULL, NULL);
           g_hash_table_iter_remove (&iter);
         }
     }
-
-  g_clear_object (&self->node);
 
   G_OBJECT_CLASS (tc_control_parent_class)->dispose (object);
 }
