@@ -9,6 +9,7 @@
 #include <nettle/sha2.h>
 
 #include "tc-address.h"
+#include "tc-identity.h"
 #include "tc-jmu.h"
 
 /* The test vectors of docs/protocol.md: A has the seed 00 01 … 1f, B the
@@ -25,6 +26,7 @@
                  "\",\"id\":\"" SID "\",\"challenge\":\"" CHALLENGE "\"}\n"
 #define PAYLOAD "torchat-auth:" SID ":" CHALLENGE ":" A ":" B
 #define SIGNATURE "OMoOaEq4sIFz0nooMsFm6Tu+RzqOdxaWyLCGU4QQa6fXvt8xfPuQELQp2eVNF4RFkFk3Cynd1LSqsxJ1I0XmBA=="
+#define TOR_KEY_BLOB "ED25519-V3:OJTupJxYCu+BaTV2K+BJVZ1tFEDe3hLmoSXxhB//jm+p1xhio+V0a1cb49GHsAQQRvUuvYUMfL1f3o7jhHO2SQ=="
 #define AUTH_LINE "{\"auth\":\"ed25519\",\"from\":\"" A "\",\"signature\":\"" SIGNATURE "\"}\n"
 
 #define DATE "2026-11-22T10:04:05Z"
@@ -966,6 +968,37 @@ test_vectors (void)
   }
 }
 
+/* The same vectors through TcIdentity, the code that really signs. */
+static void
+test_vectors_identity (void)
+{
+  g_autoptr(TcIdentity) identity = NULL;
+  g_autofree char *expanded_hex = NULL;
+  g_autofree char *blob = NULL;
+  g_autofree char *signature_b64 = NULL;
+  guint8 seed[TC_SEED_LEN], expanded[TC_EXPANDED_KEY_LEN], signature[64];
+  const char *payload = PAYLOAD;
+
+  for (int i = 0; i < TC_SEED_LEN; i++)
+    seed[i] = i;
+
+  identity = tc_identity_new_from_seed (seed);
+  g_assert_cmpstr (tc_identity_get_address (identity), ==, A);
+
+  tc_identity_get_expanded_key (identity, expanded);
+  expanded_hex = hex (expanded, sizeof expanded);
+  g_assert_cmpstr (expanded_hex, ==, EXPANDED_A);
+
+  blob = tc_identity_dup_tor_key_blob (identity);
+  g_assert_cmpstr (blob, ==, TOR_KEY_BLOB);
+
+  tc_identity_sign (identity, (const guint8 *) payload, strlen (payload), signature);
+  signature_b64 = g_base64_encode (signature, sizeof signature);
+  g_assert_cmpstr (signature_b64, ==, SIGNATURE);
+  g_assert_true (tc_identity_verify (A, (const guint8 *) payload, strlen (payload), signature));
+  g_assert_false (tc_identity_verify (B, (const guint8 *) payload, strlen (payload), signature));
+}
+
 static void
 test_boxed (void)
 {
@@ -1012,6 +1045,7 @@ main (int   argc,
   g_test_add_func ("/jmu/date", test_date);
   g_test_add_func ("/jmu/auth-payload", test_auth_payload);
   g_test_add_func ("/jmu/vectors", test_vectors);
+  g_test_add_func ("/jmu/vectors-identity", test_vectors_identity);
   g_test_add_func ("/jmu/boxed", test_boxed);
 
   return g_test_run ();
