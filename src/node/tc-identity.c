@@ -192,7 +192,7 @@ read_key_file (const char  *path,
 
   /* fstat on the open file, not stat then open: what we check is what we
    * read. */
-  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0)
     {
       int saved = errno;
