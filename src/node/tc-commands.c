@@ -382,10 +382,10 @@ command_send (Context            *ctx,
 
   for (guint i = 0; lines[i] != NULL; i++)
     {
+      g_autoptr(TcMessage) message = NULL;
       g_autoptr(GError) error = NULL;
       char *line = lines[i];
       gsize len = strlen (line);
-      TcMessage *message;
 
       if (from_stdin)
         {
