@@ -147,6 +147,7 @@ static void
 tc_contact_row_dispose (GObject *object)
 {
   TcContactRow *self = (TcContactRow *)object;
+  GtkWidget *child;
 
   if (self->bindings != NULL)
     g_binding_group_set_source (self->bindings, NULL);
@@ -157,6 +158,9 @@ tc_contact_row_dispose (GObject *object)
   g_clear_object (&self->item);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), TC_TYPE_CONTACT_ROW);
+  /* dispose_template() only unparents the children that have an id. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (tc_contact_row_parent_class)->dispose (object);
 }

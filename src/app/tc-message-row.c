@@ -159,6 +159,7 @@ static void
 tc_message_row_dispose (GObject *object)
 {
   TcMessageRow *self = (TcMessageRow *)object;
+  GtkWidget *child;
 
   if (self->signals != NULL)
     g_signal_group_set_target (self->signals, NULL);
@@ -166,6 +167,9 @@ tc_message_row_dispose (GObject *object)
   g_clear_object (&self->item);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), TC_TYPE_MESSAGE_ROW);
+  /* dispose_template() only unparents the children that have an id. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (tc_message_row_parent_class)->dispose (object);
 }
