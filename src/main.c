@@ -246,6 +246,12 @@ headless_stop (Headless *headless)
   tc_node_stop_async (headless->node, NULL, stop_cb, headless);
 }
 
+static void
+stop_once_cb (gpointer user_data)
+{
+  headless_stop (user_data);
+}
+
 static gboolean
 signal_cb (gpointer user_data)
 {
@@ -312,7 +318,7 @@ run_headless (const char *profile_dir)
     {
       g_printerr ("torchat: %s\n", error->message);
       headless.status = TC_EXIT_FAILED;
-      headless_stop (&headless);
+      g_idle_add_once (stop_once_cb, &headless);
     }
   else
     {
