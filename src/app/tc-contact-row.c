@@ -112,6 +112,8 @@ tc_contact_row_update (TcContactRow *self)
   if ((guint) presence < G_N_ELEMENTS (presence_classes))
     gtk_widget_add_css_class (self->presence_dot, presence_classes[presence]);
   gtk_widget_set_tooltip_text (self->presence_dot, presence_label (presence));
+  /* Only being online is worth a mark; the line below says the rest. */
+  gtk_widget_set_visible (self->presence_dot, presence != TC_PRESENCE_OFFLINE);
 
   if (unread > 0)
     {
