@@ -437,11 +437,13 @@ test_send_stdin (Fixture       *f,
   g_auto(Result) add = { 0 };
   g_auto(Result) send = { 0 };
   g_auto(Result) empty = { 0 };
+  g_auto(Result) too_long = { 0 };
   g_auto(Result) history = { 0 };
+  g_autoptr(GString) huge = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_auto(GStrv) lines = NULL;
   JsonArray *sent;
-  const char *texts[] = { "one", "two", "three \\ \"four\"", NULL };
+  const char *texts[] = { "one", "two", "three \\ \"four\"", "four", NULL };
 
   RUN (f, &add, "add", f->other);
   g_assert_cmpint (add.status, ==, TC_EXIT_OK);
@@ -454,7 +456,7 @@ test_send_stdin (Fixture       *f,
   root = parse_json (send.out);
   sent = json_node_get_array (root);
   g_assert_cmpuint (json_array_get_length (sent), ==, 3);
-  for (guint i = 0; texts[i] != NULL; i++)
+  for (guint i = 0; i < 3; i++)
     g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (sent, i), "text"),
                      ==, texts[i]);
 
@@ -463,17 +465,30 @@ test_send_stdin (Fixture       *f,
   g_assert_cmpint (empty.status, ==, TC_EXIT_FAILED);
   assert_one_error_line (empty.err);
 
+  /* A line the node refuses: the user learns which, and what was sent. */
+  huge = g_string_new ("four\n");
+  for (guint i = 0; i < 2 * 1024 * 1024 / 8; i++)
+    g_string_append (huge, "too long");
+  g_string_append (huge, "\nfive\n");
+  run_argv (f, FALSE, huge->str, &too_long,
+            (const char * const[]) { "send", f->other, "-", NULL });
+  g_assert_cmpint (too_long.status, ==, TC_EXIT_FAILED);
+  assert_one_error_line (too_long.err);
+  g_assert_true (g_str_has_prefix (too_long.err, "torchat: Line 2: "));
+  g_assert_true (g_str_has_suffix (too_long.err, " (1 earlier message was queued)\n"));
+  g_assert_cmpuint (tc_store_count_messages (tc_node_get_store (f->node), f->other), ==, 4);
+
   RUN (f, &history, "history", f->other);
   g_assert_cmpint (history.status, ==, TC_EXIT_OK);
   lines = g_strsplit (history.out, "\n", -1);
-  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_cmpuint (g_strv_length (lines), ==, 5);
   for (guint i = 0; texts[i] != NULL; i++)
     {
       g_autofree char *suffix = g_strdup_printf (" > queued %s", texts[i]);
 
       g_assert_true (g_str_has_suffix (lines[i], suffix));
     }
-  g_assert_cmpstr (lines[3], ==, "");
+  g_assert_cmpstr (lines[4], ==, "");
 }
 
 /* What peers control can neither break the one-line format nor reach the

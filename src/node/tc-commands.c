@@ -398,13 +398,21 @@ command_send (Context            *ctx,
       message = tc_node_send_message (ctx->node, address, line, &error);
       if (message == NULL)
         {
-          if (from_stdin && n_sent > 0)
-            return fail (ctx->err, TC_EXIT_FAILED,
-                         _("line %u: %s (the %u lines before it were queued)"),
-                         i + 1, error->message, n_sent);
-          if (from_stdin)
-            return fail (ctx->err, TC_EXIT_FAILED, _("line %u: %s"), i + 1, error->message);
-          return fail (ctx->err, TC_EXIT_FAILED, "%s", error->message);
+          g_autofree char *where = NULL;
+          g_autofree char *queued = NULL;
+
+          /* Which line, when it is the line that is wrong. */
+          if (from_stdin && g_error_matches (error, TC_NODE_ERROR, TC_NODE_ERROR_INVALID_ARGUMENT))
+            where = g_strdup_printf (_("Line %u: "), i + 1);
+          if (n_sent > 0)
+            queued = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                   " (%u earlier message was queued)",
+                                                   " (%u earlier messages were queued)",
+                                                   n_sent),
+                                      n_sent);
+
+          return fail (ctx->err, TC_EXIT_FAILED, "%s%s%s",
+                       where ? where : "", error->message, queued ? queued : "");
         }
 
       n_sent++;
