@@ -130,20 +130,31 @@ tc_test_node_pid (TcTestNode *node)
   return id ? (GPid) g_ascii_strtoll (id, NULL, 10) : 0;
 }
 
+/* The end of a log, without the lines every command-line call causes. */
 static inline char *
 tc_test_tail (const char *path,
               gsize       max)
 {
   g_autofree char *contents = NULL;
-  gsize length = 0;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GString) kept = g_string_new (NULL);
 
-  if (!g_file_get_contents (path, &contents, &length, NULL))
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
     return g_strdup ("(no log)");
 
-  if (length > max)
-    return g_strdup (contents + length - max);
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (strstr (lines[i], "Control client") != NULL)
+        continue;
+      g_string_append (kept, lines[i]);
+      g_string_append_c (kept, '\n');
+    }
 
-  return g_steal_pointer (&contents);
+  if (kept->len > max)
+    return g_strdup (kept->str + kept->len - max);
+
+  return g_string_free (g_steal_pointer (&kept), FALSE);
 }
 
 /* Puts the end of every log in the TAP output, for failures. */
@@ -459,8 +470,9 @@ tc_test_history_texts (TcTestNode *node,
     {
       JsonObject *message = json_array_get_object_element (history, i);
 
-      if (g_strcmp0 (json_object_get_string_member_with_default (message, "direction", NULL),
-                     direction) != 0)
+      /* "in" also matches "incoming", "out" "outgoing". */
+      if (!g_str_has_prefix (json_object_get_string_member_with_default (message, "direction", ""),
+                             direction))
         continue;
       if (state != NULL &&
           g_strcmp0 (json_object_get_string_member_with_default (message, "state", NULL),
