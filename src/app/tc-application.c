@@ -175,32 +175,43 @@ window_close_request_cb (TcWindow      *window,
   return TRUE;
 }
 
-static void
-error_response_cb (AdwMessageDialog *dialog,
-                   const char       *response,
-                   TcApplication    *self)
-{
-  tc_application_stop (self);
-}
-
+/* Without a node there is nothing else to show: a window of its own says
+ * why, and closing it quits. */
 static void
 tc_application_show_error (TcApplication *self)
 {
-  GtkWidget *dialog;
-  const char *heading;
+  GtkWidget *window;
+  GtkWidget *box;
+  GtkWidget *page;
+  GtkWidget *button;
+  const char *title;
 
   if (g_error_matches (self->node_error, TC_NODE_ERROR, TC_NODE_ERROR_PROFILE_BUSY))
-    heading = _("TORChat Is Already Running");
+    title = _("TORChat Is Already Running");
   else
-    heading = _("Could Not Open Your Profile");
+    title = _("Could Not Open Your Profile");
 
-  dialog = adw_message_dialog_new (NULL, heading, self->node_error->message);
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
-  gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
-  g_signal_connect_object (dialog, "response",
-                           G_CALLBACK (error_response_cb), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  button = gtk_button_new_with_mnemonic (_("_Close"));
+  gtk_widget_set_halign (button, GTK_ALIGN_CENTER);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "app.quit");
+  gtk_widget_add_css_class (button, "pill");
+
+  page = adw_status_page_new ();
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), "dialog-error-symbolic");
+  adw_status_page_set_title (ADW_STATUS_PAGE (page), title);
+  adw_status_page_set_description (ADW_STATUS_PAGE (page), self->node_error->message);
+  adw_status_page_set_child (ADW_STATUS_PAGE (page), button);
+  gtk_widget_set_vexpand (page, TRUE);
+
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_box_append (GTK_BOX (box), adw_header_bar_new ());
+  gtk_box_append (GTK_BOX (box), page);
+
+  window = adw_application_window_new (GTK_APPLICATION (self));
+  gtk_window_set_title (GTK_WINDOW (window), _("TORChat"));
+  gtk_window_set_default_size (GTK_WINDOW (window), 480, 420);
+  adw_application_window_set_content (ADW_APPLICATION_WINDOW (window), box);
+  gtk_window_present (GTK_WINDOW (window));
 }
 
 static void
