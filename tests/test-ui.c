@@ -11,6 +11,7 @@
 #include "tc-contact-row.h"
 #include "tc-message-row.h"
 #include "tc-node.h"
+#include "tc-notifier.h"
 #include "tc-window.h"
 
 #define TIMEOUT_MS 10000
@@ -519,6 +520,327 @@ test_contact_request (Fixture       *fixture,
   g_assert_true (gtk_widget_is_sensitive (find_shown (fixture->window, GTK_TYPE_ENTRY)));
 }
 
+/* A notification daemon on the private session bus, in a thread of its own
+ * because libnotify calls it synchronously from the main thread. */
+typedef struct {
+  GMutex           mutex;
+  GCond            cond;
+  GThread         *thread;
+  GMainContext    *context;
+  GMainLoop       *loop;
+  GDBusConnection *connection;
+  gboolean         ready;
+  guint            last_id;
+  /* What the last Notify carried. */
+  guint            replaces_id;
+  char            *app_icon;
+  char            *summary;
+  char            *body;
+  gboolean         has_default_action;
+  guint            n_notify;
+  guint            closed_id;
+} FakeDaemon;
+
+static const char fake_daemon_xml[] =
+  "<node>"
+  "  <interface name='org.freedesktop.Notifications'>"
+  "    <method name='GetCapabilities'><arg type='as' direction='out'/></method>"
+  "    <method name='Notify'>"
+  "      <arg type='s' direction='in'/><arg type='u' direction='in'/>"
+  "      <arg type='s' direction='in'/><arg type='s' direction='in'/>"
+  "      <arg type='s' direction='in'/><arg type='as' direction='in'/>"
+  "      <arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
+  "      <arg type='u' direction='out'/>"
+  "    </method>"
+  "    <method name='CloseNotification'><arg type='u' direction='in'/></method>"
+  "    <method name='GetServerInformation'>"
+  "      <arg type='s' direction='out'/><arg type='s' direction='out'/>"
+  "      <arg type='s' direction='out'/><arg type='s' direction='out'/>"
+  "    </method>"
+  "    <signal name='NotificationClosed'><arg type='u'/><arg type='u'/></signal>"
+  "    <signal name='ActionInvoked'><arg type='u'/><arg type='s'/></signal>"
+  "  </interface>"
+  "</node>";
+
+static void
+fake_daemon_method_cb (GDBusConnection       *connection,
+                       const char            *sender,
+                       const char            *object_path,
+                       const char            *interface_name,
+                       const char            *method_name,
+                       GVariant              *parameters,
+                       GDBusMethodInvocation *invocation,
+                       gpointer               user_data)
+{
+  FakeDaemon *daemon = user_data;
+
+  if (g_str_equal (method_name, "GetCapabilities"))
+    {
+      const char *caps[] = { "actions", "body", NULL };
+
+      g_dbus_method_invocation_return_value (invocation,
+                                             g_variant_new ("(^as)", caps));
+    }
+  else if (g_str_equal (method_name, "GetServerInformation"))
+    {
+      g_dbus_method_invocation_return_value (invocation,
+                                             g_variant_new ("(ssss)", "fake", "TORChat tests", "1.0", "1.2"));
+    }
+  else if (g_str_equal (method_name, "Notify"))
+    {
+      g_autofree const char **actions = NULL;
+      const char *app_icon, *summary, *body;
+      guint replaces_id, id;
+
+      g_variant_get (parameters, "(&su&s&s&s^a&s@a{sv}i)",
+                     NULL, &replaces_id, &app_icon, &summary, &body, &actions, NULL, NULL);
+
+      g_mutex_lock (&daemon->mutex);
+      id = replaces_id != 0 ? replaces_id : ++daemon->last_id;
+      daemon->replaces_id = replaces_id;
+      g_free (daemon->app_icon);
+      daemon->app_icon = g_strdup (app_icon);
+      g_free (daemon->summary);
+      daemon->summary = g_strdup (summary);
+      g_free (daemon->body);
+      daemon->body = g_strdup (body);
+      daemon->has_default_action = actions != NULL && g_strv_contains (actions, "default");
+      daemon->n_notify++;
+      g_mutex_unlock (&daemon->mutex);
+
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", id));
+    }
+  else if (g_str_equal (method_name, "CloseNotification"))
+    {
+      guint id;
+
+      g_variant_get (parameters, "(u)", &id);
+      g_mutex_lock (&daemon->mutex);
+      daemon->closed_id = id;
+      g_mutex_unlock (&daemon->mutex);
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+}
+
+static void
+fake_daemon_name_acquired_cb (GDBusConnection *connection,
+                              const char      *name,
+                              gpointer         user_data)
+{
+  FakeDaemon *daemon = user_data;
+
+  g_mutex_lock (&daemon->mutex);
+  daemon->ready = TRUE;
+  g_cond_signal (&daemon->cond);
+  g_mutex_unlock (&daemon->mutex);
+}
+
+static gpointer
+fake_daemon_thread (gpointer data)
+{
+  FakeDaemon *daemon = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autofree char *address = NULL;
+  static const GDBusInterfaceVTable vtable = { fake_daemon_method_cb, NULL, NULL, { 0 } };
+  guint owner;
+
+  g_main_context_push_thread_default (daemon->context);
+
+  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  daemon->connection = g_dbus_connection_new_for_address_sync (address,
+                                                               G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                               G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                               NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  info = g_dbus_node_info_new_for_xml (fake_daemon_xml, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_register_object (daemon->connection, "/org/freedesktop/Notifications",
+                                     info->interfaces[0], &vtable, daemon, NULL, &error);
+  g_assert_no_error (error);
+  owner = g_bus_own_name_on_connection (daemon->connection, "org.freedesktop.Notifications",
+                                        G_BUS_NAME_OWNER_FLAGS_NONE,
+                                        fake_daemon_name_acquired_cb, NULL, daemon, NULL);
+
+  g_main_loop_run (daemon->loop);
+
+  g_bus_unown_name (owner);
+  g_dbus_connection_close_sync (daemon->connection, NULL, NULL);
+  g_main_context_pop_thread_default (daemon->context);
+
+  return NULL;
+}
+
+static FakeDaemon *
+fake_daemon_start (void)
+{
+  FakeDaemon *daemon = g_new0 (FakeDaemon, 1);
+
+  g_mutex_init (&daemon->mutex);
+  g_cond_init (&daemon->cond);
+  daemon->context = g_main_context_new ();
+  daemon->loop = g_main_loop_new (daemon->context, FALSE);
+  daemon->thread = g_thread_new ("fake-notification-daemon", fake_daemon_thread, daemon);
+
+  g_mutex_lock (&daemon->mutex);
+  while (!daemon->ready)
+    g_cond_wait (&daemon->cond, &daemon->mutex);
+  g_mutex_unlock (&daemon->mutex);
+
+  return daemon;
+}
+
+static void
+fake_daemon_stop (FakeDaemon *daemon)
+{
+  g_main_loop_quit (daemon->loop);
+  g_thread_join (daemon->thread);
+  g_clear_object (&daemon->connection);
+  g_main_loop_unref (daemon->loop);
+  g_main_context_unref (daemon->context);
+  g_free (daemon->app_icon);
+  g_free (daemon->summary);
+  g_free (daemon->body);
+  g_mutex_clear (&daemon->mutex);
+  g_cond_clear (&daemon->cond);
+  g_free (daemon);
+}
+
+static void
+open_conversation_cb (GSimpleAction *action,
+                      GVariant      *param,
+                      gpointer       user_data)
+{
+  char **opened = user_data;
+
+  g_free (*opened);
+  *opened = g_variant_dup_string (param, NULL);
+}
+
+static gboolean
+string_set_cb (gpointer data)
+{
+  return *(char **) data != NULL;
+}
+
+static TcMessage *
+make_incoming (const char *peer,
+               const char *text)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *id = g_uuid_string_random ();
+
+  return tc_message_new (id, peer, text, TC_MESSAGE_DIRECTION_INCOMING,
+                         now, now, TC_MESSAGE_STATE_RECEIVED);
+}
+
+/* Messages and requests that arrive while no window is active reach the
+ * desktop; clicking one opens its conversation. */
+static void
+test_notifier (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *profile_dir = NULL;
+  g_autofree char *alice_address = make_address (3);
+  g_autofree char *carol_address = make_address (4);
+  g_autofree char *opened = NULL;
+  g_autofree char *long_text = NULL;
+  g_autoptr(GtkApplication) app = NULL;
+  g_autoptr(GSimpleAction) action = NULL;
+  g_autoptr(TcNode) node = NULL;
+  g_autoptr(TcMessage) message = NULL;
+  g_autoptr(TcMessage) long_message = NULL;
+  TcNotifier *notifier;
+  TcContact *alice;
+  TcContact *carol;
+  FakeDaemon *daemon;
+  guint id;
+
+  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL)
+    {
+      g_test_skip ("No session bus: run under dbus-run-session");
+      return;
+    }
+
+  daemon = fake_daemon_start ();
+
+  profile_dir = g_dir_make_tmp ("torchat-ui-XXXXXX", &error);
+  g_assert_no_error (error);
+  node = tc_node_new (profile_dir, &error);
+  g_assert_no_error (error);
+  alice = tc_node_add_contact (node, alice_address, "Alice", NULL, &error);
+  g_assert_no_error (error);
+  carol = tc_node_add_contact (node, carol_address, "Carol", NULL, &error);
+  g_assert_no_error (error);
+  tc_contact_set_state (carol, TC_CONTACT_STATE_PENDING);
+  tc_contact_set_greeting (carol, "We met at the library");
+
+  app = gtk_application_new ("io.github.torchat.TorChat.Test", G_APPLICATION_NON_UNIQUE);
+  action = g_simple_action_new ("open-conversation", G_VARIANT_TYPE_STRING);
+  g_signal_connect (action, "activate", G_CALLBACK (open_conversation_cb), &opened);
+  g_action_map_add_action (G_ACTION_MAP (app), G_ACTION (action));
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+
+  notifier = tc_notifier_new (app, node);
+
+  message = make_incoming (alice_address, "See you at seven");
+  g_signal_emit_by_name (node, "message-received", alice, message);
+
+  g_mutex_lock (&daemon->mutex);
+  g_assert_cmpuint (daemon->n_notify, ==, 1);
+  g_assert_cmpstr (daemon->summary, ==, "New message from Alice");
+  g_assert_cmpstr (daemon->body, ==, "See you at seven");
+  g_assert_cmpstr (daemon->app_icon, ==, APP_ID);
+  g_assert_true (daemon->has_default_action);
+  id = daemon->last_id;
+  g_mutex_unlock (&daemon->mutex);
+
+  /* A second message replaces the first notification, and a long one is
+   * cut. */
+  long_text = g_strnfill (500, 'x');
+  long_message = make_incoming (alice_address, long_text);
+  g_signal_emit_by_name (node, "message-received", alice, long_message);
+  g_mutex_lock (&daemon->mutex);
+  g_assert_cmpuint (daemon->n_notify, ==, 2);
+  g_assert_cmpuint (daemon->replaces_id, ==, id);
+  g_assert_cmpuint (g_utf8_strlen (daemon->body, -1), <, 500);
+  g_assert_true (g_str_has_suffix (daemon->body, "…"));
+  g_mutex_unlock (&daemon->mutex);
+
+  /* Clicking it asks the application to open Alice's conversation. */
+  g_dbus_connection_emit_signal (daemon->connection, NULL,
+                                 "/org/freedesktop/Notifications",
+                                 "org.freedesktop.Notifications",
+                                 "ActionInvoked",
+                                 g_variant_new ("(us)", id, "default"),
+                                 &error);
+  g_assert_no_error (error);
+  g_assert_true (iterate_until (string_set_cb, &opened));
+  g_assert_cmpstr (opened, ==, alice_address);
+
+  /* Reading the conversation withdraws the notification. */
+  tc_notifier_withdraw (notifier, alice_address);
+  g_mutex_lock (&daemon->mutex);
+  g_assert_cmpuint (daemon->closed_id, ==, id);
+  g_mutex_unlock (&daemon->mutex);
+
+  g_signal_emit_by_name (node, "contact-request", carol);
+  g_mutex_lock (&daemon->mutex);
+  g_assert_cmpuint (daemon->n_notify, ==, 3);
+  g_assert_cmpuint (daemon->replaces_id, ==, 0);
+  g_assert_cmpstr (daemon->summary, ==, "Carol wants to be your contact");
+  g_assert_cmpstr (daemon->body, ==, "We met at the library");
+  g_mutex_unlock (&daemon->mutex);
+
+  g_assert_finalize_object (notifier);
+  fake_daemon_stop (daemon);
+  g_clear_object (&node);
+  rm_rf (profile_dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -543,6 +865,7 @@ main (int   argc,
               fixture_set_up, test_add_contact_dialog, fixture_tear_down);
   g_test_add ("/ui/contact-request", Fixture, NULL,
               fixture_set_up, test_contact_request, fixture_tear_down);
+  g_test_add_func ("/ui/notifier", test_notifier);
 
   return g_test_run ();
 }
