@@ -85,7 +85,8 @@ check_received (TcTestNet  *net,
 }
 
 static void
-print_memory (TcTestNode *node)
+print_memory (TcTestNode *node,
+              const char *when)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%d/status", tc_test_node_pid (node));
   g_autofree char *status = NULL;
@@ -104,7 +105,7 @@ print_memory (TcTestNode *node)
         }
     }
 
-  printf ("node-%s-memory: VmRSS %s, VmHWM %s\n", node->name, rss, hwm);
+  printf ("node-%s-memory-%s: VmRSS %s, VmHWM %s\n", node->name, when, rss, hwm);
 }
 
 int
@@ -154,6 +155,8 @@ main (int    argc,
   t_done = wait_outbox_empty (net, a, b);
   printf ("queued-delivery: %.3f s from starting B (%.3f s after B answered), %.0f messages/s\n",
           t_done - t0, MAX (0, t_done - t_answering), n / (t_done - t0));
+  print_memory (a, "after-queued");
+  print_memory (b, "after-queued");
   check_received (net, a, b, "q", n);
 
   /* Live burst, both up */
@@ -168,10 +171,14 @@ main (int    argc,
   printf ("live-send-command: %.3f s\n", t_cli);
   printf ("live-delivery: %.3f s for %u, %.0f messages/s\n",
           t_done - t0, n, n / (t_done - t0));
+  print_memory (a, "after-live");
+  print_memory (b, "after-live");
   check_received (net, a, b, "l", n);
 
-  print_memory (a);
-  print_memory (b);
+  /* Listing 20,000 messages of history is what the node's peak is made of
+   * by now: shown apart. */
+  print_memory (a, "end");
+  print_memory (b, "end");
 
   tc_test_net_free (net);
 
