@@ -809,6 +809,18 @@ tc_window_dispose (GObject *object)
 
   g_clear_handle_id (&self->typing_pause_source, g_source_remove);
 
+  /* The node outlives the window: nothing of it may call back into a
+   * disposed window. */
+  if (self->node != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->node, self);
+      g_signal_handlers_disconnect_by_data (tc_node_get_contacts (self->node), self);
+    }
+  if (self->contact_selection != NULL)
+    g_signal_handlers_disconnect_by_data (self->contact_selection, self);
+  if (self->message_selection != NULL)
+    g_signal_handlers_disconnect_by_data (self->message_selection, self);
+
   if (self->contact_bindings != NULL)
     g_binding_group_set_source (self->contact_bindings, NULL);
   if (self->contact_signals != NULL)
