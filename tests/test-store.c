@@ -710,6 +710,87 @@ test_full (Fixture       *f,
   commit (f);
 }
 
+static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *count)
+{
+  (*count)++;
+}
+
+static void
+test_contact_object (void)
+{
+  g_autoptr(TcContact) contact = tc_contact_new (ALICE);
+  g_autofree char *display_name = NULL;
+  guint display_name_notified = 0;
+  guint nickname_notified = 0;
+  guint state_notified = 0;
+
+  g_signal_connect (contact, "notify::display-name", G_CALLBACK (count_notify_cb), &display_name_notified);
+  g_signal_connect (contact, "notify::nickname", G_CALLBACK (count_notify_cb), &nickname_notified);
+  g_signal_connect (contact, "notify::state", G_CALLBACK (count_notify_cb), &state_notified);
+
+  /* No names: the start of the address. */
+  g_assert_cmpstr (tc_contact_get_display_name (contact), ==, "alice2hb…");
+
+  tc_contact_set_name (contact, "Alice");
+  g_assert_cmpstr (tc_contact_get_display_name (contact), ==, "Alice");
+  g_assert_cmpuint (display_name_notified, ==, 1);
+
+  tc_contact_set_nickname (contact, "Al");
+  tc_contact_set_nickname (contact, "Al");
+  g_assert_cmpuint (nickname_notified, ==, 1);
+  g_assert_cmpuint (display_name_notified, ==, 2);
+  g_object_get (contact, "display-name", &display_name, NULL);
+  g_assert_cmpstr (display_name, ==, "Al");
+
+  /* The nickname wins: a new profile name changes nothing shown. */
+  tc_contact_set_name (contact, "Alice L.");
+  g_assert_cmpuint (display_name_notified, ==, 2);
+
+  tc_contact_set_nickname (contact, NULL);
+  g_assert_cmpstr (tc_contact_get_display_name (contact), ==, "Alice L.");
+  g_assert_cmpuint (display_name_notified, ==, 3);
+
+  g_object_set (contact, "state", TC_CONTACT_STATE_ACCEPTED, NULL);
+  g_object_set (contact, "state", TC_CONTACT_STATE_ACCEPTED, NULL);
+  g_assert_cmpint (tc_contact_get_state (contact), ==, TC_CONTACT_STATE_ACCEPTED);
+  g_assert_cmpuint (state_notified, ==, 1);
+}
+
+static void
+test_message_object (void)
+{
+  g_autoptr(GDateTime) date = date_usec (G_GINT64_CONSTANT (1700000000000000));
+  g_autoptr(GDateTime) later = date_usec (G_GINT64_CONSTANT (1700000009000000));
+  g_autoptr(GDateTime) same = date_usec (G_GINT64_CONSTANT (1700000009000000));
+  g_autoptr(TcMessage) message = NULL;
+  g_autoptr(GDateTime) read_back = NULL;
+  TcMessageDirection direction;
+  guint state_notified = 0;
+  guint date_notified = 0;
+
+  message = tc_message_new ("m1", ALICE, "hello", TC_MESSAGE_DIRECTION_OUTGOING,
+                            date, NULL, TC_MESSAGE_STATE_QUEUED);
+  g_signal_connect (message, "notify::state", G_CALLBACK (count_notify_cb), &state_notified);
+  g_signal_connect (message, "notify::received-date", G_CALLBACK (count_notify_cb), &date_notified);
+
+  g_object_get (message, "date", &read_back, "direction", &direction, NULL);
+  g_assert_true (g_date_time_equal (read_back, date));
+  g_assert_cmpint (direction, ==, TC_MESSAGE_DIRECTION_OUTGOING);
+  g_assert_null (tc_message_get_received_date (message));
+
+  tc_message_set_state (message, TC_MESSAGE_STATE_SENT);
+  tc_message_set_state (message, TC_MESSAGE_STATE_SENT);
+  g_assert_cmpuint (state_notified, ==, 1);
+
+  tc_message_set_received_date (message, later);
+  tc_message_set_received_date (message, same);
+  g_assert_cmpuint (date_notified, ==, 1);
+  g_assert_true (g_date_time_equal (tc_message_get_received_date (message), later));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -732,6 +813,8 @@ main (int   argc,
   ADD ("settings", test_settings);
   ADD ("many", test_many);
   ADD ("full", test_full);
+  g_test_add_func ("/store/contact-object", test_contact_object);
+  g_test_add_func ("/store/message-object", test_message_object);
 
 #undef ADD
 
