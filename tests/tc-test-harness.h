@@ -11,7 +11,6 @@
  */
 #pragma once
 
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -49,10 +48,15 @@ struct _TcTestNet
   gboolean     quiet;        /* benchmark: no debug logs from the nodes */
 };
 
+static pid_t tc_test_parent_pid;
+
 static inline void
 tc_test_child_setup (gpointer user_data)
 {
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* The test may have died before the line above. */
+  if (getppid () != tc_test_parent_pid)
+    _exit (127);
 }
 
 /* g_test_message() in a test, stderr in the benchmark. */
@@ -108,6 +112,7 @@ tc_test_launcher (GSubprocessFlags flags)
 {
   GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
 
+  tc_test_parent_pid = getpid ();
   g_subprocess_launcher_set_child_setup (launcher, tc_test_child_setup, NULL, NULL);
   /* A warning in a node is not a test failure by itself (a misbehaving peer
    * may cause one); criticals are, see tc_test_net_free(). */
@@ -494,19 +499,6 @@ tc_test_history_count (TcTestNode *node,
   g_autoptr(GPtrArray) texts = tc_test_history_texts (node, address, direction, state);
 
   return texts->len;
-}
-
-/* How many times @text appears in @texts. */
-static inline guint
-tc_test_count_text (GPtrArray  *texts,
-                    const char *text)
-{
-  guint n = 0;
-
-  for (guint i = 0; i < texts->len; i++)
-    n += g_str_equal (g_ptr_array_index (texts, i), text);
-
-  return n;
 }
 
 /* The SOCKS server and its map */
