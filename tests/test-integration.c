@@ -245,6 +245,35 @@ test_block (Fixture       *f,
   g_test_message ("C's last error: %s", tc_test_contact_get (c, a->address, "last-error"));
 }
 
+/* A refused stream is a failed attempt like any other: the contact shows
+ * why, and the node keeps trying (protocol section 12), so a request gets
+ * through once the block is lifted. */
+static void
+test_unblock (Fixture       *f,
+              gconstpointer  data)
+{
+  TcTestNode *a = f->a;
+  TcTestNode *c;
+  guint connects;
+
+  SKIP_WITHOUT_NODES ();
+  c = tc_test_net_add_node (f->net, "C");
+
+  g_assert_cmpint (CLI (c, "add", a->address, "Ann", "Hi, it's C"), ==, 0);
+  WAIT_UNTIL (STATE_IS (a, c, "pending"));
+
+  connects = tc_test_socks_count (f->net, "CONNECT", a->address, "ok");
+  g_assert_cmpint (CLI (a, "block", c->address), ==, 0);
+  WAIT_UNTIL (tc_test_socks_count (f->net, "CONNECT", a->address, "ok") > connects);
+  WAIT_UNTIL (!tc_test_contact_is (c, a->address, "last-error", "(null)"));
+  g_test_message ("C's last error: %s", tc_test_contact_get (c, a->address, "last-error"));
+
+  g_assert_cmpint (CLI (a, "remove", c->address), ==, 0);
+  g_assert_true (STATE_IS (a, c, "(no contact)"));
+  WAIT_UNTIL (STATE_IS (a, c, "pending"));
+  g_assert_true (tc_test_contact_is (a, c->address, "greeting", "Hi, it's C"));
+}
+
 static void
 test_queued_until_accepted (Fixture       *f,
                             gconstpointer  data)
@@ -679,6 +708,9 @@ main (int    argc,
   ADD ("crash", test_crash);
   ADD ("bad-input", test_bad_input);
   ADD ("address-typo", test_address_typo);
+  /* Last: it fails with the node of 2026-11-22 (no retry after a refused
+   * handshake) and a failure ends the run. */
+  ADD ("unblock", test_unblock);
 
 #undef ADD
 
