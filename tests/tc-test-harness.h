@@ -624,7 +624,9 @@ tc_test_node_start (TcTestNet  *net,
   g_assert_cmpint (fd, >=, 0);
 
   launcher = tc_test_launcher (G_SUBPROCESS_FLAGS_NONE);
-  if (!net->quiet && g_getenv ("TC_TEST_NODE_DEBUG") != NULL)
+  if (net->quiet)
+    g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  else if (g_getenv ("TC_TEST_NODE_DEBUG") != NULL)
     g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "all", TRUE);
   g_subprocess_launcher_take_stdout_fd (launcher, dup (fd));
   g_subprocess_launcher_take_stderr_fd (launcher, fd);
