@@ -356,6 +356,9 @@ command_send (Context            *ctx,
   g_autofree char *address = NULL;
   g_autofree char *joined = NULL;
   g_auto(GStrv) lines = NULL;
+  g_autoptr(GPtrArray) texts = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
   gboolean from_stdin;
   guint n_sent = 0;
 
@@ -380,10 +383,9 @@ command_send (Context            *ctx,
       json_builder_begin_array (builder);
     }
 
+  texts = g_ptr_array_new ();
   for (guint i = 0; lines[i] != NULL; i++)
     {
-      g_autoptr(TcMessage) message = NULL;
-      g_autoptr(GError) error = NULL;
       char *line = lines[i];
       gsize len = strlen (line);
 
@@ -395,29 +397,20 @@ command_send (Context            *ctx,
             continue;
         }
 
-      message = tc_node_send_message (ctx->node, address, line, &error);
-      if (message == NULL)
-        {
-          g_autofree char *where = NULL;
-          g_autofree char *queued = NULL;
+      g_ptr_array_add (texts, line);
+    }
+  g_ptr_array_add (texts, NULL);
+  n_sent = texts->len - 1;
 
-          /* Which line, when it is the line that is wrong. */
-          if (from_stdin && g_error_matches (error, TC_NODE_ERROR, TC_NODE_ERROR_INVALID_ARGUMENT))
-            where = g_strdup_printf (_("Line %u: "), i + 1);
-          if (n_sent > 0)
-            queued = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                   " (%u earlier message was queued)",
-                                                   " (%u earlier messages were queued)",
-                                                   n_sent),
-                                      n_sent);
+  if (n_sent > 0)
+    {
+      messages = tc_node_send_messages (ctx->node, address,
+                                        (const char * const *) texts->pdata, &error);
+      if (messages == NULL)
+        return fail (ctx->err, TC_EXIT_FAILED, "%s", error->message);
 
-          return fail (ctx->err, TC_EXIT_FAILED, "%s%s%s",
-                       where ? where : "", error->message, queued ? queued : "");
-        }
-
-      n_sent++;
-      if (builder != NULL)
-        build_message (builder, message);
+      for (guint i = 0; builder != NULL && i < messages->len; i++)
+        build_message (builder, g_ptr_array_index (messages, i));
     }
 
   if (n_sent == 0)

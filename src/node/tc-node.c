@@ -309,7 +309,7 @@ static void
 handshake_authenticated_cb (TcStream *stream,
                             TcNode   *self)
 {
-  g_autoptr(TcStream) hold = g_object_ref (stream);
+  G_GNUC_UNUSED g_autoptr(TcStream) hold = g_object_ref (stream);
   TcPeer *peer;
 
   g_signal_handlers_disconnect_by_data (stream, self);
@@ -771,39 +771,47 @@ tc_node_remove_contact (TcNode      *self,
   return TRUE;
 }
 
-TcMessage *
-tc_node_send_message (TcNode      *self,
-                      const char  *address,
-                      const char  *text,
-                      GError     **error)
+static gboolean
+check_text (const char  *text,
+            GError     **error)
 {
-  g_autoptr(TcMessage) message = NULL;
-  g_autoptr(GDateTime) now = NULL;
-  g_autofree char *mid = NULL;
-  TcConversation *conversation;
-  TcContact *contact;
-  TcContactState state;
-
-  g_return_val_if_fail (TC_IS_NODE (self), NULL);
-  g_return_val_if_fail (text != NULL, NULL);
-
-  contact = find_contact (self, address, error);
-  if (contact == NULL)
-    return NULL;
-
   if (!g_utf8_validate (text, -1, NULL) || *text == '\0')
     {
       g_set_error_literal (error, TC_NODE_ERROR, TC_NODE_ERROR_INVALID_ARGUMENT,
                            _("A message must be non-empty UTF-8 text"));
-      return NULL;
+      return FALSE;
     }
 
   if (strlen (text) > TC_JMU_MAX_LINE / 2)
     {
       g_set_error (error, TC_NODE_ERROR, TC_NODE_ERROR_INVALID_ARGUMENT,
                    _("A message can have at most %u bytes"), TC_JMU_MAX_LINE / 2);
-      return NULL;
+      return FALSE;
     }
+
+  return TRUE;
+}
+
+GPtrArray *
+tc_node_send_messages (TcNode              *self,
+                       const char          *address,
+                       const char * const  *texts,
+                       GError             **error)
+{
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  TcConversation *conversation;
+  TcContact *contact;
+  TcContactState state;
+  TcPeer *peer;
+  guint n_texts;
+
+  g_return_val_if_fail (TC_IS_NODE (self), NULL);
+  g_return_val_if_fail (texts != NULL, NULL);
+
+  contact = find_contact (self, address, error);
+  if (contact == NULL)
+    return NULL;
 
   state = tc_contact_get_state (contact);
   if (state != TC_CONTACT_STATE_ACCEPTED && state != TC_CONTACT_STATE_REQUESTED)
@@ -816,24 +824,64 @@ tc_node_send_message (TcNode      *self,
       return NULL;
     }
 
-  mid = g_uuid_string_random ();
-  now = g_date_time_new_now_utc ();
-  message = tc_message_new (mid, tc_contact_get_address (contact), text,
-                            TC_MESSAGE_DIRECTION_OUTGOING, now, NULL,
-                            TC_MESSAGE_STATE_QUEUED);
+  n_texts = g_strv_length ((char **) texts);
+  for (guint i = 0; i < n_texts; i++)
+    {
+      if (!check_text (texts[i], error))
+        {
+          if (n_texts > 1)
+            g_prefix_error (error, _("Message %u: "), i + 1);
+          return NULL;
+        }
+    }
 
-  if (!tc_store_add_outgoing (self->store, message, error) ||
-      !tc_store_commit (self->store, error))
+  /* All or nothing, in one commit: a burst costs one sync, not one each. */
+  now = g_date_time_new_now_utc ();
+  messages = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < n_texts; i++)
+    {
+      g_autofree char *mid = g_uuid_string_random ();
+      TcMessage *message = tc_message_new (mid, tc_contact_get_address (contact), texts[i],
+                                           TC_MESSAGE_DIRECTION_OUTGOING, now, NULL,
+                                           TC_MESSAGE_STATE_QUEUED);
+
+      g_ptr_array_add (messages, message);
+      if (!tc_store_add_outgoing (self->store, message, error))
+        return NULL;
+    }
+
+  if (!tc_store_commit (self->store, error))
     return NULL;
 
   conversation = _tc_node_peek_conversation (self, tc_contact_get_address (contact));
-  if (conversation != NULL)
-    tc_conversation_append (conversation, message);
-
-  tc_peer_send_message (ensure_peer (self, tc_contact_get_address (contact)), message);
+  peer = ensure_peer (self, tc_contact_get_address (contact));
+  for (guint i = 0; i < messages->len; i++)
+    {
+      if (conversation != NULL)
+        tc_conversation_append (conversation, g_ptr_array_index (messages, i));
+      tc_peer_send_message (peer, g_ptr_array_index (messages, i));
+    }
   tc_store_commit (self->store, NULL);
 
-  return g_steal_pointer (&message);
+  return g_steal_pointer (&messages);
+}
+
+TcMessage *
+tc_node_send_message (TcNode      *self,
+                      const char  *address,
+                      const char  *text,
+                      GError     **error)
+{
+  const char *texts[] = { text, NULL };
+  g_autoptr(GPtrArray) messages = NULL;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  messages = tc_node_send_messages (self, address, texts, error);
+  if (messages == NULL)
+    return NULL;
+
+  return g_object_ref (g_ptr_array_index (messages, 0));
 }
 
 static void

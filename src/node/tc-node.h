@@ -115,6 +115,11 @@ TcMessage      *tc_node_send_message          (TcNode         *self,
                                                const char     *address,
                                                const char     *text,
                                                GError        **error);
+/* Queues every text in one commit; all or nothing. Returns the messages. */
+GPtrArray      *tc_node_send_messages         (TcNode         *self,
+                                               const char     *address,
+                                               const char * const *texts,
+                                               GError        **error);
 gboolean        tc_node_set_status            (TcNode         *self,
                                                TcPresence      presence,
                                                const char     *text,

@@ -163,6 +163,7 @@ handle_contact_request (TcPeer *self,
   if (contact == NULL)
     {
       contact = _tc_node_add_stranger (self->node, self->address);
+      tc_contact_set_connected (contact, TRUE);
       is_new = TRUE;
     }
 
@@ -441,20 +442,26 @@ stream_closed_cb (TcStream     *stream,
                   const GError *error,
                   TcPeer       *self)
 {
-  g_autoptr(TcStream) hold = g_object_ref (stream);
-  gboolean was_active = (stream == self->active);
+  G_GNUC_UNUSED g_autoptr(TcStream) hold = g_object_ref (stream);
+  TcContact *contact = get_contact (self);
 
   g_signal_handlers_disconnect_by_data (stream, self);
   g_ptr_array_remove (self->streams, stream);
+  g_debug ("Stream with %s closed: %s", self->redacted, error ? error->message : "cleanly");
 
-  if (!was_active)
-    return;
+  if (stream == self->active)
+    {
+      self->active = NULL;
+      set_connected (self, FALSE);
+    }
+  else if (self->active != NULL)
+    {
+      /* A duplicate that lost: the active stream carries on. */
+      return;
+    }
 
-  self->active = NULL;
-  set_connected (self, FALSE);
-
-  if (error != NULL && get_contact (self) != NULL)
-    tc_contact_set_last_error (get_contact (self), error->message);
+  if (error != NULL && contact != NULL)
+    tc_contact_set_last_error (contact, error->message);
 
   if (wants_stream (self))
     schedule_retry (self);
@@ -583,14 +590,16 @@ connect_cb (GObject      *object,
   g_autoptr(TcStream) stream = NULL;
 
   connection = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (object), result, &error);
+
+  /* Cancelled: the node may be gone already. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
   g_clear_object (&self->connecting);
 
   if (connection == NULL)
     {
       TcContact *contact = get_contact (self);
-
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
 
       g_debug ("Could not reach %s: %s", self->redacted, error->message);
       if (contact != NULL)
@@ -612,8 +621,6 @@ connect_cb (GObject      *object,
 static void
 connect_now (TcPeer *self)
 {
-  g_autofree char *host = NULL;
-
   if (self->active != NULL || self->connecting != NULL || !wants_stream (self))
     return;
 
@@ -683,6 +690,7 @@ tc_peer_contact_changed (TcPeer *self)
       return;
     }
 
+  tc_contact_set_connected (contact, self->active != NULL);
   if (self->active != NULL)
     greet (self);
   else
