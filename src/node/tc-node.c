@@ -40,6 +40,7 @@ struct _TcNode
   GSocketAddress  *listen_address;
   guint            listen_port;
   char            *socks_address;
+  GSocketAddress  *socks;
   GSocketClient   *client;
   GNetworkMonitor *monitor;
   gboolean         network_available;
@@ -286,6 +287,7 @@ tc_node_set_socks_address (TcNode      *self,
 
   g_free (self->socks_address);
   self->socks_address = g_strdup (host_port);
+  g_set_object (&self->socks, address);
 
   /* Every outgoing connection goes to the SOCKS proxy, names unresolved:
    * GIO's SOCKS5 client passes ".onion" names to the proxy. */
@@ -1084,6 +1086,12 @@ _tc_node_get_socket_client (TcNode *self)
   return self->client;
 }
 
+GSocketAddress *
+_tc_node_get_socks_address (TcNode *self)
+{
+  return self->socks;
+}
+
 TcConversation *
 _tc_node_peek_conversation (TcNode     *self,
                             const char *address)
@@ -1202,6 +1210,7 @@ tc_node_finalize (GObject *object)
   g_clear_object (&self->identity);
   g_clear_object (&self->contacts);
   g_clear_object (&self->client);
+  g_clear_object (&self->socks);
   g_clear_object (&self->listen_address);
   g_hash_table_unref (self->contacts_by_address);
   g_hash_table_unref (self->peers);
