@@ -15,6 +15,7 @@
 #include "tc-enum-types.h"
 #include "tc-jmu.h"
 #include "tc-node-private.h"
+#include "tc-tor.h"
 
 #define MAX_HANDSHAKES 64      /* streams not yet authenticated */
 #define MAX_PEERS_CONNECTED 512
@@ -43,6 +44,7 @@ struct _TcNode
   GSocketAddress  *socks;
   GSocketClient   *client;
   GNetworkMonitor *monitor;
+  TcTor           *tor;
   gboolean         network_available;
   gboolean         running;
 
@@ -65,6 +67,7 @@ enum {
   PROP_PROFILE_TEXT,
   PROP_LISTEN_PORT,
   PROP_RUNNING,
+  PROP_TOR,
   N_PROPS
 };
 
@@ -407,6 +410,12 @@ tc_node_start (TcNode  *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LISTEN_PORT]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 
+  if (self->tor != NULL)
+    {
+      tc_tor_publish (self->tor, self->identity, self->listen_port);
+      tc_tor_start (self->tor);
+    }
+
   tc_node_reconnect_all (self);
 
   return TRUE;
@@ -445,6 +454,9 @@ stop_finish_now (GTask *task)
 {
   TcNode *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
+
+  if (self->tor != NULL)
+    tc_tor_stop (self->tor);
 
   if (!tc_store_commit (self->store, &error))
     g_task_return_error (task, g_steal_pointer (&error));
@@ -544,6 +556,166 @@ tc_node_stop_finish (TcNode        *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+tor_socks_changed_cb (TcTor      *tor,
+                      GParamSpec *pspec,
+                      TcNode     *self)
+{
+  const char *socks = tc_tor_get_socks_address (tor);
+  g_autoptr(GError) error = NULL;
+
+  if (socks == NULL || g_strcmp0 (socks, self->socks_address) == 0)
+    return;
+
+  if (!tc_node_set_socks_address (self, socks, &error))
+    g_warning ("Tor's SOCKS port is unusable: %s", error->message);
+}
+
+/* Contacts were unreachable while tor was starting: try them now rather than
+ * after their back-off. */
+static void
+tor_state_changed_cb (TcTor      *tor,
+                      GParamSpec *pspec,
+                      TcNode     *self)
+{
+  if (tc_tor_get_state (tor) == TC_TOR_STATE_READY)
+    tc_node_reconnect_all (self);
+}
+
+static char **
+dup_bridges_setting (TcNode *self)
+{
+  g_autofree char *bridges = tc_store_dup_setting (self->store, "tor-bridges");
+
+  return bridges ? g_strsplit (bridges, "\n", -1) : NULL;
+}
+
+gboolean
+tc_node_setup_tor (TcNode      *self,
+                   const char  *socks,
+                   const char  *control,
+                   const char  *password,
+                   const char  *tor_binary,
+                   const char  *tor_config,
+                   GError     **error)
+{
+  g_autoptr(TcTor) tor = NULL;
+  g_auto(GStrv) bridges = NULL;
+  g_autofree char *proxy = NULL;
+
+  g_return_val_if_fail (TC_IS_NODE (self), FALSE);
+  g_return_val_if_fail (!self->running && self->tor == NULL, FALSE);
+
+  /* SOCKS only: the user runs tor and publishes the onion service. */
+  if (socks != NULL)
+    return tc_node_set_socks_address (self, socks, error);
+
+  if (control != NULL)
+    {
+      tor = tc_tor_new_external (control, password);
+    }
+  else
+    {
+      g_autofree char *state_dir = g_build_filename (self->profile_dir, "tor", NULL);
+
+      tor = tc_tor_new_managed (state_dir, tor_binary, tor_config);
+      bridges = dup_bridges_setting (self);
+      proxy = tc_store_dup_setting (self->store, "tor-proxy");
+
+      /* A bridge setting that became invalid (say, obfs4proxy was removed)
+       * stops the start: going on without bridges could show a censor that
+       * this user runs Tor. */
+      if (!tc_tor_set_bridges (tor, (const char * const *) bridges, error) ||
+          !tc_tor_set_proxy (tor, proxy, error))
+        return FALSE;
+    }
+
+  self->tor = g_steal_pointer (&tor);
+  g_signal_connect_object (self->tor, "notify::socks-address",
+                           G_CALLBACK (tor_socks_changed_cb), self, 0);
+  g_signal_connect_object (self->tor, "notify::state",
+                           G_CALLBACK (tor_state_changed_cb), self, 0);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOR]);
+
+  return TRUE;
+}
+
+TcTor *
+tc_node_get_tor (TcNode *self)
+{
+  g_return_val_if_fail (TC_IS_NODE (self), NULL);
+  return self->tor;
+}
+
+gboolean
+tc_node_set_bridges (TcNode              *self,
+                     const char * const  *lines,
+                     GError             **error)
+{
+  g_autofree char *joined = NULL;
+
+  g_return_val_if_fail (TC_IS_NODE (self), FALSE);
+
+  if (self->tor == NULL || !tc_tor_get_managed (self->tor))
+    {
+      g_set_error_literal (error, TC_NODE_ERROR, TC_NODE_ERROR_NOT_ALLOWED,
+                           _("Bridges are settings of the Tor that TORChat starts itself"));
+      return FALSE;
+    }
+
+  if (!tc_tor_set_bridges (self->tor, lines, error))
+    return FALSE;
+
+  joined = lines && lines[0] ? g_strjoinv ("\n", (char **) lines) : NULL;
+  if (!tc_store_set_setting (self->store, "tor-bridges", joined, error) ||
+      !tc_store_commit (self->store, error))
+    return FALSE;
+
+  if (self->running)
+    tc_tor_restart (self->tor);
+
+  return TRUE;
+}
+
+gboolean
+tc_node_set_proxy (TcNode      *self,
+                   const char  *uri,
+                   GError     **error)
+{
+  g_return_val_if_fail (TC_IS_NODE (self), FALSE);
+
+  if (self->tor == NULL || !tc_tor_get_managed (self->tor))
+    {
+      g_set_error_literal (error, TC_NODE_ERROR, TC_NODE_ERROR_NOT_ALLOWED,
+                           _("The proxy is a setting of the Tor that TORChat starts itself"));
+      return FALSE;
+    }
+
+  if (!tc_tor_set_proxy (self->tor, uri, error) ||
+      !tc_store_set_setting (self->store, "tor-proxy", uri, error) ||
+      !tc_store_commit (self->store, error))
+    return FALSE;
+
+  if (self->running)
+    tc_tor_restart (self->tor);
+
+  return TRUE;
+}
+
+char **
+tc_node_dup_bridges (TcNode *self)
+{
+  g_return_val_if_fail (TC_IS_NODE (self), NULL);
+  return dup_bridges_setting (self);
+}
+
+char *
+tc_node_dup_proxy (TcNode *self)
+{
+  g_return_val_if_fail (TC_IS_NODE (self), NULL);
+  return tc_store_dup_setting (self->store, "tor-proxy");
 }
 
 /* User actions */
@@ -1185,6 +1357,13 @@ tc_node_dispose (GObject *object)
       g_clear_object (&self->service);
     }
 
+  if (self->tor != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->tor, self);
+      tc_tor_stop (self->tor);
+      g_clear_object (&self->tor);
+    }
+
   if (self->monitor != NULL)
     g_signal_handlers_disconnect_by_data (self->monitor, self);
   g_clear_object (&self->monitor);
@@ -1262,6 +1441,9 @@ tc_node_get_property (GObject    *object,
     case PROP_RUNNING:
       g_value_set_boolean (value, self->running);
       break;
+    case PROP_TOR:
+      g_value_set_object (value, self->tor);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1331,6 +1513,10 @@ tc_node_class_init (TcNodeClass *klass)
   properties[PROP_RUNNING] =
     g_param_spec_boolean ("running", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  properties[PROP_TOR] =
+    g_param_spec_object ("tor", NULL, NULL, TC_TYPE_TOR,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

@@ -11,6 +11,7 @@
 #include "tc-identity.h"
 #include "tc-message.h"
 #include "tc-store.h"
+#include "tc-tor.h"
 
 G_BEGIN_DECLS
 
@@ -61,6 +62,35 @@ gboolean        tc_node_set_listen_address    (TcNode         *self,
 gboolean        tc_node_set_socks_address     (TcNode         *self,
                                                const char     *host_port,
                                                GError        **error);
+/* How the node reaches Tor, before tc_node_start():
+ *   @socks:   an existing tor's SOCKS port only; the user publishes the onion
+ *             service in their own torrc;
+ *   @control: an existing tor's control port ("IP:PORT" or a socket path),
+ *             with cookie authentication or @password; the onion service is
+ *             published through it;
+ *   neither:  TORChat runs its own tor under <profile>/tor (@tor_binary,
+ *             default "tor"; @tor_config, a file of extra torrc lines).
+ * Without this call the node uses 127.0.0.1:9050 and publishes nothing. */
+gboolean        tc_node_setup_tor             (TcNode         *self,
+                                               const char     *socks,
+                                               const char     *control,
+                                               const char     *password,
+                                               const char     *tor_binary,
+                                               const char     *tor_config,
+                                               GError        **error);
+/* NULL in SOCKS-only mode. */
+TcTor          *tc_node_get_tor               (TcNode         *self);
+/* Settings of the managed tor, stored in the profile; applied by restarting
+ * it. Bridge lines as in tc_tor_set_bridges(); proxy URI as in
+ * tc_tor_set_proxy(), NULL for none. */
+gboolean        tc_node_set_bridges           (TcNode         *self,
+                                               const char * const *lines,
+                                               GError        **error);
+char          **tc_node_dup_bridges           (TcNode         *self);
+gboolean        tc_node_set_proxy             (TcNode         *self,
+                                               const char     *uri,
+                                               GError        **error);
+char           *tc_node_dup_proxy             (TcNode         *self);
 gboolean        tc_node_start                 (TcNode         *self,
                                                GError        **error);
 /* Closes every stream with "close" (waiting at most 10 s for the answers),
