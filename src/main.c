@@ -26,6 +26,10 @@
 static char *opt_profile;
 static char *opt_listen;
 static char *opt_socks;
+static char *opt_tor_binary;
+static char *opt_tor_control;
+static char *opt_tor_password;
+static char *opt_tor_config;
 static gboolean opt_headless;
 static gboolean opt_json;
 static gboolean opt_version;
@@ -39,7 +43,17 @@ static const GOptionEntry entries[] = {
     N_("With --headless: where the onion service reaches the node (default 127.0.0.1:0, any free port)"),
     N_("HOST:PORT") },
   { "socks", 0, 0, G_OPTION_ARG_STRING, &opt_socks,
-    N_("With --headless: Tor’s SOCKS port (default 127.0.0.1:9050)"), N_("HOST:PORT") },
+    N_("With --headless: use only the SOCKS port of a Tor you run yourself (and publish the onion service in its torrc)"),
+    N_("HOST:PORT") },
+  { "tor-control", 0, 0, G_OPTION_ARG_STRING, &opt_tor_control,
+    N_("With --headless: use the Tor whose control port is HOST:PORT or a socket PATH"),
+    N_("HOST:PORT|PATH") },
+  { "tor-control-password", 0, 0, G_OPTION_ARG_STRING, &opt_tor_password,
+    N_("The password of that control port (default: cookie authentication)"), N_("PASSWORD") },
+  { "tor-binary", 0, 0, G_OPTION_ARG_FILENAME, &opt_tor_binary,
+    N_("With --headless: the tor program TORChat starts (default: tor)"), N_("PATH") },
+  { "tor-config", 0, 0, G_OPTION_ARG_FILENAME, &opt_tor_config,
+    N_("With --headless: a file of extra torrc lines for the Tor TORChat starts"), N_("FILE") },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
     N_("Print a command’s answer as JSON on one line"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
@@ -97,9 +111,10 @@ create_option_context (void)
       "\n"
       "  torchat [--profile DIR]\n"
       "      Run the desktop app on the profile.\n"
-      "  torchat --headless [--profile DIR] [--listen HOST:PORT] [--socks HOST:PORT]\n"
+      "  torchat --headless [--profile DIR] [--listen HOST:PORT]\n"
+      "          [--socks HOST:PORT | --tor-control HOST:PORT|PATH | --tor-config FILE]\n"
       "      Run the node without any window; needs no display server and no\n"
-      "      D-Bus session bus.\n"
+      "      D-Bus session bus. By default it starts its own Tor.\n"
       "  torchat [--profile DIR] [--json] COMMAND [ARGUMENTS…]\n"
       "      Forward COMMAND to the node (headless or desktop app) running on\n"
       "      the profile."));
@@ -122,6 +137,12 @@ create_option_context (void)
       "  status available|away|xa|dnd [TEXT]\n"
       "                                  Set your status\n"
       "  profile NAME [TEXT]             Set the name and text your contacts see\n"
+      "  tor                             How far Tor has come, and whether your onion\n"
+      "                                  service is reachable\n"
+      "  bridges [none | LINE…]          Show or set the bridges of the Tor TORChat\n"
+      "                                  starts (each LINE: [obfs4|snowflake] IP:PORT …)\n"
+      "  proxy [none | URI]              Show or set the proxy that Tor goes through:\n"
+      "                                  socks5://[USER:PASS@]IP:PORT or https://…\n"
       "  quit                            Stop the node cleanly\n"
       "\n"
       "With --json, id, contacts and history print one JSON value; add and send\n"
@@ -282,6 +303,13 @@ dup_listen_host (void)
   return g_strndup (opt_listen, colon - opt_listen);
 }
 
+static gboolean
+node_options_given (void)
+{
+  return opt_listen != NULL || opt_socks != NULL || opt_tor_control != NULL ||
+         opt_tor_password != NULL || opt_tor_binary != NULL || opt_tor_config != NULL;
+}
+
 static int
 run_headless (const char *profile_dir)
 {
@@ -298,7 +326,8 @@ run_headless (const char *profile_dir)
     }
 
   if ((opt_listen != NULL && !tc_node_set_listen_address (headless.node, opt_listen, &error)) ||
-      (opt_socks != NULL && !tc_node_set_socks_address (headless.node, opt_socks, &error)))
+      !tc_node_setup_tor (headless.node, opt_socks, opt_tor_control, opt_tor_password,
+                          opt_tor_binary, opt_tor_config, &error))
     {
       g_printerr ("torchat: %s\n", error->message);
       g_clear_object (&headless.node);
@@ -422,9 +451,9 @@ main (int    argc,
 
   if (command != NULL)
     {
-      if (opt_headless || opt_listen != NULL || opt_socks != NULL)
-        return usage_error (_("--headless, --listen and --socks start a node; "
-                              "they do not go with a command"));
+      if (opt_headless || node_options_given ())
+        return usage_error (_("--headless and the --listen, --socks and --tor-… options "
+                              "start a node; they do not go with a command"));
 
       return run_command (profile_dir, command);
     }
@@ -432,8 +461,17 @@ main (int    argc,
   if (opt_json)
     return usage_error (_("--json goes with a command"));
 
-  if (!opt_headless && (opt_listen != NULL || opt_socks != NULL))
-    return usage_error (_("--listen and --socks go with --headless"));
+  if (!opt_headless && node_options_given ())
+    return usage_error (_("--listen, --socks and the --tor-… options go with --headless"));
+
+  if (opt_socks != NULL && (opt_tor_control != NULL || opt_tor_binary != NULL ||
+                            opt_tor_config != NULL))
+    return usage_error (_("--socks uses a Tor you run yourself; it does not go with "
+                          "--tor-control, --tor-binary or --tor-config"));
+
+  if (opt_tor_control != NULL && (opt_tor_binary != NULL || opt_tor_config != NULL))
+    return usage_error (_("--tor-control uses a Tor you run yourself; it does not go with "
+                          "--tor-binary or --tor-config"));
 
   if (!make_profile_dir (profile_dir))
     return TC_EXIT_FAILED;

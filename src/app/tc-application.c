@@ -230,7 +230,9 @@ tc_application_start_node (TcApplication  *self,
   if (node == NULL)
     return FALSE;
 
-  if (!tc_node_start (node, error))
+  /* The desktop app always brings its own Tor. */
+  if (!tc_node_setup_tor (node, NULL, NULL, NULL, NULL, NULL, error) ||
+      !tc_node_start (node, error))
     return FALSE;
 
   self->node = g_steal_pointer (&node);

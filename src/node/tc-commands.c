@@ -597,6 +597,121 @@ command_profile (Context            *ctx,
   return TC_EXIT_OK;
 }
 
+/* "tor": how far Tor has come, for scripts and for people waiting. */
+static int
+command_tor (Context            *ctx,
+             const char * const *args,
+             guint               n_args,
+             ContactAction       action)
+{
+  TcTor *tor = tc_node_get_tor (ctx->node);
+  g_auto(GStrv) log = NULL;
+
+  if (tor == NULL)
+    {
+      if (ctx->json)
+        g_string_append (ctx->out, "{\"mode\":\"socks\"}\n");
+      else
+        g_string_append (ctx->out, _("Using the SOCKS port of a Tor run by you; the onion "
+                                     "service is published in its torrc\n"));
+      return TC_EXIT_OK;
+    }
+
+  log = tc_tor_dup_log (tor);
+
+  if (ctx->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      add_nullable_string (builder, "mode", tc_tor_get_managed (tor) ? "managed" : "control");
+      add_nullable_string (builder, "state", tc_tor_state_to_string (tc_tor_get_state (tor)));
+      json_builder_set_member_name (builder, "bootstrap-progress");
+      json_builder_add_int_value (builder, tc_tor_get_bootstrap_progress (tor));
+      add_nullable_string (builder, "bootstrap-summary", tc_tor_get_bootstrap_summary (tor));
+      add_nullable_string (builder, "socks-address", tc_tor_get_socks_address (tor));
+      json_builder_set_member_name (builder, "onion-published");
+      json_builder_add_boolean_value (builder, tc_tor_get_onion_published (tor));
+      json_builder_set_member_name (builder, "reachable");
+      json_builder_add_boolean_value (builder, tc_tor_get_reachable (tor));
+      add_nullable_string (builder, "last-error", tc_tor_get_last_error (tor));
+      json_builder_set_member_name (builder, "log");
+      json_builder_begin_array (builder);
+      for (guint i = 0; log[i] != NULL; i++)
+        json_builder_add_string_value (builder, log[i]);
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      append_json (ctx, root);
+      return TC_EXIT_OK;
+    }
+
+  g_string_append_printf (ctx->out, "%s %u%%%s%s%s\n",
+                          tc_tor_state_to_string (tc_tor_get_state (tor)),
+                          tc_tor_get_bootstrap_progress (tor),
+                          tc_tor_get_bootstrap_summary (tor) ? " (" : "",
+                          tc_tor_get_bootstrap_summary (tor) ? tc_tor_get_bootstrap_summary (tor) : "",
+                          tc_tor_get_bootstrap_summary (tor) ? ")" : "");
+  g_string_append_printf (ctx->out, "%s\n",
+                          tc_tor_get_reachable (tor) ? _("Your onion service is reachable") :
+                          tc_tor_get_onion_published (tor) ? _("Your onion service is being published") :
+                          _("Your onion service is not published yet"));
+  if (tc_tor_get_last_error (tor) != NULL)
+    g_string_append_printf (ctx->out, _("Last error: %s\n"), tc_tor_get_last_error (tor));
+
+  return TC_EXIT_OK;
+}
+
+static int
+command_bridges (Context            *ctx,
+                 const char * const *args,
+                 guint               n_args,
+                 ContactAction       action)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (n_args == 0)
+    {
+      g_auto(GStrv) bridges = tc_node_dup_bridges (ctx->node);
+
+      for (guint i = 0; bridges != NULL && bridges[i] != NULL; i++)
+        g_string_append_printf (ctx->out, "%s\n", bridges[i]);
+      return TC_EXIT_OK;
+    }
+
+  /* "bridges none" clears; otherwise each argument is one bridge line. */
+  if (!tc_node_set_bridges (ctx->node,
+                            n_args == 1 && g_str_equal (args[0], "none") ? NULL : args,
+                            &error))
+    return fail (ctx->err, TC_EXIT_FAILED, "%s", error->message);
+
+  return TC_EXIT_OK;
+}
+
+static int
+command_proxy (Context            *ctx,
+               const char * const *args,
+               guint               n_args,
+               ContactAction       action)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (n_args == 0)
+    {
+      g_autofree char *proxy = tc_node_dup_proxy (ctx->node);
+
+      if (proxy != NULL)
+        g_string_append_printf (ctx->out, "%s\n", proxy);
+      return TC_EXIT_OK;
+    }
+
+  if (!tc_node_set_proxy (ctx->node, g_str_equal (args[0], "none") ? NULL : args[0], &error))
+    return fail (ctx->err, TC_EXIT_FAILED, "%s", error->message);
+
+  return TC_EXIT_OK;
+}
+
 static int
 command_quit (Context            *ctx,
               const char * const *args,
@@ -619,6 +734,9 @@ static const Command commands[] = {
   { "history", "history ADDRESS", 1, 1, command_history, NULL },
   { "status", "status available|away|xa|dnd [TEXT]", 1, G_MAXUINT, command_status, NULL },
   { "profile", "profile NAME [TEXT]", 1, G_MAXUINT, command_profile, NULL },
+  { "tor", "tor", 0, 0, command_tor, NULL },
+  { "bridges", "bridges [none | LINE…]", 0, G_MAXUINT, command_bridges, NULL },
+  { "proxy", "proxy [none | socks5://IP:PORT | https://IP:PORT]", 0, 1, command_proxy, NULL },
   { "quit", "quit", 0, 0, command_quit, NULL },
 };
 
