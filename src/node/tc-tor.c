@@ -724,6 +724,7 @@ write_torrc (TcTor   *self,
   g_autofree char *port_file = g_build_filename (self->state_dir, "control-port", NULL);
   g_autofree char *path = g_build_filename (self->state_dir, "torrc", NULL);
   g_autofree char *defaults = g_build_filename (self->state_dir, "torrc-defaults", NULL);
+  g_autofree char *pid_file = g_build_filename (self->state_dir, "tor.pid", NULL);
   gboolean obfs4 = FALSE, snowflake = FALSE;
 
   if (g_mkdir_with_parents (data_dir, 0700) < 0)
@@ -739,6 +740,7 @@ write_torrc (TcTor   *self,
   g_string_append (torrc, "SocksPort 127.0.0.1:auto ExtendedErrors\n");
   g_string_append (torrc, "ControlPort 127.0.0.1:auto\n");
   g_string_append_printf (torrc, "ControlPortWriteToFile %s\n", port_file);
+  g_string_append_printf (torrc, "PidFile %s\n", pid_file);
   g_string_append (torrc, "CookieAuthentication 1\n");
   g_string_append_printf (torrc, "__OwningControllerProcess %d\n", (int) getpid ());
   g_string_append (torrc, "ClientOnly 1\n");

@@ -1,0 +1,266 @@
+/* test-tor.c: TcTor with the real tor, kept off the network
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
+
+#include "tc-tor.h"
+
+typedef struct {
+  char       *dir;
+  char       *extra;
+  TcIdentity *identity;
+  TcTor      *tor;
+} Fixture;
+
+static gboolean
+wait_until (gboolean (*done) (TcTor *tor),
+            TcTor     *tor,
+            guint      seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (!done (tor))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+
+  return TRUE;
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tor = g_find_program_in_path ("tor");
+  guint8 seed[TC_SEED_LEN];
+
+  if (tor == NULL)
+    {
+      g_test_skip ("tor is not installed");
+      return;
+    }
+
+  f->dir = g_dir_make_tmp ("torchat-test-tor-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  /* Never the real network from a unit test. */
+  f->extra = g_build_filename (f->dir, "extra.torrc", NULL);
+  g_file_set_contents (f->extra, "DisableNetwork 1\n", -1, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < sizeof seed; i++)
+    seed[i] = 7 * i + 1;
+  f->identity = tc_identity_new_from_seed (seed);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  if (f->tor != NULL)
+    {
+      gpointer weak = f->tor;
+      gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+      /* Pending control-port calls hold it until they see the cancellation. */
+      tc_tor_stop (f->tor);
+      g_object_add_weak_pointer (weak, &weak);
+      g_clear_object (&f->tor);
+      while (weak != NULL && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_null (weak);
+    }
+  g_clear_object (&f->identity);
+
+  if (f->dir != NULL)
+    {
+      g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
+      g_assert_cmpint (system (cmd), ==, 0);
+    }
+  g_free (f->dir);
+  g_free (f->extra);
+}
+
+static gboolean
+is_published (TcTor *tor)
+{
+  return tc_tor_get_onion_published (tor);
+}
+
+static gboolean
+is_restarting (TcTor *tor)
+{
+  return tc_tor_get_state (tor) == TC_TOR_STATE_RESTARTING;
+}
+
+static gboolean
+is_failed (TcTor *tor)
+{
+  return tc_tor_get_state (tor) == TC_TOR_STATE_FAILED ||
+         tc_tor_get_state (tor) == TC_TOR_STATE_RESTARTING;
+}
+
+static char *
+state_path (Fixture    *f,
+            const char *name)
+{
+  return g_build_filename (f->dir, "state", name, NULL);
+}
+
+static void
+test_managed_publishes (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *state = NULL;
+  g_autofree char *torrc = NULL;
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) log = NULL;
+  struct stat st;
+
+  if (f->dir == NULL)
+    return;
+
+  state = state_path (f, NULL);
+  f->tor = tc_tor_new_managed (state, NULL, f->extra);
+  tc_tor_publish (f->tor, f->identity, 4242);
+  tc_tor_start (f->tor);
+
+  /* ADD_ONION with our own key: the address Tor reports is checked against
+   * ours inside TcTor, so publishing at all means they agreed. */
+  g_assert_true (wait_until (is_published, f->tor, 60));
+  g_assert_null (tc_tor_get_last_error (f->tor));
+  g_assert_cmpint (tc_tor_get_state (f->tor), ==, TC_TOR_STATE_BOOTSTRAPPING);
+  g_assert_true (g_str_has_prefix (tc_tor_get_socks_address (f->tor), "127.0.0.1:"));
+  g_assert_false (tc_tor_get_reachable (f->tor));
+
+  torrc = state_path (f, "torrc");
+  g_assert_cmpint (g_stat (torrc, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0077, ==, 0);
+  g_assert_true (g_file_get_contents (torrc, &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "ExtendedErrors"));
+  g_assert_nonnull (strstr (contents, "CookieAuthentication 1"));
+  g_assert_nonnull (strstr (contents, "%include"));
+
+  log = tc_tor_dup_log (f->tor);
+  g_assert_cmpuint (g_strv_length (log), >, 0);
+}
+
+static void
+test_restarts_after_kill (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *state = NULL;
+  g_autofree char *pid_path = NULL;
+  g_autofree char *pid_text = NULL;
+  g_autofree char *old_socks = NULL;
+
+  if (f->dir == NULL)
+    return;
+
+  state = state_path (f, NULL);
+  f->tor = tc_tor_new_managed (state, NULL, f->extra);
+  tc_tor_publish (f->tor, f->identity, 4242);
+  tc_tor_start (f->tor);
+  g_assert_true (wait_until (is_published, f->tor, 60));
+  old_socks = g_strdup (tc_tor_get_socks_address (f->tor));
+
+  pid_path = state_path (f, "tor.pid");
+  g_assert_true (g_file_get_contents (pid_path, &pid_text, NULL, NULL));
+  g_assert_cmpint (kill (atoi (pid_text), SIGKILL), ==, 0);
+
+  g_assert_true (wait_until (is_restarting, f->tor, 30));
+  g_assert_false (tc_tor_get_onion_published (f->tor));
+  g_assert_nonnull (tc_tor_get_last_error (f->tor));
+
+  /* Back by itself, with the onion service published again. */
+  g_assert_true (wait_until (is_published, f->tor, 60));
+  g_assert_nonnull (tc_tor_get_socks_address (f->tor));
+}
+
+static void
+test_bad_binary (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *state = NULL;
+
+  if (f->dir == NULL)
+    return;
+
+  state = state_path (f, NULL);
+  f->tor = tc_tor_new_managed (state, "/nonexistent/tor", f->extra);
+  tc_tor_start (f->tor);
+  g_assert_true (wait_until (is_failed, f->tor, 10));
+  g_assert_nonnull (strstr (tc_tor_get_last_error (f->tor), "Could not start Tor"));
+}
+
+static void
+test_bridge_lines (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TcTor) tor = NULL;
+  const char *plain[] = { "192.0.2.1:443 4352E58420E68F5E40BF7C74FADDCCD9D1349413", NULL };
+  const char *typo[] = { "192.0.2.1443", NULL };
+  const char *unknown[] = { "meek 192.0.2.1:443", NULL };
+  const char *name[] = { "bridge.example.com:443", NULL };
+  const char *obfs4_no_cert[] = { "obfs4 192.0.2.1:443 4352E58420E68F5E40BF7C74FADDCCD9D1349413", NULL };
+
+  tor = tc_tor_new_managed ("/nonexistent", NULL, NULL);
+
+  g_assert_true (tc_tor_set_bridges (tor, plain, &error));
+  g_assert_no_error (error);
+  g_assert_true (tc_tor_set_bridges (tor, NULL, &error));
+
+  g_assert_false (tc_tor_set_bridges (tor, typo, &error));
+  g_assert_error (error, TC_TOR_ERROR, TC_TOR_ERROR_BAD_BRIDGE);
+  g_clear_error (&error);
+
+  g_assert_false (tc_tor_set_bridges (tor, unknown, &error));
+  g_assert_error (error, TC_TOR_ERROR, TC_TOR_ERROR_BAD_BRIDGE);
+  g_assert_nonnull (strstr (error->message, "meek"));
+  g_clear_error (&error);
+
+  /* A host name would mean a DNS lookup outside Tor. */
+  g_assert_false (tc_tor_set_bridges (tor, name, &error));
+  g_assert_error (error, TC_TOR_ERROR, TC_TOR_ERROR_BAD_BRIDGE);
+  g_clear_error (&error);
+
+  g_assert_false (tc_tor_set_bridges (tor, obfs4_no_cert, &error));
+  g_assert_error (error, TC_TOR_ERROR, TC_TOR_ERROR_BAD_BRIDGE);
+  g_clear_error (&error);
+
+  g_assert_true (tc_tor_set_proxy (tor, "socks5://user:pw@127.0.0.1:1080", &error));
+  g_assert_no_error (error);
+  g_assert_true (tc_tor_set_proxy (tor, "https://10.1.2.3:3128", &error));
+  g_assert_false (tc_tor_set_proxy (tor, "ftp://127.0.0.1:21", &error));
+  g_assert_error (error, TC_TOR_ERROR, TC_TOR_ERROR_BAD_PROXY);
+  g_clear_error (&error);
+  g_assert_false (tc_tor_set_proxy (tor, "socks5://proxy.example:1080", &error));
+  g_assert_error (error, TC_TOR_ERROR, TC_TOR_ERROR_BAD_PROXY);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
+  ADD ("/tor/managed-publishes", test_managed_publishes);
+  ADD ("/tor/restarts-after-kill", test_restarts_after_kill);
+  ADD ("/tor/bad-binary", test_bad_binary);
+  g_test_add_func ("/tor/bridge-lines", test_bridge_lines);
+
+  return g_test_run ();
+}
