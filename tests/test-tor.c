@@ -77,7 +77,10 @@ fixture_teardown (Fixture       *f,
       g_object_add_weak_pointer (weak, &weak);
       g_clear_object (&f->tor);
       while (weak != NULL && g_get_monotonic_time () < deadline)
-        g_main_context_iteration (NULL, TRUE);
+        {
+          g_main_context_iteration (NULL, FALSE);
+          g_usleep (5000);
+        }
       g_assert_null (weak);
     }
   g_clear_object (&f->identity);
