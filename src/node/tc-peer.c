@@ -4,12 +4,22 @@
  */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "tc-address.h"
 #include "tc-node-private.h"
 #include "tc-peer.h"
+#include "tc-socks.h"
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
+/* Soon again after "offline", see retry_quickly(). */
+#define QUICK_RETRY_MS 5000
+#define QUICK_RETRIES 3
+#define FRESH_ONION_WINDOW_US (2 * 60 * G_USEC_PER_SEC)
+/* A little more than tor's own SocksTimeout (2 minutes), so that tor's
+ * answer, which says why, normally comes first. */
+#define CONNECT_TIMEOUT_S 150
 /* Two streams opened from opposite sides closer together than this are a
  * race, settled by address order; otherwise the newer one wins. */
 #define RACE_WINDOW_US (30 * G_USEC_PER_SEC)
@@ -28,6 +38,8 @@ struct _TcPeer
   GCancellable  *connecting;
   guint          retry_source;
   guint          backoff_ms;
+  guint          quick_retries;  /* left until a stream is ready again */
+  gint64         fresh_since;    /* first quick retry while our onion was new */
 
   /* What one read from the active stream brought, acted on at batch-done,
    * once the store has committed. */
@@ -38,7 +50,8 @@ struct _TcPeer
 
 G_DEFINE_FINAL_TYPE (TcPeer, tc_peer, G_TYPE_OBJECT)
 
-static void schedule_retry (TcPeer *self);
+static void schedule_retry (TcPeer       *self,
+                            const GError *error);
 
 static TcContact *
 get_contact (TcPeer *self)
@@ -464,7 +477,7 @@ stream_closed_cb (TcStream     *stream,
     tc_contact_set_last_error (contact, error->message);
 
   if (wants_stream (self))
-    schedule_retry (self);
+    schedule_retry (self, error);
   else if (tc_peer_is_idle (self))
     _tc_node_peer_idle (self->node, self);
 }
@@ -535,6 +548,8 @@ stream_ready_cb (TcStream *stream,
 
   self->active = stream;
   self->backoff_ms = 0;
+  self->quick_retries = QUICK_RETRIES;
+  self->fresh_since = 0;
   g_clear_handle_id (&self->retry_source, g_source_remove);
   g_debug ("Stream with %s ready", self->redacted);
   set_connected (self, TRUE);
@@ -579,20 +594,48 @@ tc_peer_adopt_stream (TcPeer   *self,
   return TRUE;
 }
 
+/* One connection attempt: the timeout cancels it, and a result that is
+ * not for the peer's current attempt is dropped. */
+typedef struct
+{
+  TcPeer       *peer;
+  GCancellable *cancellable;
+  guint         timeout;
+  gboolean      timed_out;
+} ConnectAttempt;
+
+static gboolean
+connect_timeout_cb (gpointer user_data)
+{
+  ConnectAttempt *attempt = user_data;
+
+  attempt->timeout = 0;
+  attempt->timed_out = TRUE;
+  g_cancellable_cancel (attempt->cancellable);
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 connect_cb (GObject      *object,
             GAsyncResult *result,
             gpointer      user_data)
 {
-  g_autoptr(TcPeer) self = user_data;
+  ConnectAttempt *attempt = user_data;
+  g_autoptr(TcPeer) self = attempt->peer;
+  g_autoptr(GCancellable) cancellable = attempt->cancellable;
   g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(TcStream) stream = NULL;
+  gboolean timed_out = attempt->timed_out;
 
-  connection = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (object), result, &error);
+  g_clear_handle_id (&attempt->timeout, g_source_remove);
+  g_free (attempt);
 
-  /* Cancelled: the node may be gone already. */
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  connection = tc_socks_connect_finish (result, &error);
+
+  /* Closed or disposed meanwhile: the node may be gone already. */
+  if (self->connecting != cancellable)
     return;
 
   g_clear_object (&self->connecting);
@@ -601,10 +644,17 @@ connect_cb (GObject      *object,
     {
       TcContact *contact = get_contact (self);
 
+      if (timed_out)
+        {
+          g_clear_error (&error);
+          g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                               _("Tor did not answer in time"));
+        }
+
       g_debug ("Could not reach %s: %s", self->redacted, error->message);
       if (contact != NULL)
-        tc_contact_set_last_error (contact, error->message);
-      schedule_retry (self);
+        tc_contact_set_last_error (contact, tc_socks_error_describe (error));
+      schedule_retry (self, error);
       return;
     }
 
@@ -621,6 +671,8 @@ connect_cb (GObject      *object,
 static void
 connect_now (TcPeer *self)
 {
+  ConnectAttempt *attempt;
+
   if (self->active != NULL || self->connecting != NULL || !wants_stream (self))
     return;
 
@@ -629,10 +681,15 @@ connect_now (TcPeer *self)
       return;
 
   self->connecting = g_cancellable_new ();
-  g_socket_client_connect_to_host_async (_tc_node_get_socket_client (self->node),
-                                         self->address, TC_VIRTUAL_PORT,
-                                         self->connecting, connect_cb,
-                                         g_object_ref (self));
+
+  attempt = g_new0 (ConnectAttempt, 1);
+  attempt->peer = g_object_ref (self);
+  attempt->cancellable = g_object_ref (self->connecting);
+  attempt->timeout = g_timeout_add_seconds (CONNECT_TIMEOUT_S, connect_timeout_cb, attempt);
+
+  tc_socks_connect_async (_tc_node_get_socks_address (self->node),
+                          self->address, TC_VIRTUAL_PORT,
+                          attempt->cancellable, connect_cb, attempt);
 }
 
 static gboolean
@@ -646,10 +703,45 @@ retry_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Whether "the peer is offline" may well be wrong soon. Right after an
+ * onion service is first published, its descriptor is not on the
+ * directories yet (the first upload waits for the introduction points), so
+ * Tor says "descriptor not found" or "introduction failed" for a contact
+ * who is starting up. While our own descriptor is not uploaded yet, we are
+ * starting up too, likely with contacts that started with us: retry soon,
+ * for a while. Otherwise a few quick retries catch a contact who has just
+ * come online. */
+static gboolean
+retry_quickly (TcPeer       *self,
+               const GError *error)
+{
+  TcTor *tor = tc_node_get_tor (self->node);
+
+  if (!tc_socks_error_is_offline (error))
+    return FALSE;
+
+  if (tor != NULL && tc_tor_get_onion_published (tor) && !tc_tor_get_reachable (tor))
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (self->fresh_since == 0)
+        self->fresh_since = now;
+      if (now - self->fresh_since < FRESH_ONION_WINDOW_US)
+        return TRUE;
+    }
+
+  if (self->quick_retries == 0)
+    return FALSE;
+
+  self->quick_retries--;
+  return TRUE;
+}
+
 /* Exponential back-off with jitter, so that a node coming back online is not
  * hit by all its contacts in the same second. */
 static void
-schedule_retry (TcPeer *self)
+schedule_retry (TcPeer       *self,
+                const GError *error)
 {
   guint delay;
 
@@ -658,6 +750,8 @@ schedule_retry (TcPeer *self)
 
   self->backoff_ms = CLAMP (self->backoff_ms * 2, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
   delay = self->backoff_ms / 2 + g_random_int_range (0, self->backoff_ms / 2 + 1);
+  if (delay > QUICK_RETRY_MS && retry_quickly (self, error))
+    delay = QUICK_RETRY_MS;
   self->retry_source = g_timeout_add (delay, retry_cb, self);
 }
 
@@ -874,6 +968,7 @@ tc_peer_class_init (TcPeerClass *klass)
 static void
 tc_peer_init (TcPeer *self)
 {
+  self->quick_retries = QUICK_RETRIES;
   self->streams = g_ptr_array_new_with_free_func (g_object_unref);
   self->new_messages = g_ptr_array_new_with_free_func (g_object_unref);
   self->receipts_due = g_ptr_array_new_with_free_func (g_free);
