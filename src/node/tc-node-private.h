@@ -9,7 +9,6 @@
 
 G_BEGIN_DECLS
 
-GSocketClient  *_tc_node_get_socket_client        (TcNode      *self);
 /* Tor's SOCKS port, a literal IP address. */
 GSocketAddress *_tc_node_get_socks_address        (TcNode      *self);
 /* The conversation if a view asked for it already, else NULL. */

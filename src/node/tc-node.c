@@ -42,7 +42,6 @@ struct _TcNode
   guint            listen_port;
   char            *socks_address;
   GSocketAddress  *socks;
-  GSocketClient   *client;
   GNetworkMonitor *monitor;
   TcTor           *tor;
   gboolean         network_available;
@@ -272,31 +271,15 @@ tc_node_set_socks_address (TcNode      *self,
                            GError     **error)
 {
   g_autoptr(GSocketAddress) address = NULL;
-  g_autoptr(GProxyResolver) resolver = NULL;
-  g_autofree char *uri = NULL;
-  g_autofree char *ip = NULL;
-  GInetSocketAddress *inet;
 
   g_return_val_if_fail (TC_IS_NODE (self), FALSE);
 
   if (!parse_host_port (host_port, &address, error))
     return FALSE;
 
-  inet = G_INET_SOCKET_ADDRESS (address);
-  ip = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
-  uri = g_strdup_printf (g_inet_address_get_family (g_inet_socket_address_get_address (inet)) ==
-                         G_SOCKET_FAMILY_IPV6 ? "socks5://[%s]:%u" : "socks5://%s:%u",
-                         ip, g_inet_socket_address_get_port (inet));
-
   g_free (self->socks_address);
   self->socks_address = g_strdup (host_port);
   g_set_object (&self->socks, address);
-
-  /* Every outgoing connection goes to the SOCKS proxy, names unresolved:
-   * GIO's SOCKS5 client passes ".onion" names to the proxy. */
-  resolver = g_simple_proxy_resolver_new (uri, NULL);
-  g_socket_client_set_proxy_resolver (self->client, resolver);
-  g_socket_client_set_enable_proxy (self->client, TRUE);
 
   return TRUE;
 }
@@ -1252,12 +1235,6 @@ tc_node_get_conversation (TcNode     *self,
 
 /* For TcPeer */
 
-GSocketClient *
-_tc_node_get_socket_client (TcNode *self)
-{
-  return self->client;
-}
-
 GSocketAddress *
 _tc_node_get_socks_address (TcNode *self)
 {
@@ -1388,7 +1365,6 @@ tc_node_finalize (GObject *object)
   g_clear_object (&self->store);
   g_clear_object (&self->identity);
   g_clear_object (&self->contacts);
-  g_clear_object (&self->client);
   g_clear_object (&self->socks);
   g_clear_object (&self->listen_address);
   g_hash_table_unref (self->contacts_by_address);
@@ -1540,8 +1516,6 @@ tc_node_init (TcNode *self)
   self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->conversations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->handshakes = g_ptr_array_new_with_free_func (g_object_unref);
-  self->client = g_socket_client_new ();
-  g_socket_client_set_timeout (self->client, 120);
   self->listen_address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
   self->presence = TC_PRESENCE_AVAILABLE;
 }
