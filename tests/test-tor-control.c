@@ -409,6 +409,19 @@ test_bad_address (void)
       g_clear_error (&error);
     }
 
+  /* Well-formed, but nobody listens there */
+  control = connect_sync ("127.0.0.1:1", &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_assert_nonnull (strstr (error->message, "127.0.0.1:1"));
+  g_assert_null (control);
+  g_clear_error (&error);
+
+  control = connect_sync ("[::1]:1", &error);
+  g_assert_nonnull (error);
+  g_assert_false (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
+  g_assert_null (control);
+  g_clear_error (&error);
+
   dir = g_dir_make_tmp ("torchat-test-tor-control-XXXXXX", &error);
   g_assert_no_error (error);
   missing = g_build_filename (dir, "control.sock", NULL);
@@ -469,6 +482,7 @@ test_safecookie (Fixture       *f,
   g_assert_true (strv_has (reply, "CookieAuthentication 1"));
   g_assert_false (strv_has (reply, "."));
   g_assert_cmpstr (reply[g_strv_length (reply) - 1], ==, "OK");
+  g_clear_pointer (&reply, g_strfreev);
 
   value = get_info_sync (f->control, "config-text", &error);
   g_assert_no_error (error);

@@ -747,12 +747,10 @@ parse_address (const char  *address,
       !g_ascii_string_to_unsigned (colon + 1, 10, 1, G_MAXUINT16, &port, NULL))
     goto invalid;
 
-  host = g_strndup (address, colon - address);
-  if (host[0] == '[' && colon - address >= 2 && colon[-1] == ']')
-    {
-      memmove (host, host + 1, strlen (host) - 2);
-      host[strlen (host) - 2] = '\0';
-    }
+  if (address[0] == '[' && colon - address >= 2 && colon[-1] == ']')
+    host = g_strndup (address + 1, colon - address - 2);
+  else
+    host = g_strndup (address, colon - address);
   if (g_ascii_strcasecmp (host, "localhost") == 0)
     inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   else
