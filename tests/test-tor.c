@@ -53,9 +53,18 @@ fixture_setup (Fixture       *f,
   f->dir = g_dir_make_tmp ("torchat-test-tor-XXXXXX", &error);
   g_assert_no_error (error);
 
-  /* Never the real network from a unit test. */
+  /* Never the real network from a unit test. DisableNetwork would also
+   * close the SOCKS port, so this tor belongs to a test network whose only
+   * authority is a closed loopback port instead. */
   f->extra = g_build_filename (f->dir, "extra.torrc", NULL);
-  g_file_set_contents (f->extra, "DisableNetwork 1\n", -1, &error);
+  g_file_set_contents (f->extra,
+                       "TestingTorNetwork 1\n"
+                       "DirAuthority nowhere orport=1 no-v2 "
+                       "v3ident=0000000000000000000000000000000000000001 127.0.0.1:2 "
+                       "0000000000000000000000000000000000000002\n"
+                       "UseDefaultFallbackDirs 0\n"
+                       "ClientUseIPv6 0\n",
+                       -1, &error);
   g_assert_no_error (error);
 
   for (guint i = 0; i < sizeof seed; i++)
