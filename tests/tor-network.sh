@@ -186,15 +186,16 @@ check_alive ()
   done
 }
 
-# Generates the keys of the node in $1 and prints its fingerprint.
+# Generates the keys of the node in $1 and writes its fingerprint to
+# $1/fingerprint.
 # DisableNetwork: this tor has no DirAuthority of ours yet.
 fingerprint_of ()
 {
   printf 'DataDirectory %s/data\nORPort 1\nDisableNetwork 1\nLog err stderr\n' \
     "$1" >"$1/keygen.torrc"
   "$TOR" --defaults-torrc /dev/null -f "$1/keygen.torrc" --list-fingerprint \
-    >/dev/null || return 1
-  awk '{ print $2 }' "$1/data/fingerprint"
+    >"$1/keygen.log" 2>&1 || return 1
+  awk '{ print $2 }' "$1/data/fingerprint" >"$1/fingerprint"
 }
 
 dir_authority_line ()
@@ -215,20 +216,63 @@ Schedulers Vanilla
 EOF
 }
 
-consensus_complete ()
+# Succeeds once every node, as a directory cache, serves a consensus that
+# lists all relays as usable guards and HSDirs, and holds the
+# microdescriptors of them all: a client then bootstraps from whichever
+# node it asks first.  Prints what is missing.
+network_ready ()
 {
-  f=$absdir/auth/data/cached-microdesc-consensus
-  [ -r "$f" ] || return 1
-  n=$(awk -v want="$nicks" '
-    BEGIN { split(want, w, " "); for (i in w) need[w[i]] = 1 }
-    /^r / { nick = $2 }
-    /^s / && (nick in need) {
-      f = $0 " "
-      if (f ~ / Running / && f ~ / Valid / && f ~ / Guard / && f ~ / HSDir /)
-        ok[nick] = 1
-    }
-    END { c = 0; for (k in ok) c++; print c }' "$f")
-  [ "$n" -eq 4 ]
+  python3 - "$absdir" "$nodes" <<'EOF'
+import base64, hashlib, os, re, sys
+absdir, nodes = sys.argv[1], sys.argv[2].split()
+wanted = {"tc" + n for n in nodes}
+flags_needed = {"Running", "Valid", "Guard", "HSDir", "V2Dir"}
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+def cached_microdescs(data):
+    digests, body = set(), None
+    text = read(data + "/cached-microdescs") + read(data + "/cached-microdescs.new")
+    for line in text.splitlines(keepends=True) + ["@end"]:
+        if line.startswith("onion-key") or line.startswith("@"):
+            if body:
+                digest = hashlib.sha256("".join(body).encode()).digest()
+                digests.add(base64.b64encode(digest).decode().rstrip("="))
+            body = [line] if line.startswith("onion-key") else None
+        elif body is not None:
+            body.append(line)
+    return digests
+
+missing = []
+for node in nodes:
+    data = os.path.join(absdir, node, "data")
+    consensus = read(data + "/cached-microdesc-consensus")
+    if not consensus:
+        missing.append("%s: no consensus yet" % node)
+        continue
+    usable, digests = set(), {}
+    for entry in re.split(r"^r ", consensus, flags=re.M)[1:]:
+        nick = entry.split()[0]
+        m = re.search(r"^m (\S+)", entry, re.M)
+        f = re.search(r"^s (.*)$", entry, re.M)
+        if m and f and flags_needed <= set(f.group(1).split()):
+            usable.add(nick)
+            digests[nick] = m.group(1)
+    if not wanted <= usable:
+        missing.append("%s: consensus lists %d of %d relays" % (node, len(wanted & usable), len(wanted)))
+        continue
+    have = cached_microdescs(data)
+    lacking = [n for n in wanted if digests[n] not in have]
+    if lacking:
+        missing.append("%s: %d microdescriptors missing" % (node, len(lacking)))
+print("; ".join(missing) or "ready")
+sys.exit(1 if missing else 0)
+EOF
 }
 
 start_cleanup ()
@@ -270,21 +314,29 @@ cmd_start ()
     mkdir -p "$absdir/$n/data/keys"
   done
 
+  # Key generation is most of the set-up time: all of it at once.
   keys=$absdir/auth/data/keys
   printf 'tornet\n' | "$TOR_GENCERT" --create-identity-key --passphrase-fd 0 \
     -m 12 -a "127.0.0.1:$auth_dir" \
     -i "$keys/authority_identity_key" -s "$keys/authority_signing_key" \
-    -c "$keys/authority_certificate" >"$absdir/auth/gencert.log" 2>&1 \
-    || { cat "$absdir/auth/gencert.log" >&2; die "tor-gencert failed"; }
+    -c "$keys/authority_certificate" >"$absdir/auth/gencert.log" 2>&1 &
+  gencert=$!
+  keygens=
+  for n in $nodes; do
+    fingerprint_of "$absdir/$n" &
+    keygens="$keygens $!"
+  done
+  wait "$gencert" || { cat "$absdir/auth/gencert.log" >&2; die "tor-gencert failed"; }
+  for pid in $keygens; do
+    wait "$pid"
+  done
   v3ident=$(sed -n 's/^fingerprint //p' "$keys/authority_certificate")
   [ -n "$v3ident" ] || die "no fingerprint in $keys/authority_certificate"
-
-  nicks=
   for n in $nodes; do
-    fp=$(fingerprint_of "$absdir/$n") || fp=
-    [ -n "$fp" ] || die "tor --list-fingerprint failed for $n"
-    echo "$fp" >"$absdir/$n/fingerprint"
-    nicks="$nicks tc$n"
+    [ -s "$absdir/$n/fingerprint" ] || {
+      cat "$absdir/$n/keygen.log" >&2
+      die "tor --list-fingerprint failed for $n"
+    }
   done
 
   echo "DirAuthority tcauth orport=$auth_or v3ident=$v3ident 127.0.0.1:$auth_dir $(cat "$absdir/auth/fingerprint")" \
@@ -321,6 +373,10 @@ ExitPolicy reject *:*
 Schedulers Vanilla
 PathsNeededToBuildCircuits 0.25
 ShutdownWaitLength 0
+# A cache fetches each new consensus as soon as it is out, not at a random
+# time in the interval: clients can ask any relay.
+FetchDirInfoEarly 1
+FetchDirInfoExtraEarly 1
 EOF
       if [ "$n" = auth ]; then
         cat <<EOF
@@ -352,14 +408,14 @@ EOF
     dirs="$dirs $absdir/$n"
   done
   deadline=$(( $(now_ms) + timeout * 1000 ))
-  until consensus_complete; do
+  until status=$(network_ready); do
     check_alive "$dirs" || die "the network did not come up"
     if [ "$(now_ms)" -ge "$deadline" ]; then
-      note "no consensus listing every relay after $timeout s"
+      note "not ready after $timeout s: $status"
       show_log "$absdir/auth"
       die "the network did not come up"
     fi
-    sleep 0.2
+    sleep 0.25
   done
   check_alive "$dirs" || die "the network did not come up"
 
@@ -367,7 +423,7 @@ EOF
   echo "$t0 $t1" >"$absdir/timing"
   started=1
   echo "$absdir/client.torrc"
-  note "4 relays in the consensus after $(seconds $((t1 - t0))) s"
+  note "4 relays in every node's consensus after $(seconds $((t1 - t0))) s"
 }
 
 cmd_stop ()
