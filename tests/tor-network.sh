@@ -186,16 +186,14 @@ check_alive ()
   done
 }
 
-# Generates the keys of the node in $1 and writes its fingerprint to
-# $1/fingerprint.
-# DisableNetwork: this tor has no DirAuthority of ours yet.
-fingerprint_of ()
+# Generates the keys of the node in $1 in the background.  DisableNetwork:
+# this tor has no DirAuthority of ours yet.
+keygen ()
 {
   printf 'DataDirectory %s/data\nORPort 1\nDisableNetwork 1\nLog err stderr\n' \
     "$1" >"$1/keygen.torrc"
   "$TOR" --defaults-torrc /dev/null -f "$1/keygen.torrc" --list-fingerprint \
-    >"$1/keygen.log" 2>&1 || return 1
-  awk '{ print $2 }' "$1/data/fingerprint" >"$1/fingerprint"
+    </dev/null >"$1/keygen.log" 2>&1 &
 }
 
 dir_authority_line ()
@@ -213,6 +211,9 @@ $(dir_authority_line)
 UseDefaultFallbackDirs 0
 PathsNeededToBuildCircuits 0.25
 Schedulers Vanilla
+# Loopback circuits take milliseconds, so a learnt timeout would be about
+# 10 ms and a busy machine would time circuits out: keep the fixed 60 s.
+LearnCircuitBuildTimeout 0
 EOF
 }
 
@@ -281,6 +282,10 @@ start_cleanup ()
   trap - EXIT INT TERM HUP
   if [ "$started" -ne 1 ]; then
     note "start failed: stopping what was started"
+    # Key generators are our own children, so their PIDs are still ours.
+    for pid in $helpers; do
+      kill -TERM "$pid" 2>/dev/null
+    done
     stop_pids "$absdir/pids"
     [ "$status" -ne 0 ] || status=1
   fi
@@ -298,6 +303,7 @@ cmd_start ()
   absdir=$(cd "$dir" && pwd -P)
   t0=$(now_ms)
   started=0
+  helpers=
   trap start_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM HUP
@@ -323,20 +329,24 @@ cmd_start ()
   gencert=$!
   keygens=
   for n in $nodes; do
-    fingerprint_of "$absdir/$n" &
+    keygen "$absdir/$n"
     keygens="$keygens $!"
   done
+  helpers="$gencert $keygens"
   wait "$gencert" || { cat "$absdir/auth/gencert.log" >&2; die "tor-gencert failed"; }
+  failed=
   for pid in $keygens; do
-    wait "$pid"
+    wait "$pid" || failed=yes
   done
+  helpers=
   v3ident=$(sed -n 's/^fingerprint //p' "$keys/authority_certificate")
   [ -n "$v3ident" ] || die "no fingerprint in $keys/authority_certificate"
   for n in $nodes; do
-    [ -s "$absdir/$n/fingerprint" ] || {
+    awk '{ print $2 }' "$absdir/$n/data/fingerprint" >"$absdir/$n/fingerprint" 2>/dev/null
+    if [ -n "$failed" ] || [ ! -s "$absdir/$n/fingerprint" ]; then
       cat "$absdir/$n/keygen.log" >&2
       die "tor --list-fingerprint failed for $n"
-    }
+    fi
   done
 
   echo "DirAuthority tcauth orport=$auth_or v3ident=$v3ident 127.0.0.1:$auth_dir $(cat "$absdir/auth/fingerprint")" \
