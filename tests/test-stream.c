@@ -304,6 +304,27 @@ test_after_ready (Fixture       *f,
 }
 
 static void
+test_flood (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(TcStream) stream = ready_receiver (f);
+  g_autofree char *ping = tc_jmu_build_ping ("t", tc_identity_get_address (f->alice));
+  g_autoptr(GString) burst = g_string_new (NULL);
+  g_autofree char *error = NULL;
+
+  /* A reconnect flushing an outbox is a big burst and is fine... */
+  for (guint i = 0; i < 30000; i++)
+    g_string_append (burst, ping);
+  _tc_stream_feed (stream, (const guint8 *) burst->str, burst->len);
+  g_assert_cmpint (tc_stream_get_state (stream), ==, TC_STREAM_STATE_READY);
+
+  /* ...a flood without end is not. */
+  _tc_stream_feed (stream, (const guint8 *) burst->str, burst->len);
+  error = sent_error (stream);
+  g_assert_cmpstr (error, ==, "policy-violation");
+}
+
+static void
 closed_cb (TcStream     *stream,
            const GError *error,
            GError      **out)
@@ -451,6 +472,7 @@ main (int   argc,
   ADD ("/stream/long-line", test_long_line);
   ADD ("/stream/bad-signature", test_bad_signature);
   ADD ("/stream/after-ready", test_after_ready);
+  ADD ("/stream/flood", test_flood);
   ADD ("/stream/handshake-timeout", test_handshake_timeout);
   ADD ("/stream/ping-timeout", test_ping_timeout);
   ADD ("/stream/socket-pair", test_socket_pair);

@@ -20,6 +20,8 @@ TcContact      *_tc_node_add_stranger             (TcNode      *self,
 /* Saves @contact and commits; logs and returns FALSE on failure. */
 gboolean        _tc_node_save_contact             (TcNode      *self,
                                                    TcContact   *contact);
+/* One JMU from the node-wide budget; FALSE when it is spent. */
+gboolean        _tc_node_take_token               (TcNode      *self);
 void            _tc_node_emit_message_received    (TcNode      *self,
                                                    TcContact   *contact,
                                                    TcMessage   *message);

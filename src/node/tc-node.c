@@ -21,6 +21,10 @@
 #define MAX_PEERS_CONNECTED 512
 #define STOP_TIMEOUT_MS 10000
 #define DEFAULT_SOCKS "127.0.0.1:9050"
+/* Node-wide JMU rate, on top of each stream's own limit: many peers
+ * together must not be able to flood the node either. */
+#define GLOBAL_RATE_BURST 100000.0
+#define GLOBAL_RATE_PER_SECOND 50000.0
 
 struct _TcNode
 {
@@ -46,6 +50,9 @@ struct _TcNode
   TcTor           *tor;
   gboolean         network_available;
   gboolean         running;
+
+  double           tokens;
+  gint64           tokens_time;
 
   TcPresence       presence;
   char            *status_text;
@@ -1275,6 +1282,22 @@ _tc_node_save_contact (TcNode    *self,
   return TRUE;
 }
 
+gboolean
+_tc_node_take_token (TcNode *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  self->tokens = MIN (GLOBAL_RATE_BURST, self->tokens +
+                      (now - self->tokens_time) * GLOBAL_RATE_PER_SECOND / G_USEC_PER_SEC);
+  self->tokens_time = now;
+
+  if (self->tokens < 1.0)
+    return FALSE;
+
+  self->tokens -= 1.0;
+  return TRUE;
+}
+
 void
 _tc_node_emit_message_received (TcNode    *self,
                                 TcContact *contact,
@@ -1518,4 +1541,6 @@ tc_node_init (TcNode *self)
   self->handshakes = g_ptr_array_new_with_free_func (g_object_unref);
   self->listen_address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
   self->presence = TC_PRESENCE_AVAILABLE;
+  self->tokens = GLOBAL_RATE_BURST;
+  self->tokens_time = g_get_monotonic_time ();
 }

@@ -322,6 +322,12 @@ stream_jmu_cb (TcStream *stream,
   if (stream != self->active)
     return;
 
+  if (!_tc_node_take_token (self->node))
+    {
+      tc_stream_fail (stream, TC_CONDITION_RESOURCE_CONSTRAINT, "node busy");
+      return;
+    }
+
   if (kind == TC_JMU_KIND_CONTACT_REQUEST)
     {
       handle_contact_request (self, jmu);
