@@ -1,7 +1,9 @@
-/* tc-test-harness.h: running real nodes behind the test SOCKS server
+/* tc-test-harness.h: running real nodes behind the test SOCKS server, or
+ * on a private Tor network
  *
- * Shared by the integration tests and the delivery benchmark. Header-only
- * (static inline functions) so each program stays a single source file.
+ * Shared by the integration and Tor network tests and the benchmarks.
+ * Header-only (static inline functions) so each program stays a single
+ * source file.
  *
  * Every process started here is a GSubprocess kept in a list and killed by
  * its own pid at the end; each child also asks the kernel for SIGKILL when
@@ -35,6 +37,7 @@ typedef struct
   char        *address;
   guint        port;
   guint        rate;         /* SOCKS throttle, bytes/s, 0 for none */
+  char       **wrapper;      /* argv run in front of the node (strace …), or NULL */
 } TcTestNode;
 
 struct _TcTestNet
@@ -46,6 +49,12 @@ struct _TcTestNet
   guint        socks_port;
   GPtrArray   *nodes;        /* TcTestNode */
   gboolean     quiet;        /* benchmark: no debug logs from the nodes */
+  /* Without a SOCKS server (tc_test_net_new_tor()): the private Tor
+   * network's directory and the torrc lines its clients include; each node
+   * then runs its own tor with --tor-config. */
+  char        *tornet_dir;
+  char        *tor_config;
+  GSubprocess *tornet_watchdog;
 };
 
 static pid_t tc_test_parent_pid;
@@ -162,14 +171,60 @@ tc_test_tail (const char *path,
   return g_string_free (g_steal_pointer (&kept), FALSE);
 }
 
+static inline int tc_test_run_cliv (TcTestNode         *node,
+                                    const char         *input,
+                                    char              **out,
+                                    char              **err,
+                                    const char * const *args);
+
+/* What `tor --json` says, its log cut to the last lines: the node does not
+ * write tor's log anywhere else. */
+static inline char *
+tc_test_tor_report (TcTestNode *node)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(GString) report = g_string_new (NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *summary = NULL;
+  const char * const args[] = { "--json", "tor", NULL };
+  JsonObject *status;
+  JsonArray *log = NULL;
+  guint n;
+
+  if (tc_test_run_cliv (node, NULL, &out, NULL, args) != 0 ||
+      !json_parser_load_from_data (parser, out, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return g_strdup ("(no answer to `tor --json`)");
+
+  status = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_has_member (status, "log"))
+    log = json_array_ref (json_object_get_array_member (status, "log"));
+  if (log != NULL)
+    json_object_remove_member (status, "log");
+  json_generator_set_root (generator, json_parser_get_root (parser));
+  summary = json_generator_to_data (generator, NULL);
+  g_string_append_printf (report, "%s\n", summary);
+
+  n = log != NULL ? json_array_get_length (log) : 0;
+  for (guint i = n > 25 ? n - 25 : 0; i < n; i++)
+    g_string_append_printf (report, "  %s\n", json_array_get_string_element (log, i));
+  g_clear_pointer (&log, json_array_unref);
+
+  return g_string_free (g_steal_pointer (&report), FALSE);
+}
+
 /* Puts the end of every log in the TAP output, for failures. */
 static inline void
 tc_test_net_dump_logs (TcTestNet *net)
 {
-  g_autofree char *socks = tc_test_tail (net->socks_log, 2000);
-
   tc_test_note ("test directory: %s", net->tmpdir);
-  tc_test_note ("--- socks log ---\n%s", socks);
+  if (net->socks_log != NULL)
+    {
+      g_autofree char *socks = tc_test_tail (net->socks_log, 2000);
+
+      tc_test_note ("--- socks log ---\n%s", socks);
+    }
   for (guint i = 0; i < net->nodes->len; i++)
     {
       TcTestNode *node = g_ptr_array_index (net->nodes, i);
@@ -177,6 +232,12 @@ tc_test_net_dump_logs (TcTestNet *net)
 
       tc_test_note ("--- node %s (%s) ---\n%s", node->name,
                       tc_test_node_alive (node) ? "running" : "not running", tail);
+      if (net->tor_config != NULL && tc_test_node_alive (node))
+        {
+          g_autofree char *tor = tc_test_tor_report (node);
+
+          tc_test_note ("--- tor of node %s ---\n%s", node->name, tor);
+        }
     }
 }
 
@@ -604,6 +665,190 @@ tc_test_net_new (void)
   return net;
 }
 
+/* The private Tor network */
+
+static inline const char *
+tc_test_tornet_script (void)
+{
+  static char *path;
+
+  if (path == NULL && g_getenv ("TORCHAT_TOR_NETWORK") != NULL)
+    path = g_strdup (g_getenv ("TORCHAT_TOR_NETWORK"));
+  if (path == NULL && g_getenv ("G_TEST_SRCDIR") != NULL)
+    path = g_build_filename (g_getenv ("G_TEST_SRCDIR"), "tor-network.sh", NULL);
+
+  return path;
+}
+
+/* Why the private network cannot run here, or NULL if it can. */
+static inline const char *
+tc_test_tornet_missing (void)
+{
+  g_autofree char *tor = g_find_program_in_path ("tor");
+  g_autofree char *gencert = g_find_program_in_path ("tor-gencert");
+  g_autofree char *python = g_find_program_in_path ("python3");
+
+  if (tc_test_binary () == NULL)
+    return "TORCHAT_BINARY is not set";
+  if (tc_test_tornet_script () == NULL ||
+      !g_file_test (tc_test_tornet_script (), G_FILE_TEST_EXISTS))
+    return "tests/tor-network.sh not found (set TORCHAT_TOR_NETWORK or G_TEST_SRCDIR)";
+  if (tor == NULL || gencert == NULL)
+    return "tor or tor-gencert is not installed (Debian package tor)";
+  if (python == NULL)
+    return "python3 is not installed (tests/tor-network.sh needs it)";
+
+  return NULL;
+}
+
+/* A test directory and no SOCKS server; start the network with
+ * tc_test_tornet_start(). */
+static inline TcTestNet *
+tc_test_net_new_tor (void)
+{
+  g_autoptr(GError) error = NULL;
+  TcTestNet *net = g_new0 (TcTestNet, 1);
+
+  net->nodes = g_ptr_array_new ();
+  net->tmpdir = g_dir_make_tmp ("torchat-tor-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  return net;
+}
+
+/* Starts the private network under the test directory and waits until a
+ * client can use it; FALSE with @error if it did not come up. The
+ * network's tors are not our children, so PR_SET_PDEATHSIG cannot reach
+ * them: a watchdog shell stops them if this process dies first (a failed
+ * assertion aborts). */
+static inline gboolean
+tc_test_tornet_start (TcTestNet  *net,
+                      GError    **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) start = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_null (net->tornet_dir);
+  net->tornet_dir = g_build_filename (net->tmpdir, "tornet", NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  net->tornet_watchdog = g_subprocess_launcher_spawn (launcher, error, "/bin/sh", "-c",
+                                                      "read -r line; "
+                                                      "[ \"$line\" = done ] || "
+                                                      "exec /bin/sh \"$0\" stop \"$1\"",
+                                                      tc_test_tornet_script (),
+                                                      net->tornet_dir, NULL);
+  if (net->tornet_watchdog == NULL)
+    return FALSE;
+
+  g_clear_object (&launcher);
+  launcher = tc_test_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  start = g_subprocess_launcher_spawn (launcher, error, "/bin/sh", tc_test_tornet_script (),
+                                       "start", net->tornet_dir, NULL);
+  if (start == NULL ||
+      !g_subprocess_communicate_utf8 (start, NULL, NULL, &out, &err, error))
+    return FALSE;
+
+  if (!g_subprocess_get_if_exited (start) || g_subprocess_get_exit_status (start) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "tor-network.sh start failed (status %d): %s",
+                   g_subprocess_get_if_exited (start) ? g_subprocess_get_exit_status (start) : -1,
+                   err);
+      return FALSE;
+    }
+
+  net->tor_config = g_strstrip (g_steal_pointer (&out));
+  tc_test_note ("%s", g_strstrip (err));
+
+  return TRUE;
+}
+
+/* Seconds the network took to come up, from DIR/timing. */
+static inline double
+tc_test_tornet_start_seconds (TcTestNet *net)
+{
+  g_autofree char *path = g_build_filename (net->tornet_dir, "timing", NULL);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return -1;
+  fields = g_strsplit (g_strstrip (contents), " ", -1);
+  if (g_strv_length (fields) != 2)
+    return -1;
+
+  return (g_ascii_strtod (fields[1], NULL) - g_ascii_strtod (fields[0], NULL)) / 1000;
+}
+
+static inline void
+tc_test_tornet_stop (TcTestNet *net)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) stop = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (net->tornet_dir == NULL)
+    return;
+
+  launcher = tc_test_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  stop = g_subprocess_launcher_spawn (launcher, &error, "/bin/sh", tc_test_tornet_script (),
+                                      "stop", net->tornet_dir, NULL);
+  if (stop == NULL || !g_subprocess_wait (stop, NULL, &error))
+    tc_test_note ("could not stop the private Tor network: %s", error->message);
+
+  if (net->tornet_watchdog != NULL)
+    {
+      GOutputStream *in = g_subprocess_get_stdin_pipe (net->tornet_watchdog);
+
+      /* With the network stopped by now, the watchdog need not. */
+      g_output_stream_write_all (in, "done\n", 5, NULL, NULL, NULL);
+      g_output_stream_close (in, NULL, NULL);
+      g_subprocess_wait (net->tornet_watchdog, NULL, NULL);
+      g_clear_object (&net->tornet_watchdog);
+    }
+
+  g_clear_pointer (&net->tornet_dir, g_free);
+}
+
+/* A managed tor still running after its node has gone (a node killed with
+ * SIGKILL cannot stop it): found by the PID file in the profile, and only
+ * if that process runs on a torrc inside the profile. */
+static inline void
+tc_test_node_stop_orphan_tor (TcTestNode *node)
+{
+  g_autofree char *pid_path = g_build_filename (node->profile, "tor", "tor.pid", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *cmdline_path = NULL;
+  g_autofree char *cmdline = NULL;
+  gsize len = 0;
+  guint64 pid;
+
+  if (!g_file_get_contents (pid_path, &contents, NULL, NULL) ||
+      !g_ascii_string_to_unsigned (g_strstrip (contents), 10, 2, G_MAXINT, &pid, NULL))
+    return;
+
+  cmdline_path = g_strdup_printf ("/proc/%" G_GUINT64_FORMAT "/cmdline", pid);
+  if (!g_file_get_contents (cmdline_path, &cmdline, &len, NULL))
+    return;
+  for (gsize i = 0; i + 1 < len; i++)
+    if (cmdline[i] == '\0')
+      cmdline[i] = ' ';
+  if (strstr (cmdline, node->profile) == NULL)
+    return;
+
+  tc_test_note ("node %s left its tor (PID %" G_GUINT64_FORMAT ") running: stopping it",
+                node->name, pid);
+  kill ((pid_t) pid, SIGTERM);
+  for (guint i = 0; i < 100 && g_file_test (cmdline_path, G_FILE_TEST_EXISTS); i++)
+    g_usleep (50000);
+  if (g_file_test (cmdline_path, G_FILE_TEST_EXISTS))
+    kill ((pid_t) pid, SIGKILL);
+}
+
 /* Starts (or restarts) @node's process and waits until its control socket
  * answers. */
 static inline void
@@ -612,6 +857,7 @@ tc_test_node_start (TcTestNet  *net,
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autofree char *socks = g_strdup_printf ("127.0.0.1:%u", net->socks_port);
   double deadline = tc_test_now () + TC_TEST_TIMEOUT;
   int fd;
@@ -630,12 +876,28 @@ tc_test_node_start (TcTestNet  *net,
     g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "all", TRUE);
   g_subprocess_launcher_take_stdout_fd (launcher, dup (fd));
   g_subprocess_launcher_take_stderr_fd (launcher, fd);
-  node->proc = g_subprocess_launcher_spawn (launcher, &error, tc_test_binary (),
-                                            "--headless",
-                                            "--profile", node->profile,
-                                            "--listen", "127.0.0.1:0",
-                                            "--socks", socks,
-                                            NULL);
+
+  for (guint i = 0; node->wrapper != NULL && node->wrapper[i] != NULL; i++)
+    g_ptr_array_add (argv, node->wrapper[i]);
+  g_ptr_array_add (argv, (char *) tc_test_binary ());
+  g_ptr_array_add (argv, (char *) "--headless");
+  g_ptr_array_add (argv, (char *) "--profile");
+  g_ptr_array_add (argv, node->profile);
+  if (net->tor_config != NULL)
+    {
+      /* The node's own tor, on the private network. */
+      g_ptr_array_add (argv, (char *) "--tor-config");
+      g_ptr_array_add (argv, net->tor_config);
+    }
+  else
+    {
+      g_ptr_array_add (argv, (char *) "--listen");
+      g_ptr_array_add (argv, (char *) "127.0.0.1:0");
+      g_ptr_array_add (argv, (char *) "--socks");
+      g_ptr_array_add (argv, socks);
+    }
+  g_ptr_array_add (argv, NULL);
+  node->proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
 
   for (;;)
@@ -664,7 +926,8 @@ tc_test_node_start (TcTestNet  *net,
       tc_test_sleep (50);
     }
 
-  tc_test_net_write_map (net);
+  if (net->socks != NULL)
+    tc_test_net_write_map (net);
 }
 
 static inline TcTestNode *
@@ -763,6 +1026,7 @@ tc_test_node_free (TcTestNode *node)
       g_subprocess_wait (node->proc, NULL, NULL);
     }
   g_clear_object (&node->proc);
+  g_strfreev (node->wrapper);
   g_free (node->name);
   g_free (node->profile);
   g_free (node->log_path);
@@ -810,6 +1074,13 @@ tc_test_net_free (TcTestNet *net)
       g_clear_object (&net->socks);
     }
 
+  if (net->tor_config != NULL)
+    {
+      for (guint i = 0; i < net->nodes->len; i++)
+        tc_test_node_stop_orphan_tor (g_ptr_array_index (net->nodes, i));
+    }
+  tc_test_tornet_stop (net);
+
   for (guint i = 0; i < net->nodes->len; i++)
     tc_test_node_free (g_ptr_array_index (net->nodes, i));
   g_ptr_array_unref (net->nodes);
@@ -822,6 +1093,7 @@ tc_test_net_free (TcTestNet *net)
   g_free (net->tmpdir);
   g_free (net->map_path);
   g_free (net->socks_log);
+  g_free (net->tor_config);
   g_free (net);
 }
 
