@@ -805,6 +805,8 @@ main (int    argc,
     }
 
   net = tc_test_net_new_tor ();
+  /* Left behind for a look if a failed assertion aborts. */
+  g_printerr ("# test directory: %s\n", net->tmpdir);
   if (!tc_test_tornet_start (net, &error))
     network_error = g_strdup (error->message);
   else
