@@ -273,6 +273,7 @@ test_kinds (void)
   g_autoptr(TcJmu) close_ack = NULL;
   g_autoptr(TcJmu) error = NULL;
   g_autoptr(TcJmu) early_error = NULL;
+  g_autoptr(TcJmu) unknown_error = NULL;
   g_autoptr(GBytes) challenge = NULL;
   g_autoptr(GBytes) signature = NULL;
   JsonObject *value;
@@ -353,6 +354,9 @@ test_kinds (void)
 
   /* Before the handshake an error may come without "from". */
   early_error = parse_ok ("{\"error\":\"unsupported-version\"}", TC_JMU_KIND_ERROR);
+  /* A condition from a later version is still an error. */
+  unknown_error = parse_ok ("{\"error\":\"teapot\",\"from\":\"" A "\"}", TC_JMU_KIND_ERROR);
+  g_assert_cmpstr (tc_jmu_get_value_string (unknown_error), ==, "teapot");
   g_assert_null (tc_jmu_get_from (early_error));
 }
 
@@ -452,7 +456,7 @@ test_bad_format (void)
     "{\"pong\":null,\"from\":\"" A "\"}",
 
     /* error */
-    "{\"error\":\"teapot\",\"from\":\"" A "\"}",
+    "{\"error\":\"\",\"from\":\"" A "\"}",
     "{\"error\":7}",
     "{\"error\":\"reset\",\"text\":[]}",
 

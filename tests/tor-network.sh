@@ -7,15 +7,21 @@
 # exits, and every tor knows only our authority, so nothing leaves loopback.
 #
 #   tor-network.sh start DIR            build and start the network in DIR (a
-#                                       new or empty directory), wait until
-#                                       the consensus lists every relay, print
-#                                       the path of DIR/client.torrc
+#                                       new or empty directory); return once
+#                                       every relay serves a consensus that
+#                                       lists all four and their
+#                                       microdescriptors; print the path of
+#                                       DIR/client.torrc (the time taken goes
+#                                       to standard error)
 #   tor-network.sh stop [--clean] DIR   stop exactly the tors recorded in
-#                                       DIR/pids; --clean also removes DIR
+#                                       DIR/pids and DIR/check/pids, wait for
+#                                       them; --clean also removes DIR
 #   tor-network.sh client-torrc DIR     print the torrc lines of a client
 #   tor-network.sh check DIR            prove a started network works: two
 #                                       client tors, one publishing an onion
 #                                       service, the other connecting to it
+#                                       through SOCKS; fails too if a tor has
+#                                       a socket off 127.0.0.1
 #   tor-network.sh selftest             start, check and stop --clean in a
 #                                       temporary directory
 #
@@ -25,13 +31,16 @@
 #
 # DIR/pids holds one PID a line; DIR/<node>/ holds each torrc, data
 # directory, notice.log and stdout.log (early errors).  `start` writes the
-# time it took to DIR/timing (milliseconds: start, ready).
+# time it took to DIR/timing (milliseconds: start, ready).  A failed start
+# shows the log of the tor that failed, stops what it started and leaves
+# DIR for a look.
 #
 # Environment: TOR (default tor), TOR_GENCERT (default tor-gencert),
 # TORNET_BASE_PORT (take free ports from there upwards instead of ports the
 # kernel picks), TORNET_TIMEOUT (seconds to wait, default 90), TORNET_KEEP
 # (if set, `check` keeps its clients' directories in DIR/check).
-# Exits 77 (a skip for meson) when tor or tor-gencert is missing.
+# Needs python3 (ports, readiness, the check's SOCKS client); exits 77 (a
+# skip for meson) when tor, tor-gencert or python3 is missing.
 
 set -u
 

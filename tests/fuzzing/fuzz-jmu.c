@@ -89,7 +89,9 @@ rebuild (TcJmu *jmu)
     case TC_JMU_KIND_CLOSE:
       return tc_jmu_build_close (from);
     case TC_JMU_KIND_ERROR:
-      CHECK (tc_condition_from_string (value, &condition));
+      /* A condition of a later version: accepted, but we cannot build it. */
+      if (!tc_condition_from_string (value, &condition))
+        return NULL;
       return tc_jmu_build_error (condition, tc_jmu_get_string (jmu, "text"), from);
     default:
       abort ();
