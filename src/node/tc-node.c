@@ -18,13 +18,14 @@
 #include "tc-tor.h"
 
 #define MAX_HANDSHAKES 64      /* streams not yet authenticated */
-#define MAX_PEERS_CONNECTED 512
+#define MAX_STREAMS 512       /* authenticated streams, all peers together */
 #define STOP_TIMEOUT_MS 10000
 #define DEFAULT_SOCKS "127.0.0.1:9050"
-/* Node-wide JMU rate, on top of each stream's own limit: many peers
- * together must not be able to flood the node either. */
-#define GLOBAL_RATE_BURST 100000.0
-#define GLOBAL_RATE_PER_SECOND 50000.0
+/* JMU rate shared by every peer that is not an accepted contact, on top of
+ * each stream's own limit: many strangers together must not be able to
+ * flood the node either. */
+#define GLOBAL_RATE_BURST 5000.0
+#define GLOBAL_RATE_PER_SECOND 1000.0
 
 struct _TcNode
 {
@@ -300,6 +301,20 @@ handshake_closed_cb (TcStream     *stream,
   g_ptr_array_remove (self->handshakes, stream);
 }
 
+static guint
+count_streams (TcNode *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    n += tc_peer_get_n_streams (value);
+
+  return n;
+}
+
 static void
 handshake_authenticated_cb (TcStream *stream,
                             TcNode   *self)
@@ -310,8 +325,7 @@ handshake_authenticated_cb (TcStream *stream,
   g_signal_handlers_disconnect_by_data (stream, self);
   g_ptr_array_remove (self->handshakes, stream);
 
-  if (g_hash_table_size (self->peers) >= MAX_PEERS_CONNECTED &&
-      !g_hash_table_contains (self->peers, tc_stream_get_peer (stream)))
+  if (count_streams (self) >= MAX_STREAMS)
     {
       tc_stream_fail (stream, TC_CONDITION_RESOURCE_CONSTRAINT, NULL);
       return;

@@ -183,9 +183,13 @@ handle_contact_request (TcPeer *self,
   switch (tc_contact_get_state (contact))
     {
     case TC_CONTACT_STATE_ACCEPTED:
-      /* They lost our answer. */
-      tc_contact_set_answer_pending (contact, TRUE);
-      greet (self);
+      {
+        /* They lost our answer: send it again, and only it (a greeting
+         * would re-send the whole outbox at every request). */
+        g_autofree char *line = tc_jmu_build_contact_accept (own_address (self));
+
+        tc_stream_send (self->active, line);
+      }
       return;
 
     case TC_CONTACT_STATE_REQUESTED:
@@ -217,9 +221,14 @@ handle_contact_request (TcPeer *self,
       break;
     }
 
-  tc_contact_set_name (contact, name);
-  tc_contact_set_greeting (contact, text);
-  _tc_node_save_contact (self->node, contact);
+  /* A repeated request costs a disk sync only when it says something new. */
+  if (is_new || g_strcmp0 (tc_contact_get_name (contact), name) != 0 ||
+      g_strcmp0 (tc_contact_get_greeting (contact), text) != 0)
+    {
+      tc_contact_set_name (contact, name);
+      tc_contact_set_greeting (contact, text);
+      _tc_node_save_contact (self->node, contact);
+    }
 
   if (is_new)
     _tc_node_emit_contact_request (self->node, contact);
@@ -322,7 +331,10 @@ stream_jmu_cb (TcStream *stream,
   if (stream != self->active)
     return;
 
-  if (!_tc_node_take_token (self->node))
+  /* Strangers share one budget, so that many identities together cannot
+   * flood the node; accepted contacts only have their stream's own limit. */
+  if ((contact == NULL || tc_contact_get_state (contact) != TC_CONTACT_STATE_ACCEPTED) &&
+      !_tc_node_take_token (self->node))
     {
       tc_stream_fail (stream, TC_CONDITION_RESOURCE_CONSTRAINT, "node busy");
       return;
