@@ -227,7 +227,8 @@ EOF
 }
 
 # Succeeds once every node, as a directory cache, serves a consensus that
-# lists all relays as usable guards and HSDirs, and holds the
+# lists all relays as Fast, Stable HSDirs (and guards, but for the
+# authority), and holds the
 # microdescriptors of them all: a client then bootstraps from whichever
 # node it asks first.  Prints what is missing.
 network_ready ()
@@ -236,7 +237,7 @@ network_ready ()
 import base64, hashlib, os, re, sys
 absdir, nodes = sys.argv[1], sys.argv[2].split()
 wanted = {"tc" + n for n in nodes}
-flags_needed = {"Running", "Valid", "Guard", "HSDir", "V2Dir"}
+flags_needed = {"Running", "Valid", "Fast", "Stable", "Guard", "HSDir", "V2Dir"}
 
 def read(path):
     try:
@@ -270,7 +271,8 @@ for node in nodes:
         nick = entry.split()[0]
         m = re.search(r"^m (\S+)", entry, re.M)
         f = re.search(r"^s (.*)$", entry, re.M)
-        if m and f and flags_needed <= set(f.group(1).split()):
+        needed = flags_needed - {"Guard"} if nick == "tcauth" else flags_needed
+        if m and f and needed <= set(f.group(1).split()):
             usable.add(nick)
             digests[nick] = m.group(1)
     if not wanted <= usable:
@@ -358,6 +360,15 @@ cmd_start ()
     fi
   done
 
+  # The relays are the guards, the authority is not.  It weighs far more
+  # than the new relays (it alone has carried traffic when they publish),
+  # so it is most circuits' last hop; were it the guard too, such circuits
+  # would have to leave and re-enter it, which a relay refuses.
+  guards=
+  for n in $nodes; do
+    [ "$n" = auth ] || guards="$guards${guards:+,}\$$(cat "$absdir/$n/fingerprint")"
+  done
+
   echo "DirAuthority tcauth orport=$auth_or v3ident=$v3ident 127.0.0.1:$auth_dir $(cat "$absdir/auth/fingerprint")" \
     >"$absdir/auth/dirauthority"
 
@@ -402,8 +413,13 @@ EOF
 AuthoritativeDirectory 1
 V3AuthoritativeDirectory 1
 DirPort 127.0.0.1:$auth_dir
-TestingDirAuthVoteGuard *
+TestingDirAuthVoteGuard $guards
+TestingDirAuthVoteGuardIsStrict 1
 TestingDirAuthVoteHSDir *
+# Every relay Stable from the start: onion services end their long-lived
+# circuits at Stable relays, and the authority alone would be too few.
+AuthDirVoteStableGuaranteeMinUptime 0
+AuthDirVoteStableGuaranteeMTBF 0
 TestingV3AuthInitialVotingInterval 5
 TestingV3AuthInitialVoteDelay 2
 TestingV3AuthInitialDistDelay 2
