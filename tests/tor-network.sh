@@ -182,7 +182,8 @@ launch ()
   echo $! >"$1/launched-pid"
 }
 
-# Fails with the node's log if one of the tors in $2 (dirs) has exited.
+# Fails with its log if the tor of one of the node directories in $1 has
+# exited.
 check_alive ()
 {
   for d in $1; do
