@@ -38,7 +38,9 @@
 # Environment: TOR (default tor), TOR_GENCERT (default tor-gencert),
 # TORNET_BASE_PORT (take free ports from there upwards instead of ports the
 # kernel picks), TORNET_TIMEOUT (seconds to wait, default 90), TORNET_KEEP
-# (if set, `check` keeps its clients' directories in DIR/check).
+# (if set, `check` keeps its clients' directories in DIR/check),
+# TORNET_OWNER_PID (if set, the network's tors exit by themselves within
+# seconds of that process, e.g. a test that gets killed before `stop`).
 # Needs python3 (ports, readiness, the check's SOCKS client); exits 77 (a
 # skip for meson) when tor, tor-gencert or python3 is missing.
 
@@ -308,6 +310,9 @@ cmd_start ()
 {
   need_tor
   dir=$1
+  case ${TORNET_OWNER_PID:-0} in
+    *[!0-9]*) die "TORNET_OWNER_PID is not a PID: $TORNET_OWNER_PID" ;;
+  esac
   if [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then
     die "$dir exists and is not empty"
   fi
@@ -409,6 +414,9 @@ ShutdownWaitLength 0
 FetchDirInfoEarly 1
 FetchDirInfoExtraEarly 1
 EOF
+      if [ -n "${TORNET_OWNER_PID:-}" ]; then
+        echo "__OwningControllerProcess $TORNET_OWNER_PID"
+      fi
       if [ "$n" = auth ]; then
         cat <<EOF
 AuthoritativeDirectory 1
@@ -544,6 +552,7 @@ SocksPort 127.0.0.1:$1
 ControlPort 127.0.0.1:$2
 CookieAuthentication 1
 ClientOnly 1
+__OwningControllerProcess $$
 %include $absdir/client.torrc
 EOF
     if [ "$c" = service ]; then
