@@ -60,8 +60,7 @@ have_network (void)
 
   if (network_error != NULL)
     {
-      g_test_message ("the private Tor network did not start: %s", network_error);
-      g_test_fail ();
+      g_test_fail_printf ("the private Tor network did not start (its logs are above)");
       return FALSE;
     }
 
@@ -808,7 +807,10 @@ main (int    argc,
   /* Left behind for a look if a failed assertion aborts. */
   g_printerr ("# test directory: %s\n", net->tmpdir);
   if (!tc_test_tornet_start (net, &error))
-    network_error = g_strdup (error->message);
+    {
+      network_error = g_strdup (error->message);
+      g_printerr ("# the private Tor network did not start: %s\n", network_error);
+    }
   else
     g_printerr ("# private Tor network up in %.1f s\n", tc_test_tornet_start_seconds (net));
 
