@@ -331,6 +331,7 @@ control_port_open (TcTestNode  *node,
     g_string_append_printf (command, "%02X", (guint8) cookie[i]);
 
   g_socket_client_set_timeout (client, 30);
+  g_socket_client_set_enable_proxy (client, FALSE);
   port->connection = g_socket_client_connect_to_host (client, address, 0, NULL, &error);
   g_assert_no_error (error);
   port->in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (port->connection)));
