@@ -785,6 +785,17 @@ tc_test_tornet_start (TcTestNet  *net,
    * in time; a second one usually does. The failed one stays for a look. */
   tc_test_note ("the private Tor network did not come up, trying once more: %s",
                 first_error->message);
+  /* `start` stops what it started when it fails; in case it did not. */
+  {
+    g_autoptr(GSubprocess) stop = NULL;
+
+    g_clear_object (&launcher);
+    launcher = tc_test_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    stop = g_subprocess_launcher_spawn (launcher, NULL, "/bin/sh", tc_test_tornet_script (),
+                                        "stop", net->tornet_dir, NULL);
+    if (stop != NULL)
+      g_subprocess_wait (stop, NULL, NULL);
+  }
   failed_dir = g_strdup_printf ("%s-failed", net->tornet_dir);
   if (g_rename (net->tornet_dir, failed_dir) != 0)
     {
