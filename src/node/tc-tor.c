@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -134,7 +135,9 @@ set_progress (TcTor      *self,
 
   if (progress >= 100 && self->state == TC_TOR_STATE_BOOTSTRAPPING)
     {
+      /* Recovered: what went wrong before is history. */
       self->backoff_ms = 0;
+      set_string_prop (self, &self->last_error, NULL, PROP_LAST_ERROR);
       set_state (self, TC_TOR_STATE_READY);
     }
 }
@@ -841,9 +844,12 @@ start_run (TcTor *self)
     connect_control (self, self->control_address);
 }
 
-/* Ends the current run: the process and the control connection go. */
+/* Ends the current run: the process and the control connection go. A
+ * graceful end lets tor save its state; after a failure it may hang, so it
+ * is killed. */
 static void
-end_run (TcTor *self)
+end_run (TcTor    *self,
+         gboolean  graceful)
 {
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
@@ -858,7 +864,10 @@ end_run (TcTor *self)
 
   if (self->process != NULL)
     {
-      g_subprocess_force_exit (self->process);
+      if (graceful)
+        g_subprocess_send_signal (self->process, SIGTERM);
+      else
+        g_subprocess_force_exit (self->process);
       g_clear_object (&self->process);
     }
 
@@ -884,7 +893,7 @@ fail_run (TcTor      *self,
 {
   g_message ("Tor: %s", why);
   set_string_prop (self, &self->last_error, why, PROP_LAST_ERROR);
-  end_run (self);
+  end_run (self, FALSE);
 
   if (!retry)
     {
@@ -914,7 +923,7 @@ tc_tor_stop (TcTor *self)
   g_return_if_fail (TC_IS_TOR (self));
 
   g_clear_handle_id (&self->restart_source, g_source_remove);
-  end_run (self);
+  end_run (self, TRUE);
   set_state (self, TC_TOR_STATE_STOPPED);
 }
 
@@ -923,7 +932,8 @@ tc_tor_restart (TcTor *self)
 {
   g_return_if_fail (TC_IS_TOR (self));
 
-  end_run (self);
+  /* The new tor needs the DataDirectory lock at once. */
+  end_run (self, FALSE);
   self->backoff_ms = 0;
   start_run (self);
 }
@@ -1062,7 +1072,7 @@ tc_tor_dispose (GObject *object)
   TcTor *self = TC_TOR (object);
 
   g_clear_handle_id (&self->restart_source, g_source_remove);
-  end_run (self);
+  end_run (self, TRUE);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->identity);
 
