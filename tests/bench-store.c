@@ -1,9 +1,7 @@
 /* bench-store.c: how fast the store takes and gives back messages
  *
- * Not built by meson. Build by hand against the node library, e.g.
- *   gcc -O2 -o bench-store tests/bench-store.c -I src/node -I _build -I _build/src/node \
- *     _build/src/node/libtorchat-node.a $(pkg-config --cflags --libs gio-2.0 json-glib-1.0 sqlite3 nettle hogweed)
- * and run it with a directory on the disk to measure as TMPDIR.
+ * Run with `meson test -C _build --benchmark store -v`; TMPDIR chooses the
+ * disk it measures.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
