@@ -199,6 +199,63 @@ test_restarts_after_kill (Fixture       *f,
   g_assert_nonnull (tc_tor_get_socks_address (f->tor));
 }
 
+/* An existing tor (system tor, Tails, Whonix) through its control port:
+ * started here by hand, the way a user's own tor would run. */
+static void
+test_external_control (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *torrc = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *port_file = NULL;
+  g_autofree char *port_text = NULL;
+  g_autoptr(GSubprocess) tor = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 deadline;
+
+  if (f->dir == NULL)
+    return;
+
+  torrc = g_build_filename (f->dir, "own.torrc", NULL);
+  port_file = g_build_filename (f->dir, "own-control-port", NULL);
+  contents = g_strdup_printf ("DataDirectory %s/own-data\n"
+                              "SocksPort 127.0.0.1:auto\n"
+                              "ControlPort 127.0.0.1:auto\n"
+                              "ControlPortWriteToFile %s\n"
+                              "CookieAuthentication 1\n"
+                              "__OwningControllerProcess %d\n"
+                              "%%include %s\n",
+                              f->dir, port_file, (int) getpid (), f->extra);
+  g_file_set_contents (torrc, contents, -1, &error);
+  g_assert_no_error (error);
+
+  tor = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
+                          "tor", "-f", torrc, "--defaults-torrc", "/dev/null", NULL);
+  g_assert_no_error (error);
+
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (!g_file_get_contents (port_file, &port_text, NULL, NULL) ||
+         strchr (port_text, '\n') == NULL)
+    {
+      g_clear_pointer (&port_text, g_free);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20000);
+    }
+
+  f->tor = tc_tor_new_external (g_strstrip (port_text + strlen ("PORT=")), NULL);
+  g_assert_false (tc_tor_get_managed (f->tor));
+  tc_tor_publish (f->tor, f->identity, 4242);
+  tc_tor_start (f->tor);
+
+  g_assert_true (wait_until (is_published, f->tor, 60));
+  g_assert_null (tc_tor_get_last_error (f->tor));
+  g_assert_true (g_str_has_prefix (tc_tor_get_socks_address (f->tor), "127.0.0.1:"));
+
+  tc_tor_stop (f->tor);
+  g_subprocess_force_exit (tor);
+  g_subprocess_wait (tor, NULL, NULL);
+}
+
 static void
 test_bad_binary (Fixture       *f,
                  gconstpointer  data)
@@ -271,6 +328,7 @@ main (int   argc,
 
   ADD ("/tor/managed-publishes", test_managed_publishes);
   ADD ("/tor/restarts-after-kill", test_restarts_after_kill);
+  ADD ("/tor/external-control", test_external_control);
   ADD ("/tor/bad-binary", test_bad_binary);
   g_test_add_func ("/tor/bridge-lines", test_bridge_lines);
 
