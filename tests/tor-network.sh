@@ -443,8 +443,18 @@ EOF
   write_client_torrc >"$absdir/client.torrc"
 
   : >"$absdir/pids"
+  # The authority first, and the relays once it listens: a relay whose first
+  # descriptor upload finds no authority may not try again for a long time.
+  launch "$absdir/auth" "$absdir/pids"
+  auth_deadline=$(( $(now_ms) + 20000 ))
+  until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1).close()" \
+      "$auth_dir" 2>/dev/null; do
+    check_alive "$absdir/auth" || die "the network did not come up"
+    [ "$(now_ms)" -ge "$auth_deadline" ] && die "the authority did not open its DirPort"
+    sleep 0.1
+  done
   for n in $nodes; do
-    launch "$absdir/$n" "$absdir/pids"
+    [ "$n" = auth ] || launch "$absdir/$n" "$absdir/pids"
   done
 
   dirs=
@@ -452,7 +462,17 @@ EOF
     dirs="$dirs $absdir/$n"
   done
   deadline=$(( $(now_ms) + timeout * 1000 ))
+  nudge=$(( $(now_ms) + timeout * 500 ))
   until status=$(network_ready); do
+    # Halfway and still short of a relay: SIGHUP makes every relay build and
+    # upload its descriptor again.
+    if [ -n "$nudge" ] && [ "$(now_ms)" -ge "$nudge" ]; then
+      note "not ready after $(( timeout / 2 )) s ($status): asking the relays to publish again"
+      for n in $nodes; do
+        kill -HUP "$(cat "$absdir/$n/launched-pid")" 2>/dev/null || true
+      done
+      nudge=
+    fi
     check_alive "$dirs" || die "the network did not come up"
     if [ "$(now_ms)" -ge "$deadline" ]; then
       note "not ready after $timeout s: $status"
