@@ -423,6 +423,17 @@ test_profile_lock (Fixture       *f,
   second = tc_node_new (tc_node_get_profile_dir (f->a), &error);
   g_assert_null (second);
   g_assert_error (error, TC_NODE_ERROR, TC_NODE_ERROR_PROFILE_BUSY);
+
+  /* Nobody else on the machine reads the profile. */
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *names[] = { "torchat.db", "torchat.db-wal", "identity.key" };
+      g_autofree char *path = g_build_filename (tc_node_get_profile_dir (f->a), names[i], NULL);
+      GStatBuf st;
+
+      g_assert_cmpint (g_stat (path, &st), ==, 0);
+      g_assert_cmpint (st.st_mode & 0077, ==, 0);
+    }
 }
 
 int

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
@@ -216,7 +217,18 @@ tc_node_open (TcNode  *self,
   if (self->identity == NULL)
     return FALSE;
 
+  /* Created 0600 before SQLite opens it: SQLite would follow the umask, and
+   * gives its -wal and -shm files the database's mode. */
   db_path = g_build_filename (self->profile_dir, "torchat.db", NULL);
+  {
+    int fd = g_open (db_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd >= 0)
+      {
+        fchmod (fd, 0600);
+        close (fd);
+      }
+  }
   self->store = tc_store_open (db_path, error);
   if (self->store == NULL)
     return FALSE;
