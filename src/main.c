@@ -426,6 +426,9 @@ main (int    argc,
   textdomain (GETTEXT_PACKAGE);
 
   g_set_prgname ("torchat");
+  /* Over a file size limit (RLIMIT_FSIZE), a write fails with EFBIG and the
+   * node says its disk is full, rather than being killed. */
+  signal (SIGXFSZ, SIG_IGN);
   /* Standard output is for answers to commands only. */
   g_log_writer_default_set_use_stderr (TRUE);
 

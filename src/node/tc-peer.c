@@ -453,10 +453,9 @@ stream_batch_done_cb (TcStream *stream,
       g_warning ("Could not store what %s sent: %s", self->redacted, error->message);
       g_ptr_array_set_size (self->receipts_due, 0);
       g_ptr_array_set_size (self->new_messages, 0);
-      /* Say so, so that the sender reconnects after its back-off and
-       * writes everything again (docs/protocol.md, section 7). */
-      tc_stream_fail (stream,
-                      full ? TC_CONDITION_RESOURCE_CONSTRAINT : TC_CONDITION_INTERNAL_SERVER_ERROR,
+      /* Say so, so that the sender reconnects after its refusal back-off
+       * and writes everything again (docs/protocol.md, section 7). */
+      tc_stream_fail (stream, TC_CONDITION_RESOURCE_CONSTRAINT,
                       full ? "storage full" : "storage failed");
       return;
     }

@@ -5,6 +5,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <glib/gi18n.h>
 #include <sqlite3.h>
@@ -169,6 +172,45 @@ store_stmt_release (StoreStmt *stmt)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreStmt, store_stmt_release)
 
+/* SQLite's errno after a failed write is not always the write's (it makes
+ * more calls before it returns): look at the disk itself. Full is less
+ * than a little room left on the file system, or a file at the process's
+ * file size limit. */
+#define ROOM_BYTES (64 * 1024)
+
+static gboolean
+disk_is_full (TcStore *self)
+{
+  const char *path = self->db != NULL ? sqlite3_db_filename (self->db, "main") : NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *wal = NULL;
+  struct statvfs fs;
+  struct rlimit limit;
+
+  if (path == NULL || *path == '\0')
+    return FALSE;
+
+  dir = g_path_get_dirname (path);
+  if (statvfs (dir, &fs) == 0 && (guint64) fs.f_bavail * fs.f_frsize < ROOM_BYTES)
+    return TRUE;
+
+  wal = g_strconcat (path, "-wal", NULL);
+  if (getrlimit (RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    {
+      const char *files[] = { path, wal };
+
+      for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+        {
+          struct stat st;
+
+          if (stat (files[i], &st) == 0 && (guint64) st.st_size + ROOM_BYTES > limit.rlim_cur)
+            return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
 static void
 set_db_error (TcStore     *self,
               int          rc,
@@ -187,8 +229,11 @@ set_db_error (TcStore     *self,
 
     case SQLITE_IOERR:
       /* EFBIG: over the process's file size limit (RLIMIT_FSIZE). */
-      if (system_errno == ENOSPC || system_errno == EDQUOT || system_errno == EFBIG)
+      if (system_errno == ENOSPC || system_errno == EDQUOT || system_errno == EFBIG ||
+          disk_is_full (self))
         {
+          if (system_errno != ENOSPC && system_errno != EDQUOT && system_errno != EFBIG)
+            system_errno = ENOSPC;
           g_set_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL,
                        _("The disk is full: %s"), g_strerror (system_errno));
           return;
