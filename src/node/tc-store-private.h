@@ -22,6 +22,8 @@ gboolean _tc_store_export_encrypted (TcStore       *self,
 /* Commits and empties the write-ahead log into the database file. */
 gboolean _tc_store_checkpoint       (TcStore       *self,
                                      GError       **error);
+/* Closes the connection; until _tc_store_reopen() every call fails. */
+void     _tc_store_close            (TcStore       *self);
 /* Closes the connection and opens @path (with @key, or plaintext) in its
  * place; the object, and every reference to it, stays. */
 gboolean _tc_store_reopen           (TcStore       *self,

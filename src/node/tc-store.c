@@ -202,6 +202,13 @@ get_stmt (TcStore  *self,
   if (self->stmts[id] != NULL)
     return self->stmts[id];
 
+  if (self->db == NULL)
+    {
+      g_set_error_literal (error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED,
+                           _("The database is closed"));
+      return NULL;
+    }
+
   rc = sqlite3_prepare_v2 (self->db, statements[id], -1, &self->stmts[id], NULL);
   if (rc != SQLITE_OK)
     {
@@ -218,7 +225,7 @@ rollback (TcStore *self)
   int rc;
 
   /* SQLite rolls back by itself after some errors (full disk, I/O). */
-  if (sqlite3_get_autocommit (self->db))
+  if (self->db == NULL || sqlite3_get_autocommit (self->db))
     return;
 
   rc = sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
@@ -249,7 +256,7 @@ begin_write (TcStore  *self,
   g_autoptr(StoreStmt) stmt = NULL;
   int rc;
 
-  if (!sqlite3_get_autocommit (self->db))
+  if (self->db != NULL && !sqlite3_get_autocommit (self->db))
     return TRUE;
 
   if (!(stmt = get_stmt (self, STMT_BEGIN, error)))
@@ -739,6 +746,14 @@ _tc_store_checkpoint (TcStore  *self,
                _("Could not write the database’s log back"), error);
 }
 
+void
+_tc_store_close (TcStore *self)
+{
+  g_return_if_fail (TC_IS_STORE (self));
+
+  store_close (self);
+}
+
 gboolean
 _tc_store_reopen (TcStore       *self,
                   const char    *path,
@@ -770,7 +785,7 @@ tc_store_commit (TcStore  *self,
 
   g_return_val_if_fail (TC_IS_STORE (self), FALSE);
 
-  if (sqlite3_get_autocommit (self->db))
+  if (self->db == NULL || sqlite3_get_autocommit (self->db))
     return TRUE;
 
   if (!(stmt = get_stmt (self, STMT_COMMIT, error)))
@@ -791,7 +806,7 @@ tc_store_in_transaction (TcStore *self)
 {
   g_return_val_if_fail (TC_IS_STORE (self), FALSE);
 
-  return !sqlite3_get_autocommit (self->db);
+  return self->db != NULL && !sqlite3_get_autocommit (self->db);
 }
 
 GPtrArray *
