@@ -94,6 +94,7 @@ write_file (const char   *path,
 {
   g_autoptr(GError) error = NULL;
 
+  g_unlink (path);
   g_assert_true (g_file_set_contents_full (path, (const char *) data, length,
                                            G_FILE_SET_CONTENTS_NONE, 0600, &error));
   g_assert_no_error (error);
@@ -210,7 +211,8 @@ test_truncated (Fixture       *f,
 
       write_file (f->path, bytes, length);
       again = tc_profile_key_unlock (f->path, PASSPHRASE, strlen (PASSPHRASE), NULL, &error);
-      g_assert_null (again);
+      if (again != NULL)
+        g_error ("a header of %" G_GSIZE_FORMAT " bytes unlocked", length);
       g_assert_error (error, TC_PROFILE_KEY_ERROR, TC_PROFILE_KEY_ERROR_DAMAGED);
     }
 
@@ -420,16 +422,11 @@ test_sealed_identity (void)
   g_autoptr(TcIdentity) opened = NULL;
   guint8 key[TC_PROFILE_SUBKEY_LEN], other[TC_PROFILE_SUBKEY_LEN];
   guint8 sealed[TC_PROFILE_SEALED_IDENTITY_LEN];
-  guint8 expanded[TC_EXPANDED_KEY_LEN];
 
   g_assert_no_error (error);
   randombytes_buf (key, sizeof key);
   randombytes_buf (other, sizeof other);
   tc_identity_seal (identity, key, sealed);
-
-  /* The seed is not in the sealed bytes. */
-  tc_identity_get_expanded_key (identity, expanded);
-  g_assert_null (memmem (sealed, sizeof sealed, expanded, 8));
 
   opened = tc_identity_new_from_sealed (sealed, key, &error);
   g_assert_no_error (error);
