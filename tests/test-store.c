@@ -187,7 +187,8 @@ read_user_version (const char   *path,
 
       for (guint i = 0; i < TC_STORE_KEY_LEN; i++)
         g_snprintf (hex + 2 * i, 3, "%02x", key[i]);
-      pragma = g_strdup_printf ("PRAGMA key = \"x'%s'\"", hex);
+      /* The raw key and the page size, as docs/architecture.md says. */
+      pragma = g_strdup_printf ("PRAGMA key = \"x'%s'\"; PRAGMA cipher_page_size = 4096", hex);
       g_assert_cmpint (sqlite3_exec (db, pragma, NULL, NULL, NULL), ==, SQLITE_OK);
     }
   g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
