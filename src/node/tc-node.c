@@ -34,8 +34,10 @@ struct _TcNode
 
   char            *profile_dir;
   int              lock_fd;
-  TcIdentity      *identity;
-  TcStore         *store;
+  TcIdentity      *identity;             /* NULL while locked */
+  TcStore         *store;                /* NULL while locked */
+  TcProfileKind    profile_kind;
+  gboolean         busy;                 /* an unlock or passphrase change runs */
 
   GListStore      *contacts;
   GHashTable      *contacts_by_address;   /* borrowed TcContact */
@@ -76,6 +78,8 @@ enum {
   PROP_LISTEN_PORT,
   PROP_RUNNING,
   PROP_TOR,
+  PROP_UNLOCKED,
+  PROP_ENCRYPTED,
   N_PROPS
 };
 
@@ -192,50 +196,12 @@ load_settings (TcNode *self)
   self->profile_text = tc_store_dup_setting (self->store, "profile-text");
 }
 
-/* Creates @path 0600 if missing, and makes it 0600 if it exists. */
+/* Takes the profile lock and finishes what a crash interrupted; reads no
+ * secret. */
 static gboolean
-create_private_file (const char  *path,
-                     GError     **error)
+tc_node_open_locked (TcNode  *self,
+                     GError **error)
 {
-  int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  int saved;
-
-  if (fd < 0)
-    {
-      saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Could not open %s: %s"), path, g_strerror (saved));
-      return FALSE;
-    }
-
-  if (fchmod (fd, 0600) < 0)
-    {
-      saved = errno;
-      close (fd);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Could not make %s private: %s"), path, g_strerror (saved));
-      return FALSE;
-    }
-
-  if (close (fd) < 0)
-    {
-      saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Could not create %s: %s"), path, g_strerror (saved));
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static gboolean
-tc_node_open (TcNode  *self,
-              GError **error)
-{
-  g_autofree char *key_path = NULL;
-  g_autofree char *db_path = NULL;
-  g_autoptr(GPtrArray) contacts = NULL;
-
   if (g_mkdir_with_parents (self->profile_dir, 0700) < 0)
     {
       int saved = errno;
@@ -245,26 +211,26 @@ tc_node_open (TcNode  *self,
       return FALSE;
     }
 
-  if (!take_profile_lock (self, error))
-    return FALSE;
+  return take_profile_lock (self, error) &&
+         tc_profile_recover (self->profile_dir, &self->profile_kind, error);
+}
 
-  key_path = g_build_filename (self->profile_dir, "identity.key", NULL);
-  self->identity = tc_identity_load_or_create (key_path, error);
-  if (self->identity == NULL)
-    return FALSE;
+gboolean
+_tc_node_take_profile (TcNode      *self,
+                       TcIdentity  *identity,
+                       TcStore     *store,
+                       GError     **error)
+{
+  g_autoptr(GPtrArray) contacts = NULL;
 
-  /* Created 0600 before SQLite opens it: SQLite would follow the umask, and
-   * gives its -wal and -shm files the database's mode. */
-  db_path = g_build_filename (self->profile_dir, "torchat.db", NULL);
-  if (!create_private_file (db_path, error))
-    return FALSE;
-  self->store = tc_store_open (db_path, error);
-  if (self->store == NULL)
-    return FALSE;
+  g_return_val_if_fail (self->identity == NULL, FALSE);
 
-  contacts = tc_store_load_contacts (self->store, error);
+  contacts = tc_store_load_contacts (store, error);
   if (contacts == NULL)
     return FALSE;
+
+  self->identity = g_object_ref (identity);
+  self->store = g_object_ref (store);
 
   for (guint i = 0; i < contacts->len; i++)
     {
@@ -277,6 +243,9 @@ tc_node_open (TcNode  *self,
 
   load_settings (self);
 
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ADDRESS]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNLOCKED]);
+
   return TRUE;
 }
 
@@ -285,14 +254,69 @@ tc_node_new (const char  *profile_dir,
              GError     **error)
 {
   g_autoptr(TcNode) self = NULL;
+  g_autoptr(TcIdentity) identity = NULL;
+  g_autoptr(TcStore) store = NULL;
+
+  g_return_val_if_fail (profile_dir != NULL, NULL);
+
+  if (!(self = tc_node_new_locked (profile_dir, error)))
+    return NULL;
+
+  if (self->profile_kind == TC_PROFILE_KIND_ENCRYPTED)
+    {
+      g_set_error (error, TC_NODE_ERROR, TC_NODE_ERROR_LOCKED,
+                   _("The profile %s is encrypted: it opens with its passphrase"),
+                   profile_dir);
+      return NULL;
+    }
+
+  if (!tc_profile_open (self->profile_dir, self->profile_kind, NULL, 0,
+                        &identity, &store, NULL, error))
+    return NULL;
+
+  _tc_node_set_profile_kind (self, TC_PROFILE_KIND_PLAINTEXT);
+  if (!_tc_node_take_profile (self, identity, store, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+TcNode *
+tc_node_new_locked (const char  *profile_dir,
+                    GError     **error)
+{
+  g_autoptr(TcNode) self = NULL;
 
   g_return_val_if_fail (profile_dir != NULL, NULL);
 
   self = g_object_new (TC_TYPE_NODE, "profile-dir", profile_dir, NULL);
-  if (!tc_node_open (self, error))
+  if (!tc_node_open_locked (self, error))
     return NULL;
 
   return g_steal_pointer (&self);
+}
+
+TcProfileKind
+_tc_node_get_profile_kind (TcNode *self)
+{
+  return self->profile_kind;
+}
+
+void
+_tc_node_set_profile_kind (TcNode        *self,
+                           TcProfileKind  kind)
+{
+  if (self->profile_kind == kind)
+    return;
+
+  self->profile_kind = kind;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENCRYPTED]);
+}
+
+gboolean *
+_tc_node_get_busy (TcNode *self)
+{
+  return &self->busy;
 }
 
 gboolean
@@ -430,6 +454,7 @@ tc_node_start (TcNode  *self,
 
   g_return_val_if_fail (TC_IS_NODE (self), FALSE);
   g_return_val_if_fail (!self->running, FALSE);
+  g_return_val_if_fail (self->identity != NULL, FALSE);
 
   if (self->socks_address == NULL &&
       !tc_node_set_socks_address (self, DEFAULT_SOCKS, error))
@@ -1260,7 +1285,7 @@ const char *
 tc_node_get_address (TcNode *self)
 {
   g_return_val_if_fail (TC_IS_NODE (self), NULL);
-  return tc_identity_get_address (self->identity);
+  return self->identity != NULL ? tc_identity_get_address (self->identity) : NULL;
 }
 
 TcIdentity *
@@ -1574,6 +1599,12 @@ tc_node_get_property (GObject    *object,
     case PROP_TOR:
       g_value_set_object (value, self->tor);
       break;
+    case PROP_UNLOCKED:
+      g_value_set_boolean (value, self->identity != NULL);
+      break;
+    case PROP_ENCRYPTED:
+      g_value_set_boolean (value, self->profile_kind == TC_PROFILE_KIND_ENCRYPTED);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1654,6 +1685,13 @@ tc_node_class_init (TcNodeClass *klass)
   properties[PROP_TOR] =
     g_param_spec_object ("tor", NULL, NULL, TC_TYPE_TOR,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  properties[PROP_UNLOCKED] =
+    g_param_spec_boolean ("unlocked", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ENCRYPTED] =
+    g_param_spec_boolean ("encrypted", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
