@@ -566,6 +566,73 @@ test_duplicates (Fixture       *f,
   commit (f);
 }
 
+/* The duplicates rule (docs/protocol.md, section 7): an id is recognised
+ * in the history itself; `seen` holds only the ids of deleted messages,
+ * for a window, so it does not grow with the history. */
+static void
+test_seen_bounded (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const guint n = 2000;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("m%u", i);
+      g_assert_false (add_incoming (f, ALICE, id));
+    }
+  commit (f);
+  g_assert_cmpuint (_tc_store_count_seen (f->store, ALICE), ==, 0);
+  g_assert_true (add_incoming (f, ALICE, "m7"));
+  g_assert_cmpuint (tc_store_count_messages (f->store, ALICE), ==, n);
+
+  /* Deleted: the ids stay for the window, so a resend is dropped. */
+  g_assert_true (tc_store_delete_history (f->store, ALICE, &error));
+  g_assert_no_error (error);
+  commit (f);
+  g_assert_cmpuint (_tc_store_count_seen (f->store, ALICE), ==, n);
+  g_assert_true (add_incoming (f, ALICE, "m7"));
+  commit (f);
+  g_assert_cmpuint (tc_store_count_messages (f->store, ALICE), ==, 0);
+
+  /* Inside the window, even after a reopen (which prunes). */
+  reopen (f);
+  g_assert_cmpuint (_tc_store_count_seen (f->store, ALICE), ==, n);
+  g_assert_true (_tc_store_prune_seen (f->store, g_get_real_time () / G_USEC_PER_SEC +
+                                       89 * 24 * 3600, &error));
+  g_assert_no_error (error);
+  commit (f);
+  g_assert_cmpuint (_tc_store_count_seen (f->store, ALICE), ==, n);
+
+  /* After it: forgotten. */
+  g_assert_true (_tc_store_prune_seen (f->store, g_get_real_time () / G_USEC_PER_SEC +
+                                       91 * 24 * 3600, &error));
+  g_assert_no_error (error);
+  commit (f);
+  g_assert_cmpuint (_tc_store_count_seen (f->store, ALICE), ==, 0);
+  g_assert_false (add_incoming (f, ALICE, "m7"));
+  commit (f);
+}
+
+static void
+test_unread_kept (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(TcContact) contact = tc_contact_new (ALICE);
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GError) error = NULL;
+
+  tc_contact_set_unread (contact, 7);
+  g_assert_true (tc_store_save_contact (f->store, contact, &error));
+  g_assert_no_error (error);
+  commit (f);
+  reopen (f);
+
+  contacts = load_contacts (f);
+  g_assert_cmpuint (contacts->len, ==, 1);
+  g_assert_cmpuint (tc_contact_get_unread (g_ptr_array_index (contacts, 0)), ==, 7);
+}
+
 /* Nothing is durable before the commit: a crash (here, closing) loses it. */
 static void
 test_uncommitted (Fixture       *f,
@@ -849,6 +916,8 @@ main (int   argc,
   ADD ("outbox", test_outbox);
   ADD ("fail-outbox", test_fail_outbox);
   ADD ("duplicates", test_duplicates);
+  ADD ("seen-bounded", test_seen_bounded);
+  ADD ("unread-kept", test_unread_kept);
   ADD ("uncommitted", test_uncommitted);
   ADD ("failed-write", test_failed_write);
   ADD ("settings", test_settings);

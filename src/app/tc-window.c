@@ -90,6 +90,8 @@ tc_window_send_typing (TcWindow *self,
 static void
 tc_window_mark_read (TcWindow *self)
 {
+  g_autoptr(GError) error = NULL;
+
   if (self->contact == NULL || !gtk_window_is_active (GTK_WINDOW (self)))
     return;
 
@@ -98,7 +100,9 @@ tc_window_mark_read (TcWindow *self)
       adw_leaflet_get_visible_child (self->leaflet) != self->content)
     return;
 
-  tc_contact_set_unread (self->contact, 0);
+  /* Stored, so that the count survives a restart. */
+  if (!tc_node_mark_read (self->node, tc_contact_get_address (self->contact), &error))
+    g_warning ("Could not store that the conversation was read: %s", error->message);
 }
 
 static void

@@ -1258,6 +1258,34 @@ tc_node_set_profile (TcNode      *self,
   return TRUE;
 }
 
+gboolean
+tc_node_mark_read (TcNode      *self,
+                   const char  *address,
+                   GError     **error)
+{
+  TcContact *contact;
+  guint unread;
+
+  g_return_val_if_fail (TC_IS_NODE (self), FALSE);
+
+  contact = find_contact (self, address, error);
+  if (contact == NULL)
+    return FALSE;
+
+  unread = tc_contact_get_unread (contact);
+  if (unread == 0)
+    return TRUE;
+
+  tc_contact_set_unread (contact, 0);
+  if (!commit_contact (self, contact, error))
+    {
+      tc_contact_set_unread (contact, unread);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 void
 tc_node_set_typing (TcNode     *self,
                     const char *address,

@@ -237,6 +237,11 @@ gboolean        tc_node_set_profile           (TcNode         *self,
                                                const char     *name,
                                                const char     *text,
                                                GError        **error);
+/* The user has read the conversation: its unread count goes to 0, and is
+ * stored (the count survives a restart). */
+gboolean        tc_node_mark_read             (TcNode         *self,
+                                               const char     *address,
+                                               GError        **error);
 void            tc_node_set_typing            (TcNode         *self,
                                                const char     *address,
                                                TcTyping        typing);

@@ -434,6 +434,14 @@ stream_batch_done_cb (TcStream *stream,
   TcContact *contact = get_contact (self);
   g_autoptr(GError) error = NULL;
   gboolean saved = TRUE;
+  guint unread = contact != NULL ? tc_contact_get_unread (contact) : 0;
+
+  /* The unread count is stored with the messages it counts. */
+  if (self->new_messages->len > 0 && contact != NULL && !self->batch_failed)
+    {
+      tc_contact_set_unread (contact, unread + self->new_messages->len);
+      self->contact_dirty = TRUE;
+    }
 
   if (self->contact_dirty && contact != NULL)
     saved = tc_store_save_contact (store, contact, &error);
@@ -451,6 +459,8 @@ stream_batch_done_cb (TcStream *stream,
       gboolean full = g_error_matches (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL);
 
       g_warning ("Could not store what %s sent: %s", self->redacted, error->message);
+      if (contact != NULL)
+        tc_contact_set_unread (contact, unread);
       g_ptr_array_set_size (self->receipts_due, 0);
       g_ptr_array_set_size (self->new_messages, 0);
       /* Say so, so that the sender reconnects after its refusal back-off
@@ -474,7 +484,6 @@ stream_batch_done_cb (TcStream *stream,
       TcConversation *conversation = _tc_node_peek_conversation (self->node, self->address);
 
       self->new_messages = g_ptr_array_new_with_free_func (g_object_unref);
-      tc_contact_set_unread (contact, tc_contact_get_unread (contact) + messages->len);
       for (guint i = 0; i < messages->len; i++)
         {
           if (conversation != NULL)

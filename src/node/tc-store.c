@@ -58,7 +58,19 @@ static const char * const migrations[] = {
   "  key            TEXT PRIMARY KEY NOT NULL,"
   "  value          TEXT NOT NULL"
   ") WITHOUT ROWID;",
+  /* 2: the unread count is kept. `seen` holds only the ids of deleted
+   * incoming messages, each until `expires` (Unix seconds): the ids of the
+   * history are recognised in `messages` itself (docs/protocol.md, 7). */
+  "ALTER TABLE contacts ADD COLUMN unread INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE seen ADD COLUMN expires INTEGER;"
+  "DELETE FROM seen WHERE EXISTS (SELECT 1 FROM messages m WHERE m.peer = seen.peer"
+  "  AND m.mid = seen.mid AND m.direction = 'incoming');"
+  "UPDATE seen SET expires = CAST(strftime('%s', 'now') AS INTEGER) + 7776000;",
 };
+
+/* How long the id of a deleted incoming message is remembered: 90 days, in
+ * seconds (migration 2 says the same). */
+#define SEEN_WINDOW_S (90 * 24 * 60 * 60)
 
 #define SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))
 
@@ -73,7 +85,11 @@ typedef enum {
   STMT_INSERT_CONTACT,
   STMT_DELETE_CONTACT,
   STMT_INSERT_MESSAGE,
-  STMT_INSERT_SEEN,
+  STMT_INSERT_INCOMING,
+  STMT_CHECK_SEEN,
+  STMT_REMEMBER_SEEN,
+  STMT_PRUNE_SEEN,
+  STMT_COUNT_SEEN,
   STMT_MARK_DELIVERED,
   STMT_SET_STATE,
   STMT_LIST_OUTBOX,
@@ -99,21 +115,30 @@ static const char * const statements[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   [STMT_COMMIT] = "COMMIT",
   [STMT_LOAD_CONTACTS] =
-    "SELECT address, nickname, name, profile_text, greeting, state, answer_pending"
+    "SELECT address, nickname, name, profile_text, greeting, state, answer_pending, unread"
     " FROM contacts ORDER BY created, address",
   /* An update, then an insert when it changed nothing: SQLite 3.15 (inside
    * SQLCipher) has no UPSERT, and INSERT OR REPLACE would reset `created`. */
   [STMT_UPDATE_CONTACT] =
     "UPDATE OR FAIL contacts SET nickname = ?2, name = ?3, profile_text = ?4, greeting = ?5,"
-    " state = ?6, answer_pending = ?7 WHERE address = ?1",
+    " state = ?6, answer_pending = ?7, unread = ?9 WHERE address = ?1",
   [STMT_INSERT_CONTACT] =
     "INSERT INTO contacts (address, nickname, name, profile_text, greeting, state,"
-    "                      answer_pending, created)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "                      answer_pending, created, unread)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
   [STMT_DELETE_CONTACT] = "DELETE FROM contacts WHERE address = ?1",
   [STMT_INSERT_MESSAGE] =
     "INSERT INTO messages (" MESSAGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-  [STMT_INSERT_SEEN] = "INSERT OR IGNORE INTO seen (peer, mid) VALUES (?1, ?2)",
+  /* The UNIQUE (peer, mid, direction) constraint recognises a message
+   * still in the history: no row changed means a duplicate. */
+  [STMT_INSERT_INCOMING] =
+    "INSERT OR IGNORE INTO messages (" MESSAGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+  [STMT_CHECK_SEEN] = "SELECT 1 FROM seen WHERE peer = ?1 AND mid = ?2",
+  [STMT_REMEMBER_SEEN] =
+    "INSERT OR REPLACE INTO seen (peer, mid, expires)"
+    " SELECT peer, mid, ?2 FROM messages WHERE peer = ?1 AND direction = 'incoming'",
+  [STMT_PRUNE_SEEN] = "DELETE FROM seen WHERE expires < ?1",
+  [STMT_COUNT_SEEN] = "SELECT count(*) FROM seen WHERE peer = ?1",
   [STMT_MARK_DELIVERED] =
     "UPDATE OR FAIL messages SET state = 'delivered', received_date = ?3"
     " WHERE peer = ?1 AND mid = ?2 AND direction = 'outgoing' AND state <> 'delivered'",
@@ -801,6 +826,11 @@ store_connect (TcStore       *self,
 
   self->schema_version = SCHEMA_VERSION;
 
+  /* Ids of deleted messages past their window. */
+  if (!_tc_store_prune_seen (self, g_get_real_time () / G_USEC_PER_SEC, error) ||
+      !tc_store_commit (self, error))
+    return FALSE;
+
   return TRUE;
 }
 
@@ -1031,6 +1061,7 @@ tc_store_load_contacts (TcStore  *self,
       tc_contact_set_greeting (contact, column_text (stmt, 4));
       tc_contact_set_state (contact, state);
       tc_contact_set_answer_pending (contact, sqlite3_column_int (stmt, 6) != 0);
+      tc_contact_set_unread (contact, (guint) MAX (sqlite3_column_int64 (stmt, 7), 0));
 
       g_ptr_array_add (contacts, g_steal_pointer (&contact));
     }
@@ -1055,6 +1086,7 @@ bind_contact (sqlite3_stmt *stmt,
   bind_text (stmt, 5, tc_contact_get_greeting (contact));
   bind_text (stmt, 6, tc_contact_state_to_string (tc_contact_get_state (contact)));
   sqlite3_bind_int (stmt, 7, tc_contact_get_answer_pending (contact) ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 9, tc_contact_get_unread (contact));
 }
 
 gboolean
@@ -1105,6 +1137,21 @@ tc_store_delete_contact (TcStore     *self,
   return step_write (self, stmt, _("Could not delete the contact"), error);
 }
 
+static void
+bind_message (sqlite3_stmt   *stmt,
+              TcMessage      *message,
+              TcMessageState  state,
+              GDateTime      *received_date)
+{
+  bind_text (stmt, 1, tc_message_get_id (message));
+  bind_text (stmt, 2, tc_message_get_peer (message));
+  bind_text (stmt, 3, tc_message_get_text (message));
+  bind_text (stmt, 4, direction_to_string (tc_message_get_direction (message)));
+  bind_text (stmt, 5, tc_message_state_to_string (state));
+  bind_date (stmt, 6, tc_message_get_date (message));
+  bind_date (stmt, 7, received_date);
+}
+
 static gboolean
 insert_message (TcStore         *self,
                 TcMessage       *message,
@@ -1117,13 +1164,7 @@ insert_message (TcStore         *self,
   if (!(stmt = prepare_write (self, STMT_INSERT_MESSAGE, error)))
     return FALSE;
 
-  bind_text (stmt, 1, tc_message_get_id (message));
-  bind_text (stmt, 2, tc_message_get_peer (message));
-  bind_text (stmt, 3, tc_message_get_text (message));
-  bind_text (stmt, 4, direction_to_string (tc_message_get_direction (message)));
-  bind_text (stmt, 5, tc_message_state_to_string (state));
-  bind_date (stmt, 6, tc_message_get_date (message));
-  bind_date (stmt, 7, received_date);
+  bind_message (stmt, message, state, received_date);
 
   return step_write (self, stmt, _("Could not store the message"), error);
 }
@@ -1151,6 +1192,7 @@ tc_store_add_incoming (TcStore    *self,
 {
   g_autoptr(StoreStmt) stmt = NULL;
   g_autoptr(GDateTime) received_date = NULL;
+  int rc;
 
   g_return_val_if_fail (TC_IS_STORE (self), FALSE);
   g_return_val_if_fail (TC_IS_MESSAGE (message), FALSE);
@@ -1159,29 +1201,42 @@ tc_store_add_incoming (TcStore    *self,
   if (duplicate != NULL)
     *duplicate = FALSE;
 
-  if (!(stmt = prepare_write (self, STMT_INSERT_SEEN, error)))
+  /* Deleted from the history not long ago? */
+  if (!check_batch (self, error) || !(stmt = get_stmt (self, STMT_CHECK_SEEN, error)))
     return FALSE;
 
   bind_text (stmt, 1, tc_message_get_peer (message));
   bind_text (stmt, 2, tc_message_get_id (message));
-
-  if (!step_write (self, stmt, _("Could not store the message"), error))
-    return FALSE;
-
-  if (sqlite3_changes (self->db) == 0)
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return write_failed (self, stmt, rc, _("Could not store the message"), error);
+  if (rc == SQLITE_ROW)
     {
       if (duplicate != NULL)
         *duplicate = TRUE;
       return TRUE;
     }
+  g_clear_pointer (&stmt, store_stmt_release);
 
   if (tc_message_get_received_date (message) != NULL)
     received_date = g_date_time_ref (tc_message_get_received_date (message));
   else
     received_date = g_date_time_new_now_utc ();
 
-  if (!insert_message (self, message, TC_MESSAGE_STATE_RECEIVED, received_date, error))
+  if (!(stmt = prepare_write (self, STMT_INSERT_INCOMING, error)))
     return FALSE;
+
+  bind_message (stmt, message, TC_MESSAGE_STATE_RECEIVED, received_date);
+  if (!step_write (self, stmt, _("Could not store the message"), error))
+    return FALSE;
+
+  /* Still in the history. */
+  if (sqlite3_changes (self->db) == 0)
+    {
+      if (duplicate != NULL)
+        *duplicate = TRUE;
+      return TRUE;
+    }
 
   /* The caller shows this object: make it say what is stored. */
   tc_message_set_received_date (message, received_date);
@@ -1380,15 +1435,27 @@ tc_store_lookup_message (TcStore    *self,
   return NULL;
 }
 
-gboolean
-tc_store_delete_history (TcStore     *self,
-                         const char  *peer,
-                         GError     **error)
+/* With @remember, the ids of the deleted incoming messages go to `seen`
+ * for SEEN_WINDOW_S, so that a resend is still recognised. */
+static gboolean
+delete_messages (TcStore     *self,
+                 const char  *peer,
+                 gboolean     remember,
+                 GError     **error)
 {
+  g_autoptr(StoreStmt) seen = NULL;
   g_autoptr(StoreStmt) stmt = NULL;
 
-  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
-  g_return_val_if_fail (peer != NULL, FALSE);
+  if (remember)
+    {
+      if (!(seen = prepare_write (self, STMT_REMEMBER_SEEN, error)))
+        return FALSE;
+
+      bind_text (seen, 1, peer);
+      sqlite3_bind_int64 (seen, 2, g_get_real_time () / G_USEC_PER_SEC + SEEN_WINDOW_S);
+      if (!step_write (self, seen, _("Could not delete the history"), error))
+        return FALSE;
+    }
 
   if (!(stmt = prepare_write (self, STMT_DELETE_HISTORY, error)))
     return FALSE;
@@ -1396,6 +1463,43 @@ tc_store_delete_history (TcStore     *self,
   bind_text (stmt, 1, peer);
 
   return step_write (self, stmt, _("Could not delete the history"), error);
+}
+
+gboolean
+tc_store_delete_history (TcStore     *self,
+                         const char  *peer,
+                         GError     **error)
+{
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (peer != NULL, FALSE);
+
+  return delete_messages (self, peer, TRUE, error);
+}
+
+gboolean
+_tc_store_prune_seen (TcStore  *self,
+                      gint64    now_s,
+                      GError  **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+
+  if (!(stmt = prepare_write (self, STMT_PRUNE_SEEN, error)))
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, now_s);
+
+  return step_write (self, stmt, _("Could not forget old message ids"), error);
+}
+
+guint
+_tc_store_count_seen (TcStore    *self,
+                      const char *peer)
+{
+  g_return_val_if_fail (TC_IS_STORE (self), 0);
+
+  return (guint) query_count (self, STMT_COUNT_SEEN, peer);
 }
 
 gboolean
@@ -1408,7 +1512,7 @@ tc_store_forget_peer (TcStore     *self,
   g_return_val_if_fail (TC_IS_STORE (self), FALSE);
   g_return_val_if_fail (peer != NULL, FALSE);
 
-  if (!tc_store_delete_history (self, peer, error) ||
+  if (!delete_messages (self, peer, FALSE, error) ||
       !tc_store_delete_contact (self, peer, error) ||
       !(stmt = prepare_write (self, STMT_DELETE_SEEN, error)))
     return FALSE;
