@@ -633,6 +633,39 @@ test_unread_kept (Fixture       *f,
   g_assert_cmpuint (tc_contact_get_unread (g_ptr_array_index (contacts, 0)), ==, 7);
 }
 
+static goffset
+size_of (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? st.st_size : -1;
+}
+
+/* Committed pages reach the database file in a quiet moment after the
+ * commit, not during a burst. */
+static void
+test_idle_checkpoint (Fixture       *f,
+                      gconstpointer  data)
+{
+  gint64 deadline;
+  goffset before;
+
+  for (guint i = 0; i < 500; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("c%u", i);
+      g_assert_false (add_incoming (f, ALICE, id));
+    }
+  commit (f);
+  before = size_of (f->path);
+
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (size_of (f->path) == before && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_test_message ("database file: %" G_GOFFSET_FORMAT " bytes, then %" G_GOFFSET_FORMAT,
+                  before, size_of (f->path));
+  g_assert_cmpint (size_of (f->path), >, before);
+}
+
 /* Nothing is durable before the commit: a crash (here, closing) loses it. */
 static void
 test_uncommitted (Fixture       *f,
@@ -917,6 +950,7 @@ main (int   argc,
   ADD ("fail-outbox", test_fail_outbox);
   ADD ("duplicates", test_duplicates);
   ADD ("seen-bounded", test_seen_bounded);
+  ADD ("idle-checkpoint", test_idle_checkpoint);
   ADD ("unread-kept", test_unread_kept);
   ADD ("uncommitted", test_uncommitted);
   ADD ("failed-write", test_failed_write);

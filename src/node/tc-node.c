@@ -1147,12 +1147,9 @@ tc_node_send_messages (TcNode              *self,
 
   conversation = _tc_node_peek_conversation (self, tc_contact_get_address (contact));
   peer = ensure_peer (self, tc_contact_get_address (contact));
-  for (guint i = 0; i < messages->len; i++)
-    {
-      if (conversation != NULL)
-        tc_conversation_append (conversation, g_ptr_array_index (messages, i));
-      tc_peer_send_message (peer, g_ptr_array_index (messages, i));
-    }
+  for (guint i = 0; i < messages->len && conversation != NULL; i++)
+    tc_conversation_append (conversation, g_ptr_array_index (messages, i));
+  tc_peer_send_messages (peer, messages);
 
   /* The messages are stored; only their "sent" state may be lost, and the
    * receipt sets them delivered anyway. */

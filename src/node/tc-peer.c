@@ -109,8 +109,7 @@ send_outbox (TcPeer *self)
       return;
     }
 
-  for (guint i = 0; i < outbox->len; i++)
-    tc_peer_send_message (self, g_ptr_array_index (outbox, i));
+  tc_peer_send_messages (self, outbox);
 
   if (!tc_store_commit (store, &error))
     g_warning ("Could not store sent states for %s: %s", self->redacted, error->message);
@@ -865,13 +864,17 @@ tc_peer_contact_changed (TcPeer *self)
     tc_peer_connect (self, TRUE);
 }
 
+/* Writes @messages on the active stream, in order, then marks every queued
+ * one sent with one statement: a burst costs one UPDATE, not one each. The
+ * caller commits. */
 void
-tc_peer_send_message (TcPeer    *self,
-                      TcMessage *message)
+tc_peer_send_messages (TcPeer    *self,
+                       GPtrArray *messages)
 {
   TcContact *contact = get_contact (self);
-  g_autofree char *date = NULL;
-  g_autofree char *line = NULL;
+  TcConversation *conversation;
+  g_autoptr(GError) error = NULL;
+  gboolean any_queued = FALSE;
 
   g_return_if_fail (TC_IS_PEER (self));
 
@@ -882,32 +885,50 @@ tc_peer_send_message (TcPeer    *self,
        tc_contact_get_state (contact) != TC_CONTACT_STATE_REQUESTED))
     return;
 
-  date = tc_jmu_format_date (tc_message_get_date (message));
-  line = tc_jmu_build_message (tc_message_get_text (message),
-                               tc_message_get_id (message),
-                               own_address (self), self->address, date);
-  tc_stream_send (self->active, line);
-
-  if (tc_message_get_state (message) == TC_MESSAGE_STATE_QUEUED)
+  for (guint i = 0; i < messages->len; i++)
     {
-      TcConversation *conversation = _tc_node_peek_conversation (self->node, self->address);
+      TcMessage *message = g_ptr_array_index (messages, i);
+      g_autofree char *date = tc_jmu_format_date (tc_message_get_date (message));
+      g_autofree char *line = tc_jmu_build_message (tc_message_get_text (message),
+                                                    tc_message_get_id (message),
+                                                    own_address (self), self->address, date);
 
-      TcStore *store = tc_node_get_store (self->node);
-      gboolean failing = tc_store_get_failure (store) != NULL;
-      g_autoptr(GError) error = NULL;
+      tc_stream_send (self->active, line);
+      any_queued |= tc_message_get_state (message) == TC_MESSAGE_STATE_QUEUED;
+    }
 
-      /* Written already: a state that cannot be stored is only shown
-       * wrong until the receipt comes. The first failure is logged, the
-       * rest of a poisoned batch repeats it. */
-      if (!tc_store_set_message_state (store, self->address, tc_message_get_id (message),
-                                       TC_MESSAGE_STATE_SENT, &error) &&
-          !failing && !g_error_matches (error, TC_STORE_ERROR, TC_STORE_ERROR_NOT_FOUND))
-        g_warning ("Could not mark a message to %s sent: %s", self->redacted, error->message);
+  if (!any_queued)
+    return;
+
+  /* Written already: a state that cannot be stored is only shown wrong
+   * until the receipt comes. */
+  if (!tc_store_mark_sent (tc_node_get_store (self->node), self->address, &error))
+    g_warning ("Could not mark messages to %s sent: %s", self->redacted, error->message);
+
+  conversation = _tc_node_peek_conversation (self->node, self->address);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      TcMessage *message = g_ptr_array_index (messages, i);
+
+      if (tc_message_get_state (message) != TC_MESSAGE_STATE_QUEUED)
+        continue;
       tc_message_set_state (message, TC_MESSAGE_STATE_SENT);
       if (conversation != NULL)
         tc_conversation_update_state (conversation, tc_message_get_id (message),
                                       TC_MESSAGE_STATE_SENT, NULL);
     }
+}
+
+void
+tc_peer_send_message (TcPeer    *self,
+                      TcMessage *message)
+{
+  g_autoptr(GPtrArray) messages = g_ptr_array_new ();
+
+  g_return_if_fail (TC_IS_PEER (self));
+
+  g_ptr_array_add (messages, message);
+  tc_peer_send_messages (self, messages);
 }
 
 void

@@ -39,6 +39,8 @@ gboolean     tc_peer_adopt_stream     (TcPeer      *self,
 void         tc_peer_contact_changed  (TcPeer      *self);
 void         tc_peer_send_message     (TcPeer      *self,
                                        TcMessage   *message);
+void         tc_peer_send_messages    (TcPeer      *self,
+                                       GPtrArray   *messages);
 void         tc_peer_send_presence    (TcPeer      *self);
 void         tc_peer_send_typing      (TcPeer      *self,
                                        TcTyping     typing);

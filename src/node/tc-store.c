@@ -92,6 +92,7 @@ typedef enum {
   STMT_COUNT_SEEN,
   STMT_MARK_DELIVERED,
   STMT_SET_STATE,
+  STMT_MARK_SENT,
   STMT_LIST_OUTBOX,
   STMT_FAIL_OUTBOX,
   STMT_COUNT_OUTBOX,
@@ -144,6 +145,10 @@ static const char * const statements[N_STMTS] = {
     " WHERE peer = ?1 AND mid = ?2 AND direction = 'outgoing' AND state <> 'delivered'",
   [STMT_SET_STATE] =
     "UPDATE OR FAIL messages SET state = ?4 WHERE peer = ?1 AND mid = ?2 AND direction = ?3",
+  /* Over the outbox's partial index. */
+  [STMT_MARK_SENT] =
+    "UPDATE OR FAIL messages SET state = 'sent'"
+    " WHERE " OUTBOX_WHERE " AND state = 'queued'",
   [STMT_LIST_OUTBOX] =
     "SELECT " MESSAGE_COLUMNS " FROM messages WHERE " OUTBOX_WHERE " ORDER BY id",
   [STMT_FAIL_OUTBOX] = "UPDATE OR FAIL messages SET state = 'failed' WHERE " OUTBOX_WHERE,
@@ -178,7 +183,15 @@ struct _TcStore
   GError        *batch_error;
   /* The last failed write, kept until a commit succeeds again. */
   char          *failure;
+  /* Checkpoints wait for a quiet moment (CHECKPOINT_IDLE_S after the last
+   * commit) rather than running inside a burst. */
+  guint          checkpoint_source;
 };
+
+#define CHECKPOINT_IDLE_S 2
+/* A WAL that never sees a quiet moment is still checkpointed at this many
+ * pages (40 MiB of 4 KiB pages; SQLite's default is 1,000). */
+#define WAL_AUTOCHECKPOINT_PAGES 10000
 
 enum {
   PROP_0,
@@ -654,6 +667,7 @@ store_close (TcStore *self)
     g_clear_pointer (&self->stmts[i], sqlite3_finalize);
   g_clear_error (&self->batch_error);
   g_clear_pointer (&self->failure, g_free);
+  g_clear_handle_id (&self->checkpoint_source, g_source_remove);
 
   if (self->db != NULL)
     {
@@ -817,6 +831,7 @@ store_connect (TcStore       *self,
              "PRAGMA secure_delete = ON;"
              "PRAGMA temp_store = MEMORY;"
              "PRAGMA cache_size = -16384;"
+             "PRAGMA wal_autocheckpoint = " G_STRINGIFY (WAL_AUTOCHECKPOINT_PAGES) ";"
              "PRAGMA foreign_keys = ON;",
              _("Could not configure the database"), error))
     return FALSE;
@@ -963,6 +978,36 @@ tc_store_get_schema_version (TcStore *self)
   return self->schema_version;
 }
 
+static gboolean
+idle_checkpoint_cb (gpointer user_data)
+{
+  TcStore *self = user_data;
+  int log_frames = 0, done_frames = 0;
+  int rc;
+
+  self->checkpoint_source = 0;
+  if (self->db == NULL || !sqlite3_get_autocommit (self->db))
+    return G_SOURCE_REMOVE;
+
+  /* PASSIVE: never waits for a reader; what it cannot copy now, the next
+   * quiet moment does. */
+  rc = sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                  &log_frames, &done_frames);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+    g_message ("Could not checkpoint the database journal: %s", sqlite3_errmsg (self->db));
+  else
+    g_debug ("Checkpoint: %d of %d journal frames", done_frames, log_frames);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_checkpoint (TcStore *self)
+{
+  g_clear_handle_id (&self->checkpoint_source, g_source_remove);
+  self->checkpoint_source = g_timeout_add_seconds (CHECKPOINT_IDLE_S, idle_checkpoint_cb, self);
+}
+
 gboolean
 tc_store_commit (TcStore  *self,
                  GError  **error)
@@ -1000,6 +1045,7 @@ tc_store_commit (TcStore  *self,
     }
 
   set_failure (self, NULL);
+  schedule_checkpoint (self);
   return TRUE;
 }
 
@@ -1320,6 +1366,24 @@ tc_store_set_message_state (TcStore         *self,
     }
 
   return TRUE;
+}
+
+gboolean
+tc_store_mark_sent (TcStore     *self,
+                    const char  *peer,
+                    GError     **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (peer != NULL, FALSE);
+
+  if (!(stmt = prepare_write (self, STMT_MARK_SENT, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, peer);
+
+  return step_write (self, stmt, _("Could not store the message state"), error);
 }
 
 GPtrArray *

@@ -90,6 +90,10 @@ gboolean     tc_store_set_message_state     (TcStore             *self,
                                              const char          *id,
                                              TcMessageState       state,
                                              GError             **error);
+/* Every queued outgoing message to @peer becomes sent (one statement). */
+gboolean     tc_store_mark_sent             (TcStore             *self,
+                                             const char          *peer,
+                                             GError             **error);
 /* Every outgoing message to @peer in state queued or sent, oldest first. */
 GPtrArray   *tc_store_list_outbox           (TcStore             *self,
                                              const char          *peer,
