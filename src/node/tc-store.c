@@ -66,6 +66,20 @@ static const char * const migrations[] = {
   "DELETE FROM seen WHERE EXISTS (SELECT 1 FROM messages m WHERE m.peer = seen.peer"
   "  AND m.mid = seen.mid AND m.direction = 'incoming');"
   "UPDATE seen SET expires = CAST(strftime('%s', 'now') AS INTEGER) + 7776000;",
+  /* 3: the number of messages per conversation, kept by triggers, so that
+   * counting does not scan the history. */
+  "CREATE TABLE message_counts ("
+  "  peer           TEXT PRIMARY KEY NOT NULL,"
+  "  n              INTEGER NOT NULL"
+  ") WITHOUT ROWID;"
+  "INSERT INTO message_counts (peer, n) SELECT peer, count(*) FROM messages GROUP BY peer;"
+  "CREATE TRIGGER message_counts_insert AFTER INSERT ON messages BEGIN"
+  "  INSERT OR IGNORE INTO message_counts (peer, n) VALUES (NEW.peer, 0);"
+  "  UPDATE message_counts SET n = n + 1 WHERE peer = NEW.peer;"
+  " END;"
+  "CREATE TRIGGER message_counts_delete AFTER DELETE ON messages BEGIN"
+  "  UPDATE message_counts SET n = n - 1 WHERE peer = OLD.peer;"
+  " END;",
 };
 
 /* How long the id of a deleted incoming message is remembered: 90 days, in
@@ -97,6 +111,10 @@ typedef enum {
   STMT_FAIL_OUTBOX,
   STMT_COUNT_OUTBOX,
   STMT_COUNT_MESSAGES,
+  STMT_PAGE_AFTER,
+  STMT_PAGE_BEFORE,
+  STMT_PAGE_FROM_START,
+  STMT_PAGE_FROM_END,
   STMT_LIST_MESSAGES,
   STMT_LOOKUP_MESSAGE,
   STMT_DELETE_HISTORY,
@@ -153,7 +171,22 @@ static const char * const statements[N_STMTS] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages WHERE " OUTBOX_WHERE " ORDER BY id",
   [STMT_FAIL_OUTBOX] = "UPDATE OR FAIL messages SET state = 'failed' WHERE " OUTBOX_WHERE,
   [STMT_COUNT_OUTBOX] = "SELECT count(*) FROM messages WHERE " OUTBOX_WHERE,
-  [STMT_COUNT_MESSAGES] = "SELECT count(*) FROM messages WHERE peer = ?1",
+  [STMT_COUNT_MESSAGES] =
+    "SELECT coalesce ((SELECT n FROM message_counts WHERE peer = ?1), 0)",
+  /* Keyset pages over the (peer, id) index: each costs the same at any
+   * depth. The last column is the row's key. */
+  [STMT_PAGE_AFTER] =
+    "SELECT " MESSAGE_COLUMNS ", id FROM messages WHERE peer = ?1 AND id > ?2"
+    " ORDER BY id LIMIT ?3",
+  [STMT_PAGE_BEFORE] =
+    "SELECT " MESSAGE_COLUMNS ", id FROM messages WHERE peer = ?1 AND id < ?2"
+    " ORDER BY id DESC LIMIT ?3",
+  [STMT_PAGE_FROM_START] =
+    "SELECT " MESSAGE_COLUMNS ", id FROM messages WHERE peer = ?1"
+    " ORDER BY id LIMIT ?3 OFFSET ?2",
+  [STMT_PAGE_FROM_END] =
+    "SELECT " MESSAGE_COLUMNS ", id FROM messages WHERE peer = ?1"
+    " ORDER BY id DESC LIMIT ?3 OFFSET ?2",
   /* The inner query pages over the (peer, id) index alone. */
   [STMT_LIST_MESSAGES] =
     "SELECT " MESSAGE_COLUMNS " FROM messages WHERE id IN"
@@ -1462,6 +1495,78 @@ tc_store_list_messages (TcStore     *self,
   sqlite3_bind_int64 (stmt, 3, offset);
 
   return collect_messages (self, stmt, error);
+}
+
+GPtrArray *
+tc_store_list_page (TcStore          *self,
+                    const char       *peer,
+                    TcStorePageFrom   from,
+                    gint64            where,
+                    guint             limit,
+                    gint64           *first_key,
+                    gint64           *last_key,
+                    GError          **error)
+{
+  static const StmtId ids[] = {
+    [TC_STORE_PAGE_AFTER] = STMT_PAGE_AFTER,
+    [TC_STORE_PAGE_BEFORE] = STMT_PAGE_BEFORE,
+    [TC_STORE_PAGE_FROM_START] = STMT_PAGE_FROM_START,
+    [TC_STORE_PAGE_FROM_END] = STMT_PAGE_FROM_END,
+  };
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GArray) keys = NULL;
+  g_autoptr(StoreStmt) stmt = NULL;
+  gboolean backwards = from == TC_STORE_PAGE_BEFORE || from == TC_STORE_PAGE_FROM_END;
+  int rc;
+
+  g_return_val_if_fail (TC_IS_STORE (self), NULL);
+  g_return_val_if_fail (peer != NULL, NULL);
+  g_return_val_if_fail (from <= TC_STORE_PAGE_FROM_END, NULL);
+
+  if (!(stmt = get_stmt (self, ids[from], error)))
+    return NULL;
+
+  bind_text (stmt, 1, peer);
+  sqlite3_bind_int64 (stmt, 2, where);
+  sqlite3_bind_int64 (stmt, 3, limit);
+
+  messages = g_ptr_array_new_with_free_func (g_object_unref);
+  keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 key = sqlite3_column_int64 (stmt, 7);
+
+      g_ptr_array_add (messages, message_from_row (stmt));
+      g_array_append_val (keys, key);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, rc, _("Could not read messages"), error);
+      return NULL;
+    }
+
+  /* Oldest first, whichever way it was read. */
+  if (backwards)
+    {
+      for (guint i = 0, j = messages->len; i + 1 < j; i++, j--)
+        {
+          gpointer m = messages->pdata[i];
+          gint64 k = g_array_index (keys, gint64, i);
+
+          messages->pdata[i] = messages->pdata[j - 1];
+          messages->pdata[j - 1] = m;
+          g_array_index (keys, gint64, i) = g_array_index (keys, gint64, j - 1);
+          g_array_index (keys, gint64, j - 1) = k;
+        }
+    }
+
+  if (first_key != NULL)
+    *first_key = keys->len > 0 ? g_array_index (keys, gint64, 0) : -1;
+  if (last_key != NULL)
+    *last_key = keys->len > 0 ? g_array_index (keys, gint64, keys->len - 1) : -1;
+
+  return g_steal_pointer (&messages);
 }
 
 TcMessage *

@@ -113,6 +113,26 @@ GPtrArray   *tc_store_list_messages         (TcStore             *self,
                                              guint                offset,
                                              guint                limit,
                                              GError             **error);
+/* One page of @peer's history, oldest first, by row key (keyset paging:
+ * the same cost at any depth): the @limit messages right after key @where,
+ * right before it, or (a fallback without a key) at offset @where from
+ * the oldest or from the newest end. *first_key and *last_key are the keys
+ * of the page's first and last message, -1 for an empty page. */
+typedef enum {
+  TC_STORE_PAGE_AFTER,
+  TC_STORE_PAGE_BEFORE,
+  TC_STORE_PAGE_FROM_START,
+  TC_STORE_PAGE_FROM_END,
+} TcStorePageFrom;
+
+GPtrArray   *tc_store_list_page             (TcStore             *self,
+                                             const char          *peer,
+                                             TcStorePageFrom      from,
+                                             gint64               where,
+                                             guint                limit,
+                                             gint64              *first_key,
+                                             gint64              *last_key,
+                                             GError             **error);
 TcMessage   *tc_store_lookup_message        (TcStore             *self,
                                              const char          *peer,
                                              const char          *id);
