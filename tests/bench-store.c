@@ -200,6 +200,41 @@ run_deep (guint n)
   report ("count messages", 100, g_get_monotonic_time () - start);
   g_print ("  %u messages\n", total);
 
+  /* Search: a word in 10 of them, and a word in every one. */
+  {
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+    const char *words[] = { "zebra", "ordinary" };
+
+    for (guint i = 0; i < 10; i++)
+      {
+        g_autofree char *id = g_strdup_printf ("rare-%u", i);
+        g_autoptr(TcMessage) message = tc_message_new (id, PEER, "a zebra crossed the road",
+                                                       TC_MESSAGE_DIRECTION_INCOMING, now, NULL,
+                                                       TC_MESSAGE_STATE_RECEIVED);
+        gboolean duplicate;
+
+        check (tc_store_add_incoming (store, message, &duplicate, &error), error);
+      }
+    check (tc_store_commit (store, &error), error);
+
+    for (guint w = 0; w < G_N_ELEMENTS (words); w++)
+      {
+        g_autofree char *what = g_strdup_printf ("search \"%s\", newest 100", words[w]);
+        guint found = 0;
+
+        start = g_get_monotonic_time ();
+        for (guint i = 0; i < 10; i++)
+          {
+            g_autoptr(GPtrArray) hits = tc_store_search (store, words[w], NULL, 100, &error);
+
+            check (hits != NULL, error);
+            found = hits->len;
+          }
+        report (what, 10, g_get_monotonic_time () - start);
+        g_print ("  %u found\n", found);
+      }
+  }
+
   for (guint d = 0; d < G_N_ELEMENTS (depths); d++)
     {
       g_autofree char *what = NULL;

@@ -1255,6 +1255,33 @@ tc_node_set_profile (TcNode      *self,
   return TRUE;
 }
 
+GPtrArray *
+tc_node_search (TcNode      *self,
+                const char  *text,
+                const char  *address,
+                guint        limit,
+                GError     **error)
+{
+  g_autofree char *normalized = NULL;
+
+  g_return_val_if_fail (TC_IS_NODE (self), NULL);
+  g_return_val_if_fail (text != NULL, NULL);
+
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_set_error_literal (error, TC_NODE_ERROR, TC_NODE_ERROR_INVALID_ARGUMENT,
+                           _("The search text must be UTF-8"));
+      return NULL;
+    }
+
+  /* A removed contact's history is gone; a typo is an error, not "nothing
+   * found". */
+  if (address != NULL && !(normalized = normalize_other (self, address, error)))
+    return NULL;
+
+  return tc_store_search (self->store, text, normalized, limit, error);
+}
+
 gboolean
 tc_node_mark_read (TcNode      *self,
                    const char  *address,

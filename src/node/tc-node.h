@@ -237,6 +237,13 @@ gboolean        tc_node_set_profile           (TcNode         *self,
                                                const char     *name,
                                                const char     *text,
                                                GError        **error);
+/* Searches the history: messages holding every word of @text, newest first,
+ * at most @limit, in the conversation with @address only if not NULL. */
+GPtrArray      *tc_node_search                (TcNode         *self,
+                                               const char     *text,
+                                               const char     *address,
+                                               guint           limit,
+                                               GError        **error);
 /* The user has read the conversation: its unread count goes to 0, and is
  * stored (the count survives a restart). */
 gboolean        tc_node_mark_read             (TcNode         *self,

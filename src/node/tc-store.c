@@ -80,6 +80,24 @@ static const char * const migrations[] = {
   "CREATE TRIGGER message_counts_delete AFTER DELETE ON messages BEGIN"
   "  UPDATE message_counts SET n = n - 1 WHERE peer = OLD.peer;"
   " END;",
+  /* 4: full-text search. FTS4, not FTS5: SQLCipher 3.4.1 (SQLite 3.15.2)
+   * has no FTS5. An external-content index over messages.text (the text
+   * is stored once), kept in step by triggers; docid = messages.id. */
+  "CREATE VIRTUAL TABLE messages_fts USING fts4 (content='messages', text,"
+  "  tokenize=unicode61);"
+  "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');"
+  "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
+  "  INSERT INTO messages_fts (docid, text) VALUES (NEW.id, NEW.text);"
+  " END;"
+  "CREATE TRIGGER messages_fts_delete BEFORE DELETE ON messages BEGIN"
+  "  DELETE FROM messages_fts WHERE docid = OLD.id;"
+  " END;"
+  "CREATE TRIGGER messages_fts_update_before BEFORE UPDATE OF text ON messages BEGIN"
+  "  DELETE FROM messages_fts WHERE docid = OLD.id;"
+  " END;"
+  "CREATE TRIGGER messages_fts_update_after AFTER UPDATE OF text ON messages BEGIN"
+  "  INSERT INTO messages_fts (docid, text) VALUES (NEW.id, NEW.text);"
+  " END;",
 };
 
 /* How long the id of a deleted incoming message is remembered: 90 days, in
@@ -112,6 +130,9 @@ typedef enum {
   STMT_COUNT_OUTBOX,
   STMT_COUNT_MESSAGES,
   STMT_PAGE_AFTER,
+  STMT_SEARCH,
+  STMT_SEARCH_PEER,
+  STMT_FTS_OPTIMIZE,
   STMT_PAGE_BEFORE,
   STMT_PAGE_FROM_START,
   STMT_PAGE_FROM_END,
@@ -175,6 +196,20 @@ static const char * const statements[N_STMTS] = {
     "SELECT coalesce ((SELECT n FROM message_counts WHERE peer = ?1), 0)",
   /* Keyset pages over the (peer, id) index: each costs the same at any
    * depth. The last column is the row's key. */
+  /* Newest first, in the index's own docid order, so that the LIMIT stops
+   * the join early (ordering by m.id made SQLite join and sort every hit:
+   * 1.4 s for a word in all of 1,000,000 messages). */
+  [STMT_SEARCH] =
+    "SELECT m.mid, m.peer, m.text, m.direction, m.state, m.date, m.received_date"
+    " FROM messages_fts JOIN messages m ON m.id = messages_fts.docid"
+    " WHERE messages_fts MATCH ?1 ORDER BY messages_fts.docid DESC LIMIT ?2",
+  [STMT_SEARCH_PEER] =
+    "SELECT m.mid, m.peer, m.text, m.direction, m.state, m.date, m.received_date"
+    " FROM messages_fts JOIN messages m ON m.id = messages_fts.docid"
+    " WHERE messages_fts MATCH ?1 AND m.peer = ?3 ORDER BY messages_fts.docid DESC LIMIT ?2",
+  /* Merges the index's segments: what deleted rows left in older segments
+   * (their words and ids) goes. */
+  [STMT_FTS_OPTIMIZE] = "INSERT INTO messages_fts (messages_fts) VALUES ('optimize')",
   [STMT_PAGE_AFTER] =
     "SELECT " MESSAGE_COLUMNS ", id FROM messages WHERE peer = ?1 AND id > ?2"
     " ORDER BY id LIMIT ?3",
@@ -1569,6 +1604,59 @@ tc_store_list_page (TcStore          *self,
   return g_steal_pointer (&messages);
 }
 
+/* Every word of @text as a phrase of its own, so that the user's quotes,
+ * stars, minus signs or NEAR are words, not FTS syntax. NULL for no word. */
+static char *
+build_match (const char *text)
+{
+  g_autoptr(GString) match = g_string_new (NULL);
+  g_auto(GStrv) words = g_strsplit_set (text, " \t\n\r", -1);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      g_autoptr(GString) word = g_string_new (NULL);
+
+      for (const char *c = words[i]; *c != '\0'; c++)
+        if (*c != '"')
+          g_string_append_c (word, *c);
+      if (word->len == 0)
+        continue;
+
+      if (match->len > 0)
+        g_string_append_c (match, ' ');
+      g_string_append_printf (match, "\"%s\"", word->str);
+    }
+
+  return match->len > 0 ? g_string_free (g_steal_pointer (&match), FALSE) : NULL;
+}
+
+GPtrArray *
+tc_store_search (TcStore     *self,
+                 const char  *text,
+                 const char  *peer,
+                 guint        limit,
+                 GError     **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+  g_autofree char *match = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), NULL);
+  g_return_val_if_fail (text != NULL, NULL);
+
+  if (!(match = build_match (text)))
+    return g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (!(stmt = get_stmt (self, peer != NULL ? STMT_SEARCH_PEER : STMT_SEARCH, error)))
+    return NULL;
+
+  bind_text (stmt, 1, match);
+  sqlite3_bind_int64 (stmt, 2, limit);
+  if (peer != NULL)
+    bind_text (stmt, 3, peer);
+
+  return collect_messages (self, stmt, error);
+}
+
 TcMessage *
 tc_store_lookup_message (TcStore    *self,
                          const char *peer,
@@ -1677,9 +1765,10 @@ tc_store_forget_peer (TcStore     *self,
                       GError     **error)
 {
   g_autoptr(StoreStmt) stmt = NULL;
-
   g_return_val_if_fail (TC_IS_STORE (self), FALSE);
   g_return_val_if_fail (peer != NULL, FALSE);
+
+  g_autoptr(StoreStmt) optimize = NULL;
 
   if (!delete_messages (self, peer, FALSE, error) ||
       !tc_store_delete_contact (self, peer, error) ||
@@ -1688,7 +1777,15 @@ tc_store_forget_peer (TcStore     *self,
 
   bind_text (stmt, 1, peer);
 
-  return step_write (self, stmt, _("Could not delete the history"), error);
+  if (!step_write (self, stmt, _("Could not delete the history"), error))
+    return FALSE;
+
+  /* The search index keeps deleted entries in older segments until they
+   * are merged. */
+  if (!(optimize = prepare_write (self, STMT_FTS_OPTIMIZE, error)))
+    return FALSE;
+
+  return step_write (self, optimize, _("Could not delete the history"), error);
 }
 
 gboolean

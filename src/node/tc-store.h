@@ -133,6 +133,14 @@ GPtrArray   *tc_store_list_page             (TcStore             *self,
                                              gint64              *first_key,
                                              gint64              *last_key,
                                              GError             **error);
+/* Messages holding every word of @text (full-text search, FTS4, case and
+ * accents folded by unicode61), newest first, at most @limit; only with
+ * @peer if not NULL. The words are words: no search syntax. */
+GPtrArray   *tc_store_search                (TcStore             *self,
+                                             const char          *text,
+                                             const char          *peer,
+                                             guint                limit,
+                                             GError             **error);
 TcMessage   *tc_store_lookup_message        (TcStore             *self,
                                              const char          *peer,
                                              const char          *id);
