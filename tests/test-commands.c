@@ -626,6 +626,8 @@ test_contact_actions (Fixture       *f,
   g_auto(Result) block = { 0 };
   g_auto(Result) remove = { 0 };
   g_auto(Result) remove_again = { 0 };
+  g_auto(Result) retry = { 0 };
+  g_auto(Result) retry_gone = { 0 };
 
   RUN (f, &add, "add", f->other);
   g_assert_cmpint (add.status, ==, TC_EXIT_OK);
@@ -640,9 +642,18 @@ test_contact_actions (Fixture       *f,
   g_assert_cmpint (tc_contact_get_state (tc_node_lookup_contact (f->node, f->other)), ==,
                    TC_CONTACT_STATE_BLOCKED);
 
+  /* "Try now" works for any contact (no tor here: it reconnects at once). */
+  RUN (f, &retry, "retry", f->other);
+  g_assert_cmpint (retry.status, ==, TC_EXIT_OK);
+  g_assert_cmpstr (retry.out, ==, "");
+
   RUN (f, &remove, "remove", f->other);
   g_assert_cmpint (remove.status, ==, TC_EXIT_OK);
   g_assert_cmpuint (n_contacts (f), ==, 0);
+
+  RUN (f, &retry_gone, "retry", f->other);
+  g_assert_cmpint (retry_gone.status, ==, TC_EXIT_FAILED);
+  assert_one_error_line (retry_gone.err);
 
   RUN (f, &remove_again, "remove", f->other);
   g_assert_cmpint (remove_again.status, ==, TC_EXIT_FAILED);

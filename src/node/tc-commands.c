@@ -813,6 +813,7 @@ static const Command commands[] = {
   { "decline", "decline ADDRESS", 1, 1, command_contact_action, tc_node_decline_contact },
   { "block", "block ADDRESS", 1, 1, command_contact_action, tc_node_block_contact },
   { "remove", "remove ADDRESS", 1, 1, command_contact_action, tc_node_remove_contact },
+  { "retry", "retry ADDRESS", 1, 1, command_contact_action, tc_node_retry_contact },
   { "send", "send ADDRESS TEXT|-", 2, G_MAXUINT, command_send, NULL },
   { "contacts", "contacts", 0, 0, command_contacts, NULL },
   { "history", "history ADDRESS", 1, 1, command_history, NULL },

@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "tc-address.h"
 #include "tc-enum-types.h"
 #include "tc-jmu.h"
 #include "tc-node-private.h"
@@ -1252,6 +1253,67 @@ tc_node_set_profile (TcNode      *self,
 
   broadcast_presence (self);
 
+  return TRUE;
+}
+
+typedef struct {
+  TcNode *node;
+  char   *address;
+} RetryData;
+
+static void
+retry_fetched_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  RetryData *data = user_data;
+  g_autoptr(TcNode) self = data->node;
+  g_autofree char *address = data->address;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *redacted = tc_address_redact (address);
+  TcPeer *peer;
+
+  g_free (data);
+
+  /* Connect in any case: without a fresh descriptor tor tries with what it
+   * has. */
+  if (!tc_tor_fetch_descriptor_finish (TC_TOR (object), result, &error))
+    g_message ("Tor could not fetch the descriptor of %s again: %s", redacted, error->message);
+  else
+    g_debug ("Tor fetches the descriptor of %s again", redacted);
+
+  peer = g_hash_table_lookup (self->peers, address);
+  if (peer != NULL && self->running)
+    tc_peer_retry (peer);
+}
+
+gboolean
+tc_node_retry_contact (TcNode      *self,
+                       const char  *address,
+                       GError     **error)
+{
+  TcContact *contact;
+  TcPeer *peer;
+
+  g_return_val_if_fail (TC_IS_NODE (self), FALSE);
+
+  contact = find_contact (self, address, error);
+  if (contact == NULL)
+    return FALSE;
+
+  peer = ensure_peer (self, tc_contact_get_address (contact));
+  if (self->tor != NULL && tc_tor_get_state (self->tor) == TC_TOR_STATE_READY &&
+      tc_peer_get_stream (peer) == NULL)
+    {
+      RetryData *data = g_new0 (RetryData, 1);
+
+      data->node = g_object_ref (self);
+      data->address = g_strdup (tc_contact_get_address (contact));
+      tc_tor_fetch_descriptor_async (self->tor, data->address, NULL, retry_fetched_cb, data);
+      return TRUE;
+    }
+
+  tc_peer_retry (peer);
   return TRUE;
 }
 

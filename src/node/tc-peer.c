@@ -845,6 +845,27 @@ tc_peer_connect (TcPeer   *self,
 }
 
 void
+tc_peer_retry (TcPeer *self)
+{
+  g_return_if_fail (TC_IS_PEER (self));
+
+  self->backoff_ms = 0;
+  self->refused_ms = 0;
+  self->quick_retries = QUICK_RETRIES;
+  self->fresh_since = 0;
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+
+  /* An attempt still waiting may be on tor's old view of the peer. */
+  if (self->connecting != NULL && self->active == NULL)
+    {
+      g_cancellable_cancel (self->connecting);
+      g_clear_object (&self->connecting);
+    }
+
+  connect_now (self);
+}
+
+void
 tc_peer_contact_changed (TcPeer *self)
 {
   TcContact *contact = get_contact (self);
