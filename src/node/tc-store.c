@@ -254,6 +254,8 @@ struct _TcStore
   /* Checkpoints wait for a quiet moment (CHECKPOINT_IDLE_S after the last
    * commit) rather than running inside a burst. */
   guint          checkpoint_source;
+  /* One more at every rollback of written rows. */
+  guint64        generation;
 };
 
 #define CHECKPOINT_IDLE_S 2
@@ -403,6 +405,7 @@ rollback (TcStore *self)
   if (self->db == NULL || sqlite3_get_autocommit (self->db))
     return;
 
+  self->generation++;
   rc = sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     g_warning ("Could not roll back the database transaction: %s", sqlite3_errmsg (self->db));
@@ -440,6 +443,8 @@ write_failed (TcStore      *self,
   set_db_error (self, rc, what, &local);
   if (stmt != NULL)
     sqlite3_reset (stmt);
+  /* SQLite may have rolled back by itself already. */
+  self->generation++;
   rollback (self);
 
   if (self->batch_error == NULL)
@@ -1124,6 +1129,14 @@ tc_store_rollback (TcStore *self)
 
   g_clear_error (&self->batch_error);
   rollback (self);
+}
+
+guint64
+tc_store_get_generation (TcStore *self)
+{
+  g_return_val_if_fail (TC_IS_STORE (self), 0);
+
+  return self->generation;
 }
 
 const char *

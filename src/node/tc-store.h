@@ -52,6 +52,10 @@ gboolean     tc_store_commit                (TcStore             *self,
 /* Drops every write since the last commit, and the failure of the batch. */
 void         tc_store_rollback              (TcStore             *self);
 gboolean     tc_store_in_transaction        (TcStore             *self);
+/* Changes at every rollback of written rows: a caller that left writes
+ * in the open transaction for a later commit checks that it did not
+ * change meanwhile, or its rows are gone although the commit succeeds. */
+guint64      tc_store_get_generation        (TcStore             *self);
 /* Why writes fail (e.g. the disk is full), from a failed write until the
  * next successful commit; NULL while the store works. Property "failure". */
 const char  *tc_store_get_failure           (TcStore             *self);
