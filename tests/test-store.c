@@ -830,6 +830,17 @@ test_full (Fixture       *f,
   g_assert_false (tc_store_commit (f->store, &error));
   g_assert_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL);
   g_clear_error (&error);
+  /* Every rollback of written rows shows in the generation, so that a
+   * caller who left writes for a later commit knows they are gone. */
+  {
+    guint64 generation = tc_store_get_generation (f->store);
+
+    g_assert_true (tc_store_set_setting (f->store, "gone", "1", &error));
+    tc_store_rollback (f->store);
+    g_assert_cmpuint (tc_store_get_generation (f->store), >, generation);
+    g_assert_null (tc_store_dup_setting (f->store, "gone"));
+  }
+
   /* The next batch starts clean; the store still says it is failing until
    * something is stored. */
   g_assert_nonnull (tc_store_get_failure (f->store));

@@ -506,6 +506,7 @@ command_history (Context            *ctx,
   g_autoptr(JsonBuilder) builder = NULL;
   g_autofree char *address = NULL;
   gsize out_start = ctx->out->len;
+  gint64 last_key = -1;
   guint n_messages;
 
   if (!(address = normalize_argument (ctx, args[0])))
@@ -526,12 +527,14 @@ command_history (Context            *ctx,
       json_builder_begin_array (builder);
     }
 
+  /* By key, page after page: the same cost for every page. */
   for (guint offset = 0; offset < n_messages; offset += HISTORY_PAGE)
     {
       g_autoptr(GPtrArray) page = NULL;
       g_autoptr(GError) error = NULL;
 
-      page = tc_store_list_messages (store, address, offset, HISTORY_PAGE, &error);
+      page = tc_store_list_page (store, address, TC_STORE_PAGE_AFTER, last_key,
+                                 HISTORY_PAGE, NULL, &last_key, &error);
       if (page == NULL)
         {
           g_string_truncate (ctx->out, out_start);
