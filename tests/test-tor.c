@@ -202,7 +202,6 @@ test_fetch_descriptor (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *state = NULL;
-  g_autofree char *other = NULL;
   guint8 seed[TC_SEED_LEN];
   g_autoptr(TcIdentity) someone = NULL;
 
