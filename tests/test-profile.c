@@ -7,7 +7,10 @@
 #define _GNU_SOURCE 1   /* memmem */
 #include "config.h"
 
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -679,6 +682,110 @@ test_kill_encrypt (Fixture       *f,
                   "by the next open)", runs, plain, encrypted, halfway);
 }
 
+/* The terminal */
+
+/* Reads from @fd into @seen until it holds @what (or 30 s pass). */
+static gboolean
+read_until (int         fd,
+            GString    *seen,
+            const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (strstr (seen->str, what) == NULL)
+    {
+      struct pollfd pfd = { fd, POLLIN, 0 };
+      char buffer[256];
+      ssize_t n;
+
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      if (poll (&pfd, 1, 100) <= 0)
+        continue;
+      n = read (fd, buffer, sizeof buffer);
+      if (n <= 0)
+        return strstr (seen->str, what) != NULL;
+      g_string_append_len (seen, buffer, n);
+    }
+
+  return TRUE;
+}
+
+static GSubprocess *
+spawn_on_terminal (Fixture *f,
+                   int     *master)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *proc;
+  int slave = -1;
+
+  g_assert_cmpint (openpty (master, &slave, NULL, NULL, NULL), ==, 0);
+  g_subprocess_launcher_take_stdin_fd (launcher, dup (slave));
+  g_subprocess_launcher_take_stdout_fd (launcher, dup (slave));
+  g_subprocess_launcher_take_stderr_fd (launcher, slave);
+  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TORCHAT_BINARY"),
+                                      "--headless", "--profile", f->profile,
+                                      "--socks", "127.0.0.1:1", NULL);
+  g_assert_no_error (error);
+
+  return proc;
+}
+
+/* A headless node on a terminal asks for the passphrase, twice for a new
+ * profile, without echoing it; a wrong one ends it with status 1. */
+static void
+test_terminal_prompt (Fixture       *f,
+                      gconstpointer  data)
+{
+  static const char secret[] = "typed on the terminal";
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GString) seen = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  int master = -1;
+
+  if (g_getenv ("TORCHAT_BINARY") == NULL)
+    {
+      g_test_skip ("TORCHAT_BINARY is not set (run through meson test)");
+      return;
+    }
+
+  proc = spawn_on_terminal (f, &master);
+  g_assert_true (read_until (master, seen, "Choose a passphrase for the new profile:"));
+  g_assert_cmpint (write (master, secret, strlen (secret)), ==, strlen (secret));
+  g_assert_cmpint (write (master, "\n", 1), ==, 1);
+  g_assert_true (read_until (master, seen, "The same passphrase again:"));
+  g_assert_cmpint (write (master, secret, strlen (secret)), ==, strlen (secret));
+  g_assert_cmpint (write (master, "\n", 1), ==, 1);
+  g_assert_true (read_until (master, seen, "listening on"));
+  g_assert_null (strstr (seen->str, secret));
+
+  g_subprocess_send_signal (proc, SIGTERM);
+  g_subprocess_wait (proc, NULL, &error);
+  g_assert_no_error (error);
+  close (master);
+  g_clear_object (&proc);
+
+  /* The profile is encrypted with what was typed. */
+  {
+    g_autoptr(TcNode) node = open_with (f, secret);
+
+    g_assert_true (tc_node_get_encrypted (node));
+  }
+
+  g_string_truncate (seen, 0);
+  proc = spawn_on_terminal (f, &master);
+  g_assert_true (read_until (master, seen, "Passphrase of the profile:"));
+  g_assert_cmpint (write (master, "not it\n", 7), ==, 7);
+  g_assert_true (read_until (master, seen, "Wrong passphrase"));
+  g_subprocess_wait (proc, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 1);
+  g_assert_null (strstr (seen->str, "not it"));
+  close (master);
+}
+
 /* What an encrypted profile leaves on disk */
 
 typedef struct
@@ -940,6 +1047,7 @@ main (int   argc,
   ADD ("kill-change", test_kill_change);
   ADD ("kill-encrypt", test_kill_encrypt);
   ADD ("nothing-readable", test_nothing_readable);
+  ADD ("terminal-prompt", test_terminal_prompt);
 
 #undef ADD
 

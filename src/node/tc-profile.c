@@ -264,6 +264,12 @@ tc_profile_recover (const char     *dir,
 
   if (g_file_test (key, G_FILE_TEST_EXISTS))
     {
+      /* Nothing plaintext is wiped on the word of a damaged header. */
+      if ((g_file_test (encrypting, G_FILE_TEST_EXISTS) ||
+           g_file_test (identity, G_FILE_TEST_EXISTS)) &&
+          !tc_profile_key_check_file (key, error))
+        return FALSE;
+
       if (!complete_encryption (dir, error))
         {
           g_prefix_error (error, _("Could not finish encrypting the profile: "));
