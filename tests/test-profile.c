@@ -430,6 +430,7 @@ check_after_kill (Fixture    *f,
         g_assert_true (g_str_equal (name, "lock") || g_str_equal (name, "profile.key") ||
                        g_str_equal (name, "identity.key") || g_str_has_prefix (name, "torchat.db"));
         g_assert_false (g_str_has_suffix (name, ".encrypting"));
+        g_assert_false (g_str_has_suffix (name, ".encrypting-journal"));
       }
   }
 
