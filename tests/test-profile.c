@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 #include <sodium.h>
 
+#include "tc-store-private.h"
 #include "tc-test-profile.h"
 
 /* name → contents of every file but the lock. */
@@ -251,6 +252,70 @@ test_encrypt (Fixture       *f,
   g_assert_nonnull (message);
   g_assert_cmpstr (tc_message_get_text (message), ==, "incoming message 199");
   g_object_unref (message);
+}
+
+/* A damaged database under the right passphrase: a clear error, the node
+ * stays locked, and the file is as it was. */
+static void
+test_damaged_database (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *db = profile_file (f, "torchat.db");
+  g_autofree char *wal = profile_file (f, "torchat.db-wal");
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  const gsize offsets[] = { 100, 4096 + 200, 3 * 4096 + 4000 };
+
+  {
+    g_autoptr(TcNode) node = open_with (f, PASS1);
+    g_autoptr(GError) error = NULL;
+
+    fill (f, node, 100);
+    g_assert_true (_tc_store_checkpoint (tc_node_get_store (node), &error));
+    g_assert_no_error (error);
+  }
+  g_unlink (wal);
+  g_assert_true (g_file_get_contents (db, &contents, &length, NULL));
+  g_assert_cmpuint (length, >, 4 * 4096);
+
+  for (guint i = 0; i < G_N_ELEMENTS (offsets); i++)
+    {
+      g_autoptr(TcNode) node = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *damaged = g_memdup2 (contents, length);
+      g_autofree char *after = NULL;
+      gsize after_length = 0;
+      gboolean opened;
+
+      damaged[offsets[i]] ^= 0x01;
+      g_assert_true (g_file_set_contents_full (db, damaged, length, G_FILE_SET_CONTENTS_NONE,
+                                               0600, NULL));
+      node = open_locked (f);
+      opened = tc_node_unlock (node, PASS1, strlen (PASS1), &error);
+      if (opened)
+        {
+          /* The page is read later: the first query that needs it fails. */
+          g_autoptr(GPtrArray) page = NULL;
+
+          page = tc_store_list_messages (tc_node_get_store (node), f->peer, 0, 1000, &error);
+          g_assert_null (page);
+        }
+      g_assert_error (error, TC_STORE_ERROR, TC_STORE_ERROR_CORRUPT);
+      g_assert_true (g_str_has_prefix (error->message, "The profile’s database is damaged"));
+      g_assert_true (opened == tc_node_get_unlocked (node));
+      g_clear_object (&node);
+
+      g_assert_true (g_file_get_contents (db, &after, &after_length, NULL));
+      g_assert_cmpmem (after, after_length, damaged, length);
+    }
+
+  g_assert_true (g_file_set_contents_full (db, contents, length, G_FILE_SET_CONTENTS_NONE,
+                                           0600, NULL));
+  {
+    g_autoptr(TcNode) node = open_with (f, PASS1);
+
+    g_assert_cmpuint (tc_store_count_messages (tc_node_get_store (node), f->peer), ==, 200);
+  }
 }
 
 static void
@@ -573,6 +638,7 @@ main (int   argc,
   ADD ("change", test_change);
   ADD ("encrypt", test_encrypt);
   ADD ("unlock-async", test_unlock_async);
+  ADD ("damaged-database", test_damaged_database);
   ADD ("kill-change", test_kill_change);
   ADD ("kill-encrypt", test_kill_encrypt);
 
