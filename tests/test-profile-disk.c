@@ -242,6 +242,24 @@ grep_tree (const char *path,
   return files;
 }
 
+typedef struct
+{
+  gboolean  done;
+  gboolean  ok;
+  GError   *error;
+} Wait;
+
+static void
+encrypted_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  wait->ok = tc_node_encrypt_finish (TC_NODE (object), result, &wait->error);
+  wait->done = TRUE;
+}
+
 static gboolean
 published (TcNode *node)
 {
@@ -257,10 +275,10 @@ stopped_cb (GObject      *object,
   *(gboolean *) user_data = TRUE;
 }
 
-/* A profile made plaintext with a known seed, encrypted, then used with its
- * own tor (kept off any network, as in test-tor): no message text, no
- * address in any usual encoding, no part of the key in any file, the
- * database, its WAL and tor's directory included. */
+/* A profile made plaintext with a known seed, used with its own tor (kept
+ * off any network, as in test-tor), encrypted while it runs, used again: no
+ * message text, no address in any usual encoding, no part of the key in any
+ * file, the database, its WAL and tor's directory included. */
 static void
 test_nothing_readable (Fixture       *f,
                        gconstpointer  data)
@@ -312,9 +330,6 @@ test_nothing_readable (Fixture       *f,
   g_assert_true (tc_node_set_profile (node, "Secret Name", "my profile text", &error));
   g_assert_true (tc_node_set_status (node, TC_PRESENCE_AWAY, "my status text", &error));
   g_assert_no_error (error);
-  g_assert_true (tc_node_encrypt (node, PASS1, strlen (PASS1), &error));
-  g_assert_no_error (error);
-
   g_assert_true (tc_node_setup_tor (node, NULL, NULL, NULL, NULL, extra, &error));
   g_assert_no_error (error);
   g_assert_true (tc_node_start (node, &error));
@@ -324,6 +339,19 @@ test_nothing_readable (Fixture       *f,
   while (!published (node) && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, TRUE);
   g_assert_true (published (node));
+
+  /* Encrypted while it runs, as the window's "encrypt this profile" does. */
+  {
+    Wait wait = { 0 };
+
+    tc_node_encrypt_async (node, PASS1, strlen (PASS1), NULL, encrypted_cb, &wait);
+    while (!wait.done)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_no_error (wait.error);
+    g_assert_true (wait.ok);
+    g_assert_true (tc_node_get_encrypted (node));
+    g_assert_true (tc_node_get_running (node));
+  }
 
   /* More after the encryption, so the WAL holds some. */
   g_assert_nonnull (tc_node_send_message (node, f->peer, "written after encryption", &error));
