@@ -13,6 +13,7 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <nettle/sha2.h>
 
 #include "tc-filename.h"
 
@@ -168,4 +169,109 @@ tc_filename_move_into_place (const char  *partial,
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
                _("Too many files named “%s” already"), name);
   return NULL;
+}
+
+#define HASH_BLOCK (1024 * 1024)
+
+typedef struct {
+  char   *path;
+  gint64  size;
+} HashData;
+
+static void
+hash_data_free (HashData *data)
+{
+  g_free (data->path);
+  g_free (data);
+}
+
+static void
+hash_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  HashData *data = task_data;
+  g_autofree guint8 *block = g_malloc (HASH_BLOCK);
+  struct sha256_ctx ctx;
+  guint8 digest[SHA256_DIGEST_SIZE];
+  char hex[2 * SHA256_DIGEST_SIZE + 1];
+  gint64 total = 0;
+  int fd;
+
+  fd = g_open (data->path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                               _("Could not read %s: %s"), data->path, g_strerror (saved));
+      return;
+    }
+
+  sha256_init (&ctx);
+  for (;;)
+    {
+      gssize n = read (fd, block, HASH_BLOCK);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          close (fd);
+          g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                                   _("Could not read %s: %s"), data->path, g_strerror (saved));
+          return;
+        }
+      if (n == 0)
+        break;
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          close (fd);
+          g_task_return_error_if_cancelled (task);
+          return;
+        }
+      sha256_update (&ctx, n, block);
+      total += n;
+    }
+  close (fd);
+
+  if (total != data->size)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                               _("The file has %" G_GINT64_FORMAT " bytes, not %"
+                                 G_GINT64_FORMAT), total, data->size);
+      return;
+    }
+
+  sha256_digest (&ctx, sizeof digest, digest);
+  for (guint i = 0; i < sizeof digest; i++)
+    g_snprintf (hex + 2 * i, 3, "%02x", digest[i]);
+  g_task_return_pointer (task, g_strdup (hex), g_free);
+}
+
+void
+tc_file_sha256_async (const char          *path,
+                      gint64               size,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  HashData *data = g_new0 (HashData, 1);
+
+  data->path = g_strdup (path);
+  data->size = size;
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tc_file_sha256_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) hash_data_free);
+  g_task_run_in_thread (task, hash_thread);
+}
+
+char *
+tc_file_sha256_finish (GAsyncResult  *result,
+                       GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

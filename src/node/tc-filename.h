@@ -22,4 +22,14 @@ char      *tc_filename_move_into_place   (const char  *partial,
                                           const char  *name,
                                           GError     **error);
 
+/* SHA-256 of the first @size bytes of @path, lowercase hex, in a worker
+ * thread; fails if the file is shorter or longer. */
+void       tc_file_sha256_async          (const char          *path,
+                                          gint64               size,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data);
+char      *tc_file_sha256_finish         (GAsyncResult        *result,
+                                          GError             **error);
+
 G_END_DECLS
