@@ -308,7 +308,8 @@ sender_finished_cb (TcFileSender      *sender,
       return;
     }
 
-  g_debug ("File stream ended early: %s", error->message);
+  g_debug ("Transfer %s: file stream ended early: %s", tc_transfer_get_id (transfer),
+           error->message);
   _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_PAUSED, NULL);
   schedule_retry (self, transfer);
 }
@@ -351,6 +352,7 @@ handle_accept (TcTransferManager *self,
 
   g_hash_table_remove (self->retries, transfer);
   sender = tc_file_sender_new (transfer, tc_node_get_identity (self->node), socks, offset);
+  g_debug ("Transfer %s: sending from %" G_GINT64_FORMAT, tid, offset);
   g_hash_table_insert (self->senders, transfer, g_object_ref (sender));
   g_signal_connect_object (sender, "finished", G_CALLBACK (sender_finished_cb), self, 0);
   tc_transfer_set_done (transfer, offset);
@@ -631,6 +633,7 @@ receiver_finished_cb (TcFileReceiver    *receiver,
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
     {
+      g_message ("Transfer %s: the disk is full", tc_transfer_get_id (transfer));
       _tc_tm_remove_partial (transfer);
       tc_transfer_set_done (transfer, 0);
       _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_FAILED, error->message);
@@ -640,7 +643,8 @@ receiver_finished_cb (TcFileReceiver    *receiver,
     }
   else
     {
-      g_debug ("File stream ended early: %s", error->message);
+      g_debug ("Transfer %s: file stream ended early: %s", tc_transfer_get_id (transfer),
+               error->message);
       _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_PAUSED, NULL);
     }
 
@@ -691,6 +695,7 @@ tc_transfer_manager_adopt_stream (TcTransferManager *self,
       return;
     }
 
+  g_debug ("Transfer %s: receiving from %" G_GINT64_FORMAT, tid, tc_transfer_get_done (transfer));
   g_hash_table_insert (self->receivers, transfer, g_object_ref (receiver));
   g_signal_connect_object (receiver, "finished", G_CALLBACK (receiver_finished_cb), self, 0);
   _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_ACTIVE, NULL);
