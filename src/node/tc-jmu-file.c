@@ -241,12 +241,22 @@ _tc_jmu_parse_chunk_fast (const char *line,
   if (p - from > 100 || !take (&p, end, "\"}") || p != end)
     return NULL;
 
-  b64_str = g_strndup (b64, b64_end - b64);
+  /* Canonical: the bits the padding leaves unused are zero. */
+  if (pad > 0)
+    {
+      static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+      const char *last = memchr (alphabet, b64_end[-pad - 1], 64);
+
+      if (last == NULL || ((last - alphabet) & (pad == 1 ? 0x3 : 0xf)) != 0)
+        return NULL;
+    }
+
   from_str = g_strndup (from, p - 2 - from);
-  /* Canonical padding bits, and a valid address: otherwise the general
-   * path gives the precise error. */
-  if (!is_chunk_base64 (b64_str) || !tc_address_is_valid (from_str))
+  /* A valid address: otherwise the general path gives the precise error. */
+  if (!tc_address_is_valid (from_str))
     return NULL;
+  b64_str = g_strndup (b64, b64_end - b64);
 
   root = json_node_new (JSON_NODE_OBJECT);
   object = json_object_new ();
@@ -287,6 +297,50 @@ tc_jmu_get_file_id (TcJmu *self)
   return object ? member_string (object, "id") : NULL;
 }
 
+/* Base64 already checked by the parser (canonical, padded): four
+ * characters at a time through a table, several times faster than
+ * g_base64_decode()'s general state machine. */
+static guchar *
+decode_base64 (const char *str,
+               gsize      *out_len)
+{
+  static guint8 table[256];
+  static gsize initialized;
+  gsize len = strlen (str), pad = 0, n;
+  guchar *out, *o;
+
+  if (g_once_init_enter (&initialized))
+    {
+      static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+      for (guint i = 0; i < 64; i++)
+        table[(guchar) alphabet[i]] = i;
+      g_once_init_leave (&initialized, 1);
+    }
+
+  if (len >= 1 && str[len - 1] == '=')
+    pad++;
+  if (len >= 2 && str[len - 2] == '=')
+    pad++;
+  n = len / 4 * 3 - pad;
+  o = out = g_malloc (n + 3);
+
+  for (gsize i = 0; i + 4 <= len; i += 4)
+    {
+      const guchar *q = (const guchar *) str + i;
+      guint32 v = (table[q[0]] << 18) | (table[q[1]] << 12) | (table[q[2]] << 6) | table[q[3]];
+
+      o[0] = v >> 16;
+      o[1] = v >> 8;
+      o[2] = v;
+      o += 3;
+    }
+
+  *out_len = n;
+  return out;
+}
+
 GBytes *
 tc_jmu_dup_chunk (TcJmu *self)
 {
@@ -300,7 +354,7 @@ tc_jmu_dup_chunk (TcJmu *self)
       (str = tc_jmu_get_string (self, "chunk")) == NULL)
     return NULL;
 
-  data = g_base64_decode (str, &len);
+  data = decode_base64 (str, &len);
   return g_bytes_new_take (data, len);
 }
 
@@ -430,6 +484,45 @@ tc_jmu_build_file_error (const char *tid,
   return finish_file (b, from);
 }
 
+/* Padded standard base64 of @data into @out; returns its length. Three
+ * bytes at a time, like decode_base64(). */
+static gsize
+encode_base64 (const guint8 *data,
+               gsize         length,
+               char         *out)
+{
+  static const char alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char *o = out;
+  gsize i = 0;
+
+  for (; i + 3 <= length; i += 3)
+    {
+      guint32 v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+
+      o[0] = alphabet[v >> 18];
+      o[1] = alphabet[(v >> 12) & 63];
+      o[2] = alphabet[(v >> 6) & 63];
+      o[3] = alphabet[v & 63];
+      o += 4;
+    }
+
+  if (i < length)
+    {
+      guint32 v = data[i] << 16;
+
+      if (i + 1 < length)
+        v |= data[i + 1] << 8;
+      o[0] = alphabet[v >> 18];
+      o[1] = alphabet[(v >> 12) & 63];
+      o[2] = i + 1 < length ? alphabet[(v >> 6) & 63] : '=';
+      o[3] = '=';
+      o += 4;
+    }
+
+  return o - out;
+}
+
 char *
 tc_jmu_build_chunk (const guint8 *data,
                     gsize         length,
@@ -440,7 +533,6 @@ tc_jmu_build_chunk (const guint8 *data,
   g_autofree char *tail = NULL;
   gsize tail_len, b64_len, n;
   char *line;
-  int state = 0, save = 0;
 
   g_return_val_if_fail (data != NULL && length > 0, NULL);
   g_return_val_if_fail (from != NULL, NULL);
@@ -453,8 +545,7 @@ tc_jmu_build_chunk (const guint8 *data,
 
   memcpy (line, head, sizeof head - 1);
   n = sizeof head - 1;
-  n += g_base64_encode_step (data, length, FALSE, line + n, &state, &save);
-  n += g_base64_encode_close (FALSE, line + n, &state, &save);
+  n += encode_base64 (data, length, line + n);
   memcpy (line + n, tail, tail_len + 1);
 
   return line;
