@@ -11,7 +11,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 build_pkgs="meson ninja-build pkg-config gcc libglib2.0-dev libjson-glib-dev
-  libsqlite3-dev nettle-dev libgtk-4-dev libadwaita-1-dev libnotify-dev
+  libsqlcipher-dev libsodium-dev nettle-dev libgtk-4-dev libadwaita-1-dev libnotify-dev
   gettext desktop-file-utils appstream itstool yelp-tools python3"
 test_pkgs="tor xvfb xauth dbus clang libclang-rt-14-dev strace procps iproute2"
 

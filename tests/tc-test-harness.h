@@ -39,6 +39,7 @@ typedef struct
   guint        rate;         /* SOCKS throttle, bytes/s, 0 for none */
   gboolean     corrupt_file; /* SOCKS changes a byte of file streams to it */
   char       **wrapper;      /* argv run in front of the node (strace …), or NULL */
+  gboolean     plaintext;    /* --no-passphrase instead of --passphrase-file */
 } TcTestNode;
 
 struct _TcTestNet
@@ -50,6 +51,10 @@ struct _TcTestNet
   guint        socks_port;
   GPtrArray   *nodes;        /* TcTestNode */
   gboolean     quiet;        /* benchmark: no debug logs from the nodes */
+  /* Profiles are encrypted with the passphrase in this file, unless the
+   * net or the node says plaintext. */
+  char        *passphrase_file;
+  gboolean     plaintext;
   /* Without a SOCKS server (tc_test_net_new_tor()): the private Tor
    * network's directory and the torrc lines its clients include; each node
    * then runs its own tor with --tor-config. */
@@ -925,6 +930,20 @@ tc_test_node_start (TcTestNet  *net,
   g_ptr_array_add (argv, (char *) "--headless");
   g_ptr_array_add (argv, (char *) "--profile");
   g_ptr_array_add (argv, node->profile);
+  if (node->plaintext)
+    g_ptr_array_add (argv, (char *) "--no-passphrase");
+  else
+    {
+      if (net->passphrase_file == NULL)
+        {
+          net->passphrase_file = g_build_filename (net->tmpdir, "passphrase", NULL);
+          g_assert_true (g_file_set_contents_full (net->passphrase_file,
+                                                   "a test passphrase, not a good one\n", -1,
+                                                   G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+        }
+      g_ptr_array_add (argv, (char *) "--passphrase-file");
+      g_ptr_array_add (argv, net->passphrase_file);
+    }
   if (net->tor_config != NULL)
     {
       /* The node's own tor, on the private network. */
@@ -979,6 +998,7 @@ tc_test_net_add_node (TcTestNet  *net,
   TcTestNode *node = g_new0 (TcTestNode, 1);
 
   node->net = net;
+  node->plaintext = net->plaintext;
   node->name = g_strdup (name);
   node->profile = g_build_filename (net->tmpdir, name, NULL);
   node->log_path = g_strdup_printf ("%s.log", node->profile);
@@ -1134,6 +1154,7 @@ tc_test_net_free (TcTestNet *net)
 
   g_free (net->tmpdir);
   g_free (net->map_path);
+  g_free (net->passphrase_file);
   g_free (net->socks_log);
   g_free (net->tor_config);
   g_free (net);

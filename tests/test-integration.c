@@ -16,6 +16,9 @@
 
 #include "tc-test-harness.h"
 
+/* The size of profile.key (docs/architecture.md). */
+#define TC_PROFILE_HEADER_BYTES 224
+
 typedef struct
 {
   TcTestNet  *net;
@@ -44,7 +47,10 @@ fixture_setup (Fixture       *f,
     }
 
   f->net = tc_test_net_new ();
+  /* Every profile is encrypted, but A's in the cases that ask otherwise. */
+  f->net->plaintext = data != NULL;
   f->a = tc_test_net_add_node (f->net, "A");
+  f->net->plaintext = FALSE;
   f->b = tc_test_net_add_node (f->net, "B");
 }
 
@@ -689,6 +695,123 @@ test_address_typo (Fixture       *f,
   WAIT_UNTIL (STATE_IS (b, a, "pending"));
 }
 
+static gboolean
+in_profile (TcTestNode *node,
+            const char *name)
+{
+  g_autofree char *path = g_build_filename (node->profile, name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* A plaintext profile (--no-passphrase) talks with an encrypted one, both
+ * keep everything across a restart, and then A's is encrypted with
+ * `torchat passphrase` and goes on with its history. */
+static void
+test_plaintext_profile (Fixture       *f,
+                        gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autoptr(GPtrArray) texts = NULL;
+  g_autofree char *err = NULL;
+  const char *to_b[] = { "from the plaintext profile", NULL };
+
+  SKIP_WITHOUT_NODES ();
+
+  g_assert_true (in_profile (a, "identity.key"));
+  g_assert_false (in_profile (a, "profile.key"));
+  g_assert_true (in_profile (b, "profile.key"));
+  g_assert_false (in_profile (b, "identity.key"));
+
+  tc_test_make_friends (f->net, a, b);
+  send_text (a, b, to_b[0]);
+  send_text (b, a, "to the plaintext profile");
+  WAIT_UNTIL (tc_test_history_count (a, b->address, "out", "delivered") == 1);
+  WAIT_UNTIL (tc_test_history_count (b, a->address, "out", "delivered") == 1);
+
+  tc_test_node_quit (f->net, a);
+  tc_test_node_quit (f->net, b);
+
+  /* The passphrase command does not start a node, and wants no node on the
+   * profile; here none runs. */
+  g_assert_cmpint (tc_test_run_cli (a, NULL, NULL, &err, "--new-passphrase-file",
+                                    f->net->passphrase_file, "passphrase"), ==, 0);
+  g_assert_nonnull (strstr (err, "encrypted now"));
+  g_assert_true (in_profile (a, "profile.key"));
+  g_assert_false (in_profile (a, "identity.key"));
+
+  a->plaintext = FALSE;
+  tc_test_node_start (f->net, a);
+  tc_test_node_start (f->net, b);
+  texts = tc_test_history_texts (b, a->address, "in", "received");
+  assert_texts (texts, to_b);
+  g_clear_pointer (&texts, g_ptr_array_unref);
+  texts = tc_test_history_texts (a, b->address, "in", "received");
+  g_assert_cmpuint (texts->len, ==, 1);
+
+  send_text (a, b, "after the encryption");
+  WAIT_UNTIL (tc_test_history_count (a, b->address, "out", "delivered") == 2);
+}
+
+/* A headless node given the wrong passphrase says so, exits with status 1
+ * and changes nothing; the right one then opens everything. */
+static void
+test_wrong_passphrase (Fixture       *f,
+                       gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *wrong = g_build_filename (f->net->tmpdir, "wrong-passphrase", NULL);
+  g_autofree char *key = g_build_filename (b->profile, "profile.key", NULL);
+  g_autofree char *db = g_build_filename (b->profile, "torchat.db", NULL);
+  g_autofree char *key_before = NULL, *key_after = NULL, *db_before = NULL, *db_after = NULL;
+  g_autofree char *err = NULL;
+  gsize db_before_len = 0, db_after_len = 0;
+
+  SKIP_WITHOUT_NODES ();
+
+  tc_test_make_friends (f->net, a, b);
+  send_text (a, b, "kept through a wrong passphrase");
+  WAIT_UNTIL (tc_test_history_count (a, b->address, "out", "delivered") == 1);
+  tc_test_node_quit (f->net, b);
+
+  g_assert_true (g_file_get_contents (key, &key_before, NULL, NULL));
+  g_assert_true (g_file_get_contents (db, &db_before, &db_before_len, NULL));
+  g_assert_true (g_file_set_contents_full (wrong, "a test passphrase, not a good one!\n", -1,
+                                           G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+
+  launcher = tc_test_launcher (G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  proc = g_subprocess_launcher_spawn (launcher, &error, tc_test_binary (), "--headless",
+                                      "--profile", b->profile, "--passphrase-file", wrong,
+                                      "--socks", "127.0.0.1:1", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 1);
+  g_assert_cmpstr (err, ==, "torchat: Wrong passphrase\n");
+
+  /* Nor does a start without any passphrase (no terminal to ask on). */
+  g_clear_object (&proc);
+  g_clear_pointer (&err, g_free);
+  proc = g_subprocess_launcher_spawn (launcher, &error, tc_test_binary (), "--headless",
+                                      "--profile", b->profile, "--socks", "127.0.0.1:1", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 2);
+  g_assert_nonnull (strstr (err, "--passphrase-file"));
+
+  g_assert_true (g_file_get_contents (key, &key_after, NULL, NULL));
+  g_assert_true (g_file_get_contents (db, &db_after, &db_after_len, NULL));
+  g_assert_cmpmem (key_before, TC_PROFILE_HEADER_BYTES, key_after, TC_PROFILE_HEADER_BYTES);
+  g_assert_cmpmem (db_before, db_before_len, db_after, db_after_len);
+
+  tc_test_node_start (f->net, b);
+  g_assert_cmpuint (tc_test_history_count (b, a->address, "in", "received"), ==, 1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -708,6 +831,9 @@ main (int    argc,
   ADD ("crash", test_crash);
   ADD ("bad-input", test_bad_input);
   ADD ("address-typo", test_address_typo);
+  ADD ("wrong-passphrase", test_wrong_passphrase);
+  g_test_add ("/integration/plaintext-profile", Fixture, "plaintext", fixture_setup,
+              test_plaintext_profile, fixture_teardown);
   /* Last: it fails with the node of 2026-11-22 (no retry after a refused
    * handshake) and a failure ends the run. */
   ADD ("unblock", test_unblock);

@@ -34,8 +34,10 @@ struct _TcNode
 
   char            *profile_dir;
   int              lock_fd;
-  TcIdentity      *identity;
-  TcStore         *store;
+  TcIdentity      *identity;             /* NULL while locked */
+  TcStore         *store;                /* NULL while locked */
+  TcProfileKind    profile_kind;
+  gboolean         busy;                 /* an unlock or passphrase change runs */
 
   GListStore      *contacts;
   GHashTable      *contacts_by_address;   /* borrowed TcContact */
@@ -77,6 +79,8 @@ enum {
   PROP_LISTEN_PORT,
   PROP_RUNNING,
   PROP_TOR,
+  PROP_UNLOCKED,
+  PROP_ENCRYPTED,
   N_PROPS
 };
 
@@ -193,14 +197,12 @@ load_settings (TcNode *self)
   self->profile_text = tc_store_dup_setting (self->store, "profile-text");
 }
 
+/* Takes the profile lock and finishes what a crash interrupted; reads no
+ * secret. */
 static gboolean
-tc_node_open (TcNode  *self,
-              GError **error)
+tc_node_open_locked (TcNode  *self,
+                     GError **error)
 {
-  g_autofree char *key_path = NULL;
-  g_autofree char *db_path = NULL;
-  g_autoptr(GPtrArray) contacts = NULL;
-
   if (g_mkdir_with_parents (self->profile_dir, 0700) < 0)
     {
       int saved = errno;
@@ -210,33 +212,26 @@ tc_node_open (TcNode  *self,
       return FALSE;
     }
 
-  if (!take_profile_lock (self, error))
-    return FALSE;
+  return take_profile_lock (self, error) &&
+         tc_profile_recover (self->profile_dir, &self->profile_kind, error);
+}
 
-  key_path = g_build_filename (self->profile_dir, "identity.key", NULL);
-  self->identity = tc_identity_load_or_create (key_path, error);
-  if (self->identity == NULL)
-    return FALSE;
+gboolean
+_tc_node_take_profile (TcNode      *self,
+                       TcIdentity  *identity,
+                       TcStore     *store,
+                       GError     **error)
+{
+  g_autoptr(GPtrArray) contacts = NULL;
 
-  /* Created 0600 before SQLite opens it: SQLite would follow the umask, and
-   * gives its -wal and -shm files the database's mode. */
-  db_path = g_build_filename (self->profile_dir, "torchat.db", NULL);
-  {
-    int fd = g_open (db_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  g_return_val_if_fail (self->identity == NULL, FALSE);
 
-    if (fd >= 0)
-      {
-        fchmod (fd, 0600);
-        close (fd);
-      }
-  }
-  self->store = tc_store_open (db_path, error);
-  if (self->store == NULL)
-    return FALSE;
-
-  contacts = tc_store_load_contacts (self->store, error);
+  contacts = tc_store_load_contacts (store, error);
   if (contacts == NULL)
     return FALSE;
+
+  self->identity = g_object_ref (identity);
+  self->store = g_object_ref (store);
 
   for (guint i = 0; i < contacts->len; i++)
     {
@@ -249,9 +244,11 @@ tc_node_open (TcNode  *self,
 
   load_settings (self);
 
-  self->transfers = tc_transfer_manager_new (self);
   if (!tc_transfer_manager_load (self->transfers, error))
     return FALSE;
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ADDRESS]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNLOCKED]);
 
   return TRUE;
 }
@@ -261,14 +258,69 @@ tc_node_new (const char  *profile_dir,
              GError     **error)
 {
   g_autoptr(TcNode) self = NULL;
+  g_autoptr(TcIdentity) identity = NULL;
+  g_autoptr(TcStore) store = NULL;
+
+  g_return_val_if_fail (profile_dir != NULL, NULL);
+
+  if (!(self = tc_node_new_locked (profile_dir, error)))
+    return NULL;
+
+  if (self->profile_kind == TC_PROFILE_KIND_ENCRYPTED)
+    {
+      g_set_error (error, TC_NODE_ERROR, TC_NODE_ERROR_LOCKED,
+                   _("The profile %s is encrypted: it opens with its passphrase"),
+                   profile_dir);
+      return NULL;
+    }
+
+  if (!tc_profile_open (self->profile_dir, self->profile_kind, NULL, 0,
+                        &identity, &store, NULL, error))
+    return NULL;
+
+  _tc_node_set_profile_kind (self, TC_PROFILE_KIND_PLAINTEXT);
+  if (!_tc_node_take_profile (self, identity, store, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+TcNode *
+tc_node_new_locked (const char  *profile_dir,
+                    GError     **error)
+{
+  g_autoptr(TcNode) self = NULL;
 
   g_return_val_if_fail (profile_dir != NULL, NULL);
 
   self = g_object_new (TC_TYPE_NODE, "profile-dir", profile_dir, NULL);
-  if (!tc_node_open (self, error))
+  if (!tc_node_open_locked (self, error))
     return NULL;
 
   return g_steal_pointer (&self);
+}
+
+TcProfileKind
+_tc_node_get_profile_kind (TcNode *self)
+{
+  return self->profile_kind;
+}
+
+void
+_tc_node_set_profile_kind (TcNode        *self,
+                           TcProfileKind  kind)
+{
+  if (self->profile_kind == kind)
+    return;
+
+  self->profile_kind = kind;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENCRYPTED]);
+}
+
+gboolean *
+_tc_node_get_busy (TcNode *self)
+{
+  return &self->busy;
 }
 
 gboolean
@@ -409,6 +461,7 @@ tc_node_start (TcNode  *self,
 
   g_return_val_if_fail (TC_IS_NODE (self), FALSE);
   g_return_val_if_fail (!self->running, FALSE);
+  g_return_val_if_fail (self->identity != NULL, FALSE);
 
   if (self->socks_address == NULL &&
       !tc_node_set_socks_address (self, DEFAULT_SOCKS, error))
@@ -1187,7 +1240,7 @@ const char *
 tc_node_get_address (TcNode *self)
 {
   g_return_val_if_fail (TC_IS_NODE (self), NULL);
-  return tc_identity_get_address (self->identity);
+  return self->identity != NULL ? tc_identity_get_address (self->identity) : NULL;
 }
 
 TcIdentity *
@@ -1513,6 +1566,12 @@ tc_node_get_property (GObject    *object,
     case PROP_TOR:
       g_value_set_object (value, self->tor);
       break;
+    case PROP_UNLOCKED:
+      g_value_set_boolean (value, self->identity != NULL);
+      break;
+    case PROP_ENCRYPTED:
+      g_value_set_boolean (value, self->profile_kind == TC_PROFILE_KIND_ENCRYPTED);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1587,6 +1646,13 @@ tc_node_class_init (TcNodeClass *klass)
     g_param_spec_object ("tor", NULL, NULL, TC_TYPE_TOR,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  properties[PROP_UNLOCKED] =
+    g_param_spec_boolean ("unlocked", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ENCRYPTED] =
+    g_param_spec_boolean ("encrypted", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[MESSAGE_RECEIVED] =
@@ -1613,4 +1679,6 @@ tc_node_init (TcNode *self)
   self->presence = TC_PRESENCE_AVAILABLE;
   self->tokens = GLOBAL_RATE_BURST;
   self->tokens_time = g_get_monotonic_time ();
+  /* Empty until the profile is open (tc_transfer_manager_load()). */
+  self->transfers = tc_transfer_manager_new (self);
 }

@@ -44,5 +44,22 @@ void     _tc_store_set_error   (TcStore     *self,
 gboolean _tc_store_begin_write (TcStore     *self,
                                 GError     **error);
 void     _tc_store_rollback    (TcStore     *self);
+/* For the migration of a plaintext profile (tc-profile.c): commits, then
+ * writes a copy of the whole database to @path, encrypted under @key. */
+gboolean _tc_store_export_encrypted (TcStore       *self,
+                                     const char    *path,
+                                     const guint8   key[TC_STORE_KEY_LEN],
+                                     GError       **error);
+/* Commits and empties the write-ahead log into the database file. */
+gboolean _tc_store_checkpoint       (TcStore       *self,
+                                     GError       **error);
+/* Closes the connection; until _tc_store_reopen() every call fails. */
+void     _tc_store_close            (TcStore       *self);
+/* Closes the connection and opens @path (with @key, or plaintext) in its
+ * place; the object, and every reference to it, stays. */
+gboolean _tc_store_reopen           (TcStore       *self,
+                                     const char    *path,
+                                     const guint8  *key,
+                                     GError       **error);
 
 G_END_DECLS

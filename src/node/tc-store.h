@@ -27,7 +27,16 @@ G_DECLARE_FINAL_TYPE (TcStore, tc_store, TC, STORE, GObject)
 
 GQuark       tc_store_error_quark           (void);
 
+#define TC_STORE_KEY_LEN 32
+
+/* A plaintext database. */
 TcStore     *tc_store_open                  (const char          *path,
+                                             GError             **error);
+/* A database encrypted by SQLCipher under @key (TC_STORE_KEY_LEN bytes,
+ * used as the raw key); NULL @key is tc_store_open(). A key that does not
+ * fit gives TC_STORE_ERROR_CORRUPT. */
+TcStore     *tc_store_open_encrypted        (const char          *path,
+                                             const guint8        *key,
                                              GError             **error);
 int          tc_store_get_schema_version    (TcStore             *self);
 
