@@ -272,13 +272,13 @@ tc_transfer_manager_cancel (TcTransferManager  *self,
       return FALSE;
     }
 
+  _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_CANCELLED, NULL);
   _tc_tm_stop_streams (self, transfer);
   if (!_tc_tm_is_outgoing (transfer))
     {
       _tc_tm_remove_partial (transfer);
       tc_transfer_set_done (transfer, 0);
     }
-  _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_CANCELLED, NULL);
   _tc_tm_send_chat (self, tc_transfer_get_peer (transfer),
                     tc_jmu_build_file_id (TC_JMU_KIND_FILE_CANCEL, tid,
                                           _tc_tm_own_address (self)));
@@ -357,8 +357,6 @@ tc_transfer_manager_forget_peer (TcTransferManager *self,
 
   g_return_if_fail (TC_IS_TRANSFER_MANAGER (self));
 
-  stop_everything (self, address);
-
   model = G_LIST_MODEL (self->transfers);
   for (guint i = 0; i < g_list_model_get_n_items (model); i++)
     {
@@ -369,11 +367,13 @@ tc_transfer_manager_forget_peer (TcTransferManager *self,
         continue;
 
       g_hash_table_remove (self->retries, transfer);
-      if (!_tc_tm_is_outgoing (transfer))
-        _tc_tm_remove_partial (transfer);
       _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_CANCELLED,
                         _("The contact was removed"));
+      if (!_tc_tm_is_outgoing (transfer))
+        _tc_tm_remove_partial (transfer);
     }
+
+  stop_everything (self, address);
 }
 
 TcTransferManager *

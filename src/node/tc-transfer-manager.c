@@ -812,25 +812,27 @@ handle_outcome (TcTransferManager *self,
   switch (tc_jmu_get_kind (jmu))
     {
     case TC_JMU_KIND_FILE_DECLINE:
-      _tc_tm_stop_streams (self, transfer);
       _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_DECLINED, NULL);
+      _tc_tm_stop_streams (self, transfer);
       break;
 
     case TC_JMU_KIND_FILE_DONE:
-      /* Only after every byte went out: a forged "done" proves nothing. */
-      if (_tc_tm_is_busy (self, transfer) || tc_transfer_get_done (transfer) != tc_transfer_get_size (transfer))
+      /* Only once every byte went out: a "done" before proves nothing. The
+       * stream may still be closing; the receiver has checked the file. */
+      if (tc_transfer_get_done (transfer) != tc_transfer_get_size (transfer))
         return;
       _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_DONE, NULL);
+      _tc_tm_stop_streams (self, transfer);
       break;
 
     case TC_JMU_KIND_FILE_ERROR:
-      _tc_tm_stop_streams (self, transfer);
       text = g_strdup_printf (_("The receiver reported %s%s%s"),
                               json_object_get_string_member (value, "error"),
                               json_object_has_member (value, "text") ? ": " : "",
                               json_object_has_member (value, "text") ?
                               json_object_get_string_member (value, "text") : "");
       _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_FAILED, text);
+      _tc_tm_stop_streams (self, transfer);
       break;
 
     default:
@@ -879,13 +881,13 @@ tc_transfer_manager_handle_jmu (TcTransferManager *self,
         if (transfer == NULL || tc_transfer_is_finished (transfer))
           return;
 
+        _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_CANCELLED, _("Cancelled by the contact"));
         _tc_tm_stop_streams (self, transfer);
         if (!_tc_tm_is_outgoing (transfer))
           {
             _tc_tm_remove_partial (transfer);
             tc_transfer_set_done (transfer, 0);
           }
-        _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_CANCELLED, _("Cancelled by the contact"));
       }
       break;
 
