@@ -225,6 +225,7 @@ run_command (const char         *profile_dir,
   g_autoptr(GString) out = g_string_new (NULL);
   g_autoptr(GString) err = g_string_new (NULL);
   g_autofree char *input = NULL;
+  g_auto(GStrv) resolved = NULL;
   int status;
 
   if ((status = tc_commands_check (command, err)) != TC_EXIT_OK)
@@ -244,7 +245,9 @@ run_command (const char         *profile_dir,
         }
     }
 
-  status = tc_control_forward (profile_dir, command, opt_json, input, out, err);
+  resolved = tc_commands_resolve_paths (command);
+  status = tc_control_forward (profile_dir, (const char * const *) resolved, opt_json,
+                               input, out, err);
 
   fputs (out->str, stdout);
   fflush (stdout);

@@ -44,6 +44,7 @@ struct _TcNode
   GHashTable      *peers;                 /* address → TcPeer */
   GHashTable      *conversations;         /* address → TcConversation */
   GPtrArray       *handshakes;            /* receiver TcStreams not yet authenticated */
+  TcTransferManager *transfers;
 
   GSocketService  *service;
   GSocketAddress  *listen_address;
@@ -243,6 +244,9 @@ _tc_node_take_profile (TcNode      *self,
 
   load_settings (self);
 
+  if (!tc_transfer_manager_load (self->transfers, error))
+    return FALSE;
+
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ADDRESS]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNLOCKED]);
 
@@ -393,6 +397,12 @@ handshake_authenticated_cb (TcStream *stream,
   if (count_streams (self) >= MAX_STREAMS)
     {
       tc_stream_fail (stream, TC_CONDITION_RESOURCE_CONSTRAINT, NULL);
+      return;
+    }
+
+  if (tc_stream_get_file_id (stream) != NULL)
+    {
+      tc_transfer_manager_adopt_stream (self->transfers, stream);
       return;
     }
 
@@ -593,6 +603,8 @@ tc_node_stop_async (TcNode              *self,
   for (guint i = self->handshakes->len; i > 0; i--)
     tc_stream_fail (g_ptr_array_index (self->handshakes, i - 1),
                     TC_CONDITION_SYSTEM_SHUTDOWN, NULL);
+
+  tc_transfer_manager_stop_all (self->transfers);
 
   peers = g_ptr_array_new_with_free_func (g_object_unref);
   g_hash_table_iter_init (&iter, self->peers);
@@ -982,7 +994,11 @@ tc_node_block_contact (TcNode      *self,
       append_contact (self, contact);
     }
 
-  return answer_contact (self, normalized, TC_CONTACT_STATE_BLOCKED, error);
+  if (!answer_contact (self, normalized, TC_CONTACT_STATE_BLOCKED, error))
+    return FALSE;
+
+  tc_transfer_manager_forget_peer (self->transfers, normalized);
+  return TRUE;
 }
 
 gboolean
@@ -1011,6 +1027,7 @@ tc_node_remove_contact (TcNode      *self,
   peer = g_hash_table_lookup (self->peers, normalized);
   if (peer != NULL)
     tc_peer_contact_changed (peer);
+  tc_transfer_manager_forget_peer (self->transfers, normalized);
 
   return TRUE;
 }
@@ -1328,6 +1345,29 @@ _tc_node_get_socks_address (TcNode *self)
   return self->socks;
 }
 
+TcStream *
+_tc_node_get_chat_stream (TcNode     *self,
+                          const char *address)
+{
+  TcPeer *peer = g_hash_table_lookup (self->peers, address);
+
+  return peer ? tc_peer_get_stream (peer) : NULL;
+}
+
+GListModel *
+tc_node_get_transfers (TcNode *self)
+{
+  g_return_val_if_fail (TC_IS_NODE (self), NULL);
+  return tc_transfer_manager_get_model (self->transfers);
+}
+
+TcTransferManager *
+tc_node_get_transfer_manager (TcNode *self)
+{
+  g_return_val_if_fail (TC_IS_NODE (self), NULL);
+  return self->transfers;
+}
+
 TcConversation *
 _tc_node_peek_conversation (TcNode     *self,
                             const char *address)
@@ -1453,6 +1493,9 @@ tc_node_dispose (GObject *object)
   g_ptr_array_set_size (self->handshakes, 0);
   g_hash_table_remove_all (self->peers);
   g_hash_table_remove_all (self->conversations);
+  if (self->transfers != NULL)
+    g_object_run_dispose (G_OBJECT (self->transfers));
+  g_clear_object (&self->transfers);
 
   G_OBJECT_CLASS (tc_node_parent_class)->dispose (object);
 }
@@ -1636,4 +1679,6 @@ tc_node_init (TcNode *self)
   self->presence = TC_PRESENCE_AVAILABLE;
   self->tokens = GLOBAL_RATE_BURST;
   self->tokens_time = g_get_monotonic_time ();
+  /* Empty until the profile is open (tc_transfer_manager_load()). */
+  self->transfers = tc_transfer_manager_new (self);
 }

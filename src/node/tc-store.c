@@ -55,6 +55,8 @@ static const char * const migrations[] = {
   "  key            TEXT PRIMARY KEY NOT NULL,"
   "  value          TEXT NOT NULL"
   ") WITHOUT ROWID;",
+  /* 2: file transfers, see tc-store-transfers.c */
+  TC_STORE_TRANSFERS_SCHEMA,
 };
 
 #define SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))
@@ -253,6 +255,37 @@ write_failed (TcStore      *self,
     sqlite3_reset (stmt);
   rollback (self);
   return FALSE;
+}
+
+static gboolean begin_write (TcStore *self, GError **error);
+
+/* For the store's other parts (tc-store-transfers.c). */
+sqlite3 *
+_tc_store_get_db (TcStore *self)
+{
+  return self->db;
+}
+
+void
+_tc_store_set_error (TcStore     *self,
+                     int          rc,
+                     const char  *what,
+                     GError     **error)
+{
+  set_db_error (self, rc, what, error);
+}
+
+gboolean
+_tc_store_begin_write (TcStore  *self,
+                       GError  **error)
+{
+  return begin_write (self, error);
+}
+
+void
+_tc_store_rollback (TcStore *self)
+{
+  rollback (self);
 }
 
 static gboolean
