@@ -172,7 +172,13 @@ write_header (const char  *dir,
   fd = g_open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return set_errno_error (error, errno, _("Could not save the profile key"), tmp);
-  fchmod (fd, 0600);
+  if (fchmod (fd, 0600) < 0)
+    {
+      int saved = errno;
+
+      close (fd);
+      return set_errno_error (error, saved, _("Could not save the profile key"), tmp);
+    }
 
   while (done < size)
     {
@@ -304,16 +310,27 @@ tc_profile_recover (const char     *dir,
 
 /* SQLite would follow the umask, and gives its -wal and -shm files the
  * database's mode. */
-static void
-create_private_file (const char *path)
+static gboolean
+create_private_file (const char  *path,
+                     GError     **error)
 {
   int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
-  if (fd >= 0)
+  if (fd < 0)
+    return set_errno_error (error, errno, _("Could not create"), path);
+
+  if (fchmod (fd, 0600) < 0)
     {
-      fchmod (fd, 0600);
+      int saved = errno;
+
       close (fd);
+      return set_errno_error (error, saved, _("Could not make private"), path);
     }
+
+  if (close (fd) < 0)
+    return set_errno_error (error, errno, _("Could not create"), path);
+
+  return TRUE;
 }
 
 static TcStore *
@@ -325,7 +342,8 @@ open_database (const char     *dir,
   guint8 *subkey = NULL;
   TcStore *store;
 
-  create_private_file (db);
+  if (!create_private_file (db, error))
+    return NULL;
 
   if (key == NULL)
     return tc_store_open (db, error);
@@ -590,8 +608,8 @@ tc_profile_finish_encryption (const char    *dir,
   ok = wipe_file (encrypting, error) && wipe_file (encrypting_journal, error);
   if (ok)
     {
-      create_private_file (encrypting);
-      ok = _tc_store_export_encrypted (store, encrypting, subkey, error) &&
+      ok = create_private_file (encrypting, error) &&
+           _tc_store_export_encrypted (store, encrypting, subkey, error) &&
            sync_file (encrypting, error);
     }
 
