@@ -719,6 +719,27 @@ open_conversation_cb (GSimpleAction *action,
   *opened = g_variant_dup_string (param, NULL);
 }
 
+typedef struct {
+  FakeDaemon *daemon;
+  guint       n_notify;
+  guint       closed_id;
+} DaemonWait;
+
+/* The notifier talks to the daemon from its own thread. */
+static gboolean
+daemon_reached_cb (gpointer data)
+{
+  DaemonWait *wait = data;
+  gboolean done;
+
+  g_mutex_lock (&wait->daemon->mutex);
+  done = wait->daemon->n_notify >= wait->n_notify &&
+         (wait->closed_id == 0 || wait->daemon->closed_id == wait->closed_id);
+  g_mutex_unlock (&wait->daemon->mutex);
+
+  return done;
+}
+
 static gboolean
 string_set_cb (gpointer data)
 {
@@ -784,11 +805,12 @@ test_notifier (void)
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
 
-  notifier = tc_notifier_new (app, node);
+  notifier = tc_notifier_new (app, node, NULL);
 
   message = make_incoming (alice_address, "See you at seven");
   g_signal_emit_by_name (node, "message-received", alice, message);
 
+  g_assert_true (iterate_until (daemon_reached_cb, &(DaemonWait) { daemon, 1, 0 }));
   g_mutex_lock (&daemon->mutex);
   g_assert_cmpuint (daemon->n_notify, ==, 1);
   g_assert_cmpstr (daemon->summary, ==, "New message from Alice");
@@ -803,6 +825,7 @@ test_notifier (void)
   long_text = g_strnfill (500, 'x');
   long_message = make_incoming (alice_address, long_text);
   g_signal_emit_by_name (node, "message-received", alice, long_message);
+  g_assert_true (iterate_until (daemon_reached_cb, &(DaemonWait) { daemon, 2, 0 }));
   g_mutex_lock (&daemon->mutex);
   g_assert_cmpuint (daemon->n_notify, ==, 2);
   g_assert_cmpuint (daemon->replaces_id, ==, id);
@@ -823,11 +846,13 @@ test_notifier (void)
 
   /* Reading the conversation withdraws the notification. */
   tc_notifier_withdraw (notifier, alice_address);
+  g_assert_true (iterate_until (daemon_reached_cb, &(DaemonWait) { daemon, 2, id }));
   g_mutex_lock (&daemon->mutex);
   g_assert_cmpuint (daemon->closed_id, ==, id);
   g_mutex_unlock (&daemon->mutex);
 
   g_signal_emit_by_name (node, "contact-request", carol);
+  g_assert_true (iterate_until (daemon_reached_cb, &(DaemonWait) { daemon, 3, 0 }));
   g_mutex_lock (&daemon->mutex);
   g_assert_cmpuint (daemon->n_notify, ==, 3);
   g_assert_cmpuint (daemon->replaces_id, ==, 0);

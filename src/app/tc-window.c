@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tc-a11y.h"
 #include "tc-add-contact-dialog.h"
 #include "tc-contact-row.h"
 #include "tc-message-row.h"
@@ -42,6 +43,9 @@ struct _TcWindow
   gboolean              restoring_draft;
   gboolean              updating_selection;
   gboolean              stick_to_bottom;
+  gboolean              scrolling;
+  guint                 stick_frames;
+  guint                 stick_tick;
 
   AdwToastOverlay      *toast_overlay;
   GtkStack             *main_stack;
@@ -99,6 +103,17 @@ tc_window_mark_read (TcWindow *self)
     return;
 
   tc_contact_set_unread (self->contact, 0);
+}
+
+/* An address wrapped over lines must not gain a hyphen it does not have. */
+static void
+set_no_hyphens (GtkLabel *label)
+{
+  PangoAttrList *attrs = pango_attr_list_new ();
+
+  pango_attr_list_insert (attrs, pango_attr_insert_hyphens_new (FALSE));
+  gtk_label_set_attributes (label, attrs);
+  pango_attr_list_unref (attrs);
 }
 
 static void
@@ -320,12 +335,51 @@ find_contact_position (TcWindow  *self,
   return GTK_INVALID_LIST_POSITION;
 }
 
+/* The list view only knows the heights of the rows it made, so "the
+ * bottom" moves as rows appear: scroll to the last item first (the view
+ * creates the rows around it), then to the end of the adjustment. */
 static void
 scroll_to_bottom (TcWindow *self)
 {
   GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->message_scroller);
+  guint n_items = self->conversation ? g_list_model_get_n_items (G_LIST_MODEL (self->conversation)) : 0;
 
+  self->scrolling = TRUE;
+  if (n_items > 0)
+    gtk_widget_activate_action (GTK_WIDGET (self->message_list), "list.scroll-to-item",
+                                "u", n_items - 1);
   gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  self->scrolling = FALSE;
+}
+
+static gboolean
+stick_tick_cb (GtkWidget     *widget,
+               GdkFrameClock *clock,
+               gpointer       user_data)
+{
+  TcWindow *self = TC_WINDOW (widget);
+
+  if (self->stick_to_bottom)
+    scroll_to_bottom (self);
+
+  if (self->stick_frames > 0)
+    self->stick_frames--;
+  if (self->stick_frames == 0)
+    {
+      self->stick_tick = 0;
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* For the next frames, keep at the bottom while the rows settle. */
+static void
+stick_for_frames (TcWindow *self)
+{
+  self->stick_frames = 10;
+  if (self->stick_tick == 0)
+    self->stick_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), stick_tick_cb, NULL, NULL);
 }
 
 static void
@@ -342,6 +396,11 @@ vadjustment_value_changed_cb (TcWindow      *self,
 {
   double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
 
+  /* Only the user's scrolling decides; the list view resets the value
+   * itself when its model changes. */
+  if (self->scrolling || self->stick_frames > 0)
+    return;
+
   self->stick_to_bottom = gtk_adjustment_get_value (adj) >= bottom - 24;
 }
 
@@ -353,7 +412,7 @@ messages_items_changed_cb (TcWindow   *self,
                            GListModel *model)
 {
   if (self->stick_to_bottom)
-    scroll_to_bottom (self);
+    stick_for_frames (self);
 }
 
 void
@@ -400,6 +459,7 @@ tc_window_set_contact (TcWindow  *self,
     {
       self->stick_to_bottom = TRUE;
       gtk_no_selection_set_model (self->message_selection, G_LIST_MODEL (conversation));
+      stick_for_frames (self);
     }
 
   self->restoring_draft = TRUE;
@@ -523,7 +583,7 @@ composer_activate_cb (TcWindow *self)
   g_clear_handle_id (&self->typing_pause_source, g_source_remove);
   /* The message itself tells the peer we stopped typing. */
   self->typing_sent = TC_TYPING_ACTIVE;
-  scroll_to_bottom (self);
+  stick_for_frames (self);
 }
 
 static void
@@ -534,8 +594,14 @@ contact_added_cb (TcWindow           *self,
   g_autofree char *text = NULL;
 
   tc_window_set_contact (self, contact);
-  /* Translators: %s is the name of a new contact */
-  text = g_strdup_printf (_("Contact request sent to %s"), tc_contact_get_display_name (contact));
+  /* Only queued: the request waits in the outbox until they are online. */
+  if (tc_contact_get_connected (contact))
+    /* Translators: %s is the name of a new contact */
+    text = g_strdup_printf (_("Sending your request to %s…"), tc_contact_get_display_name (contact));
+  else
+    /* Translators: %s is the name of a new contact */
+    text = g_strdup_printf (_("Request to %s saved; it is delivered when they are online"),
+                            tc_contact_get_display_name (contact));
   tc_window_add_toast (self, text);
 }
 
@@ -573,6 +639,19 @@ back_action (GtkWidget  *widget,
   TcWindow *self = TC_WINDOW (widget);
 
   adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+static void
+close_conversation_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *param)
+{
+  TcWindow *self = TC_WINDOW (widget);
+
+  if (adw_leaflet_get_folded (self->leaflet))
+    adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+  else
+    tc_window_set_contact (self, NULL);
 }
 
 static void
@@ -808,6 +887,11 @@ tc_window_dispose (GObject *object)
   TcWindow *self = (TcWindow *)object;
 
   g_clear_handle_id (&self->typing_pause_source, g_source_remove);
+  if (self->stick_tick != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->stick_tick);
+      self->stick_tick = 0;
+    }
 
   /* The node outlives the window: nothing of it may call back into a
    * disposed window. */
@@ -960,8 +1044,10 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.copy-address", NULL, copy_address_action);
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
   gtk_widget_class_install_action (widget_class, "win.open-contact", "s", open_contact_action);
+  gtk_widget_class_install_action (widget_class, "win.close-conversation", NULL, close_conversation_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.add-contact", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.close-conversation", NULL);
 }
 
 static void
@@ -970,6 +1056,8 @@ tc_window_init (TcWindow *self)
   GtkAdjustment *vadj;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  tc_a11y_fix_button_names (GTK_WIDGET (self));
+  set_no_hyphens (self->empty_address_label);
 
   self->drafts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->watched = g_hash_table_new (NULL, NULL);
@@ -1071,4 +1159,26 @@ tc_window_show_error (TcWindow     *self,
   g_return_if_fail (error != NULL);
 
   tc_window_add_toast (self, error->message);
+}
+
+gboolean
+tc_window_is_conversation_in_view (TcWindow   *self,
+                                   const char *address)
+{
+  g_return_val_if_fail (TC_IS_WINDOW (self), FALSE);
+
+  if (self->contact == NULL || address == NULL ||
+      !g_str_equal (tc_contact_get_address (self->contact), address))
+    return FALSE;
+
+  if (!gtk_window_is_active (GTK_WINDOW (self)) ||
+      !gtk_widget_get_mapped (GTK_WIDGET (self->message_list)))
+    return FALSE;
+
+  /* Folded on the contact list, the conversation is not on screen. */
+  if (adw_leaflet_get_folded (self->leaflet) &&
+      adw_leaflet_get_visible_child (self->leaflet) != self->content)
+    return FALSE;
+
+  return TRUE;
 }

@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+# test-flow.py: two real torchat windows, each under its own Xvfb and D-Bus
+# session, reach each other through the test SOCKS server and are used as two
+# people would: through the accessibility tree, the mouse and the keyboard.
+#
+# Environment: TORCHAT_BINARY, TORCHAT_TEST_SOCKS, GSETTINGS_SCHEMA_DIR;
+# TORCHAT_SCREENSHOT_DIR (optional) receives screenshots.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tcui  # noqa: E402
+from tcui import check, note, wait_until  # noqa: E402
+
+HELLO = "Hello Bob, this is Alice from the UI test"
+SECOND = "Are you there? Second message"
+THIRD = "A third one while the notification server hangs"
+REPLY = "Hi Alice! Bob here, reading you"
+
+
+class Flow:
+    def __init__(self):
+        self.tmp = tcui.make_tmpdir("torchat-ui-flow-")
+        self.socks = tcui.Socks(self.tmp)
+        node_args = ["--listen", "127.0.0.1:0", "--socks", self.socks.address]
+        self.alice = tcui.Instance("alice", self.tmp, node_args)
+        self.bob = tcui.Instance("bob", self.tmp, node_args)
+        for who in (self.alice, self.bob):
+            self.socks.add(who.address, who.port)
+        # The names the other side sees.
+        check(self.alice.cli("profile", "Alice").returncode == 0, "alice profile")
+        check(self.bob.cli("profile", "Bob").returncode == 0, "bob profile")
+        self.shots = os.environ.get("TORCHAT_SCREENSHOT_DIR")
+
+    def screenshot(self, who, name):
+        if self.shots:
+            os.makedirs(self.shots, exist_ok=True)
+            who.screenshot(os.path.join(self.shots, name))
+
+    def stop(self):
+        for who in (self.alice, self.bob):
+            who.stop()
+        self.socks.stop()
+
+    def dump(self):
+        for who in (self.alice, self.bob):
+            tree = who.try_call("dump")
+            if tree:
+                note("--- %s's window ---\n%s" % (who.name, tree["tree"]))
+            who.dump_logs()
+
+    # The cases, in order: each builds on the one before.
+
+    def wrong_address(self):
+        a = self.alice
+        a.call("click", role="push button", name="Add Contact")
+        a.call("wait", role="text", name="Address", window="Add Contact")
+        a.call("click", role="text", name="Address", window="Add Contact")
+        # One character off: a typo that only the checksum catches.
+        typo = self.bob.address[:10] + ("a" if self.bob.address[10] != "a" else "b") + self.bob.address[11:]
+        a.call("type", text=typo)
+        expected = a.cli("add", typo)
+        check(expected.returncode == 1, "the node refuses the typo on the command line too")
+        message = expected.stderr.strip()
+        if message.startswith("torchat: "):
+            message = message[len("torchat: "):]
+        # The command line names the (redacted) address first.
+        if "…: " in message:
+            message = message.split("…: ", 1)[1]
+        a.call("wait", role="label", name=message, window="Add Contact")
+        add = a.call("find", role="push button", name="Add", window="Add Contact")["items"]
+        check(add and "sensitive" not in add[0]["states"], "Add is not offered for a typo")
+
+    def add_contact(self):
+        a = self.alice
+        a.call("key", keys=["ctrl+a", "BackSpace"])
+        a.call("type", text=self.bob.address)
+        a.call("wait", role="label", contains="typo", window="Add Contact", gone=True)
+        a.call("click", role="text", name="Nickname (optional)", window="Add Contact")
+        a.call("type", text="Bob")
+        a.call("wait", role="push button", name="Add", window="Add Contact", state="sensitive")
+        a.call("click", role="push button", name="Add", window="Add Contact")
+        a.call("wait", role="frame", name="Add Contact", gone=True)
+        # The toast says what happened: queued, or on its way.
+        toast = a.call("wait", role="label", contains="equest to Bob")["item"]
+        note("toast: " + toast["name"])
+        a.call("wait", role="label", name="Waiting for them to accept")
+
+    def request_arrives(self):
+        b = self.bob
+        b.call("wait", role="label", name="Wants to be your contact", timeout=60)
+        request = wait_until(lambda: [n for n in b.notifications("notify")
+                                      if n["summary"] == "Alice wants to be your contact"],
+                             what="the contact request notification")
+        check(request[0]["app_icon"] == "io.github.torchat.TorChat", "the app's icon")
+
+    def accept(self):
+        b = self.bob
+        b.call("click", role="label", name="Wants to be your contact")
+        b.call("wait", role="label", name="Alice wants to be your contact")
+        b.call("click", role="push button", name="Accept")
+        b.call("wait", role="push button", name="Accept", gone=True)
+        self.screenshot(b, "request-accepted.png")
+        # Alice's side learns it: no more "Waiting for them to accept".
+        self.alice.call("wait", role="label", name="Waiting for them to accept", gone=True, timeout=60)
+
+    def send_in_view(self):
+        a, b = self.alice, self.bob
+        before = len(b.notifications("notify"))
+        a.call("click", role="text", name="Message")
+        a.call("type", text=HELLO)
+        a.call("key", keys=["Return"])
+        a.call("wait", role="label", name=HELLO)
+        b.call("wait", role="label", name=HELLO, timeout=60)
+        # Bob reads Alice's conversation in his focused window: no
+        # notification for it.
+        time.sleep(1.5)
+        new = [n for n in b.notifications("notify")[before:] if "message" in n["summary"]]
+        check(not new, "no notification while the conversation is in view: %r" % new)
+
+    def send_not_in_view(self):
+        a, b = self.alice, self.bob
+        b.call("key", keys=["Escape"])
+        b.call("wait", role="label", name="No Conversation Selected")
+        a.call("type", text=SECOND)
+        a.call("key", keys=["Return"])
+        shown = wait_until(lambda: [n for n in b.notifications("notify")
+                                    if n["summary"] == "New message from Alice"],
+                           what="the message notification")
+        check(shown[-1]["body"] == SECOND, "the body is the message: %r" % shown[-1]["body"])
+        check("default" in shown[-1]["actions"], "clicking it is an action")
+        self.notification_id = shown[-1]["id"]
+        # The unread badge in the sidebar.
+        b.call("wait", role="label", name="1")
+
+    def click_notification(self):
+        b = self.bob
+        b.call("invoke_action", id=self.notification_id, action="default")
+        b.call("wait", role="label", name=SECOND)
+        # Seen: withdrawn.
+        wait_until(lambda: [n for n in b.notifications("close") if n["id"] == self.notification_id],
+                   what="the notification to be withdrawn")
+
+    def hung_notification_server(self):
+        a, b = self.alice, self.bob
+        b.call("notify_delay", seconds=10)
+        b.call("key", keys=["Escape"])
+        b.call("wait", role="label", name="No Conversation Selected")
+        before = len(b.notifications("notify"))
+        a.call("type", text=THIRD)
+        a.call("key", keys=["Return"])
+        wait_until(lambda: len(b.notifications("notify")) > before, what="the third notification")
+        asked = time.monotonic()
+        # The server holds its answer for 10 s; the window keeps working.
+        ping = b.call("ping")["seconds"]
+        check(ping < 2, "the window answered in %.1f s" % ping)
+        b.call("click", role="label", contains="Alice")
+        b.call("wait", role="label", name=THIRD, timeout=5)
+        elapsed = time.monotonic() - asked
+        check(elapsed < 8, "the conversation opened within %.1f s, before the server answered" % elapsed)
+        b.call("notify_delay", seconds=0)
+
+    def reply_delivered(self):
+        a, b = self.alice, self.bob
+        b.call("click", role="text", name="Message")
+        b.call("type", text=REPLY)
+        b.call("key", keys=["Return"])
+        a.call("wait", role="label", name=REPLY, timeout=60)
+        # Bob's receipts reached Alice: her messages show as delivered.
+        a.call("wait", role="image", name="Delivered", timeout=60)
+        b.call("wait", role="image", name="Delivered", timeout=60)
+        self.screenshot(a, "conversation.png")
+
+    def accessible_names(self):
+        for who in (self.alice, self.bob):
+            for role in ("push button", "toggle button", "image", "text"):
+                for item in who.call("find", role=role)["items"]:
+                    name = item["name"]
+                    check(name and not name.startswith("Gtk") and "_" not in name,
+                          "%s: a %s without a proper name: %r" % (who.name, role, name))
+
+
+def main():
+    tcui.require_tools()
+    tap = tcui.Tap()
+    try:
+        flow = Flow()
+    except Exception as e:
+        print("Bail out! %s" % e, flush=True)
+        return 1
+    try:
+        cases = ["wrong_address", "add_contact", "request_arrives", "accept", "send_in_view",
+                 "send_not_in_view", "click_notification", "hung_notification_server",
+                 "reply_delivered", "accessible_names"]
+        failed = False
+        for name in cases:
+            if failed:
+                tap.case(name, lambda: (_ for _ in ()).throw(tcui.Skip("an earlier step failed")))
+                continue
+            before = tap.failed
+            tap.case(name.replace("_", "-"), getattr(flow, name))
+            if tap.failed > before:
+                failed = True
+                flow.dump()
+    finally:
+        flow.stop()
+        if not tap.failed:
+            tcui.remove_tmpdir(flow.tmp)
+        else:
+            note("kept " + flow.tmp)
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
