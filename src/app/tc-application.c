@@ -9,6 +9,7 @@
 #include "tc-application.h"
 #include "tc-control.h"
 #include "tc-notifier.h"
+#include "tc-preferences-window.h"
 #include "tc-window.h"
 
 /* A peer that said "composing" and then went quiet is not typing any more. */
@@ -152,6 +153,24 @@ help_action (GSimpleAction *action,
 
   gtk_show_uri (gtk_application_get_active_window (GTK_APPLICATION (self)),
                 "help:torchat", GDK_CURRENT_TIME);
+}
+
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *param,
+                    gpointer       user_data)
+{
+  TcApplication *self = user_data;
+  GtkWidget *window;
+
+  if (self->node == NULL)
+    return;
+
+  window = tc_preferences_window_new (GTK_WINDOW (tc_application_get_main_window (self)),
+                                      self->node, self->settings, self->node_options);
+  adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (window),
+                                                g_variant_get_string (param, NULL));
+  gtk_window_present (GTK_WINDOW (window));
 }
 
 static void
@@ -411,7 +430,9 @@ tc_application_startup (GApplication *app)
     { "about", about_action },
     { "help", help_action },
     { "open-conversation", open_conversation_action, "s" },
+    { "preferences", preferences_action, "s" },
   };
+  static const char *preferences_accels[] = { "<Primary>comma", NULL };
   static const char *quit_accels[] = { "<Primary>q", NULL };
   static const char *help_accels[] = { "F1", NULL };
   static const char *close_accels[] = { "<Primary>w", NULL };
@@ -425,6 +446,8 @@ tc_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.help", help_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "window.close", close_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences::general",
+                                         preferences_accels);
 
   source = g_settings_schema_source_get_default ();
   if (source != NULL)

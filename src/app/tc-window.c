@@ -10,6 +10,7 @@
 #include "tc-add-contact-dialog.h"
 #include "tc-contact-row.h"
 #include "tc-message-row.h"
+#include "tc-tor-page.h"
 #include "tc-window.h"
 
 /* Seconds without a keystroke after which we tell the peer we paused. */
@@ -47,7 +48,17 @@ struct _TcWindow
   guint                 stick_frames;
   guint                 stick_tick;
 
+  /* The Tor screen: shown on a first run until Tor is ready, or when
+   * asked for. */
+  gboolean              tor_was_ready;
+  gboolean              tor_page_wanted;
+  gboolean              tor_page_dismissed;
+  GSignalGroup         *tor_signals;
+
   AdwToastOverlay      *toast_overlay;
+  TcTorPage            *tor_page;
+  GtkRevealer          *tor_banner;
+  GtkLabel             *tor_banner_label;
   GtkStack             *main_stack;
   GtkLabel             *empty_address_label;
   AdwLeaflet           *leaflet;
@@ -282,6 +293,85 @@ unwatch_contact (gpointer key,
 }
 
 static void
+tc_window_update_main_page (TcWindow *self)
+{
+  TcTor *tor = tc_node_get_tor (self->node);
+  guint n_contacts = g_list_model_get_n_items (tc_node_get_contacts (self->node));
+  TcTorState state = tor ? tc_tor_get_state (tor) : TC_TOR_STATE_READY;
+  gboolean first_run;
+  const char *page;
+
+  if (state == TC_TOR_STATE_READY)
+    self->tor_was_ready = TRUE;
+
+  /* A new user sees how Tor is doing until it is; later, the banner in
+   * the sidebar says it. */
+  first_run = tor != NULL && !self->tor_was_ready && !self->tor_page_dismissed && n_contacts == 0;
+
+  if (tor != NULL && (self->tor_page_wanted || first_run))
+    page = "tor";
+  else
+    page = n_contacts > 0 ? "main" : "empty";
+  gtk_stack_set_visible_child_name (self->main_stack, page);
+
+  gtk_revealer_set_reveal_child (self->tor_banner,
+                                 tor != NULL && (state != TC_TOR_STATE_READY || !tc_tor_get_reachable (tor)));
+  if (tor != NULL)
+    {
+      g_autofree char *text = NULL;
+
+      if (state == TC_TOR_STATE_BOOTSTRAPPING)
+        /* Translators: "Connecting to Tor… 45 %" */
+        text = g_strdup_printf (_("%s %u %%"), tc_tor_page_describe (tor),
+                                tc_tor_get_bootstrap_progress (tor));
+      else
+        text = g_strdup (tc_tor_page_describe (tor));
+      gtk_label_set_label (self->tor_banner_label, text);
+    }
+}
+
+static void
+tor_notify_cb (TcWindow *self)
+{
+  tc_window_update_main_page (self);
+}
+
+static void
+tor_page_stuck_cb (TcWindow *self)
+{
+  /* Stuck: the banner's words alone are not enough. */
+  if (tc_tor_page_get_stuck (self->tor_page) && !self->tor_page_dismissed)
+    {
+      self->tor_page_wanted = TRUE;
+      tc_window_update_main_page (self);
+    }
+}
+
+static void
+show_tor_page_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *param)
+{
+  TcWindow *self = TC_WINDOW (widget);
+
+  self->tor_page_wanted = TRUE;
+  self->tor_page_dismissed = FALSE;
+  tc_window_update_main_page (self);
+}
+
+static void
+hide_tor_page_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *param)
+{
+  TcWindow *self = TC_WINDOW (widget);
+
+  self->tor_page_wanted = FALSE;
+  self->tor_page_dismissed = TRUE;
+  tc_window_update_main_page (self);
+}
+
+static void
 contacts_items_changed_cb (TcWindow   *self,
                            guint       position,
                            guint       removed,
@@ -314,7 +404,7 @@ contacts_items_changed_cb (TcWindow   *self,
   g_hash_table_unref (self->watched);
   self->watched = g_steal_pointer (&watched);
 
-  gtk_stack_set_visible_child_name (self->main_stack, n_items > 0 ? "main" : "empty");
+  tc_window_update_main_page (self);
 }
 
 static guint
@@ -864,6 +954,9 @@ tc_window_constructed (GObject *object)
   g_signal_connect_object (self->node, "contact-request",
                            G_CALLBACK (contact_request_cb), self,
                            G_CONNECT_SWAPPED);
+  tc_tor_page_set_tor (self->tor_page, tc_node_get_tor (self->node));
+  g_signal_group_set_target (self->tor_signals, tc_node_get_tor (self->node));
+  tc_window_update_main_page (self);
   tc_window_update_own_address (self);
   tc_window_update_presence_action (self);
   tc_window_update_contact_state (self);
@@ -909,6 +1002,8 @@ tc_window_dispose (GObject *object)
     g_binding_group_set_source (self->contact_bindings, NULL);
   if (self->contact_signals != NULL)
     g_signal_group_set_target (self->contact_signals, NULL);
+  if (self->tor_signals != NULL)
+    g_signal_group_set_target (self->tor_signals, NULL);
 
   if (self->watched != NULL)
     {
@@ -924,6 +1019,7 @@ tc_window_dispose (GObject *object)
   g_clear_object (&self->sorter);
   g_clear_object (&self->contact_bindings);
   g_clear_object (&self->contact_signals);
+  g_clear_object (&self->tor_signals);
   g_clear_object (&self->contact_actions);
   g_clear_object (&self->conversation);
   g_clear_object (&self->contact);
@@ -1014,9 +1110,13 @@ tc_window_class_init (TcWindowClass *klass)
 
   g_type_ensure (TC_TYPE_CONTACT_ROW);
   g_type_ensure (TC_TYPE_MESSAGE_ROW);
+  g_type_ensure (TC_TYPE_TOR_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/torchat/TorChat/tc-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TcWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, tor_page);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, tor_banner);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, tor_banner_label);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, empty_address_label);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, leaflet);
@@ -1036,6 +1136,7 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TcWindow, composer);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, send_button);
   gtk_widget_class_bind_template_callback (widget_class, contact_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, tor_page_stuck_cb);
   gtk_widget_class_bind_template_callback (widget_class, leaflet_visible_child_cb);
   gtk_widget_class_bind_template_callback (widget_class, composer_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, composer_changed_cb);
@@ -1045,6 +1146,8 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
   gtk_widget_class_install_action (widget_class, "win.open-contact", "s", open_contact_action);
   gtk_widget_class_install_action (widget_class, "win.close-conversation", NULL, close_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.show-tor-page", NULL, show_tor_page_action);
+  gtk_widget_class_install_action (widget_class, "win.hide-tor-page", NULL, hide_tor_page_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.add-contact", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.close-conversation", NULL);
@@ -1085,6 +1188,10 @@ tc_window_init (TcWindow *self)
   g_binding_group_bind (self->contact_bindings, "display-name",
                         self->conversation_title, "title",
                         G_BINDING_SYNC_CREATE);
+  self->tor_signals = g_signal_group_new (TC_TYPE_TOR);
+  g_signal_group_connect_object (self->tor_signals, "notify",
+                                 G_CALLBACK (tor_notify_cb), self,
+                                 G_CONNECT_SWAPPED);
   self->contact_signals = g_signal_group_new (TC_TYPE_CONTACT);
   g_signal_group_connect_object (self->contact_signals, "notify",
                                  G_CALLBACK (contact_notify_cb), self,

@@ -265,6 +265,10 @@ class Agent:
             raise LookupError("no window titled %r" % title)
         return ids[-1]
 
+    def cmd_mouse_away(self, cmd):
+        self.xdotool("mousemove", "--sync", "1279", "799")
+        return {}
+
     def cmd_focus(self, cmd):
         acc = self.find(cmd)
         acc.queryComponent().grabFocus()

@@ -116,15 +116,30 @@ class Xvfb:
          _bit_order, _pad, bpp, bpl, _visual, _rmask, _gmask, _bmask, _bits, _entries,
          ncolors, *_rest) = struct.unpack(">25I", data[:100])
         offset = header_size + ncolors * 12
-        rows = []
+        pixels = data[offset:offset + height * bpl]
+        # Only what windows cover: the root window stays black.
+        top, bottom, left, right = height, -1, width, -1
         for y in range(height):
-            line = data[offset + y * bpl: offset + y * bpl + width * 4]
+            line = pixels[y * bpl: y * bpl + width * 4]
+            if line.count(0) == len(line):
+                continue
+            top, bottom = min(top, y), y
+            stripped = line.rstrip(b"\0")
+            right = max(right, (len(stripped) + 3) // 4 - 1)
+            lead = len(line) - len(line.lstrip(b"\0"))
+            left = min(left, lead // 4)
+        if bottom < 0:
+            top, bottom, left, right = 0, height - 1, 0, width - 1
+        rows = []
+        for y in range(top, bottom + 1):
+            line = pixels[y * bpl + left * 4: y * bpl + (right + 1) * 4]
             row = bytearray(b"\0")
             # 32 bits per pixel, little-endian BGRX.
-            for x in range(0, width * 4, 4):
+            for x in range(0, len(line), 4):
                 row += bytes((line[x + 2], line[x + 1], line[x]))
             rows.append(bytes(row))
         raw = b"".join(rows)
+        width, height = right - left + 1, bottom - top + 1
 
         def chunk(kind, body):
             return (struct.pack(">I", len(body)) + kind + body +

@@ -38,6 +38,8 @@ class Flow:
     def screenshot(self, who, name):
         if self.shots:
             os.makedirs(self.shots, exist_ok=True)
+            who.call("mouse_away")
+            time.sleep(0.3)
             who.screenshot(os.path.join(self.shots, name))
 
     def stop(self):
@@ -84,6 +86,8 @@ class Flow:
         a.call("wait", role="push button", name="Add", window="Add Contact", state="sensitive")
         a.call("click", role="push button", name="Add", window="Add Contact")
         a.call("wait", role="frame", name="Add Contact", gone=True)
+        # What a window manager would do: the main window has the focus again.
+        a.call("focus_window", title="TORChat")
         # The toast says what happened: queued, or on its way.
         toast = a.call("wait", role="label", contains="equest to Bob")["item"]
         note("toast: " + toast["name"])
@@ -169,14 +173,53 @@ class Flow:
         b.call("type", text=REPLY)
         b.call("key", keys=["Return"])
         a.call("wait", role="label", name=REPLY, timeout=60)
+        # Read where it arrived: no unread badge for the open conversation.
+        a.call("wait", role="label", name="1", gone=True)
         # Bob's receipts reached Alice: her messages show as delivered.
         a.call("wait", role="image", name="Delivered", timeout=60)
         b.call("wait", role="image", name="Delivered", timeout=60)
         self.screenshot(a, "conversation.png")
 
+    def preferences(self):
+        a = self.alice
+        a.call("key", keys=["ctrl+comma"])
+        a.call("wait", role="frame", name="Preferences")
+        name = a.call("wait", role="text", name="Name", window="Preferences")["item"]
+        check(name.get("text") == "Alice", "the profile name: %r" % name.get("text"))
+        self.screenshot(a, "preferences.png")
+        a.call("click", role="page tab", name="Tor", window="Preferences")
+        # This run's Tor came from the command line; the choice is for later.
+        a.call("wait", role="label", name="This time TORChat uses the Tor given on the command line.",
+               window="Preferences")
+        a.call("wait", role="label", name="Applied the next time TORChat starts.", window="Preferences")
+        self.screenshot(a, "preferences-tor.png")
+        a.call("key", keys=["Escape"])
+        a.call("wait", role="frame", name="Preferences", gone=True)
+        a.call("focus_window", title="TORChat")
+
+    def hide_text(self):
+        a, b = self.alice, self.bob
+        b.call("key", keys=["ctrl+comma"])
+        b.call("wait", role="frame", name="Preferences")
+        b.call("click", role="check box", name="Hide Message Text", window="Preferences")
+        b.call("wait", role="check box", name="Hide Message Text", window="Preferences", state="checked")
+        b.call("key", keys=["Escape"])
+        b.call("wait", role="frame", name="Preferences", gone=True)
+        b.call("focus_window", title="TORChat")
+        b.call("key", keys=["Escape"])
+        b.call("wait", role="label", name="No Conversation Selected")
+        self.screenshot(b, "main-window.png")
+        before = len(b.notifications("notify"))
+        a.call("click", role="text", name="Message")
+        a.call("type", text="Nobody reads this over your shoulder")
+        a.call("key", keys=["Return"])
+        shown = wait_until(lambda: b.notifications("notify")[before:], what="the notification")
+        check(shown[-1]["summary"].endswith("from Alice"), "who wrote: %r" % shown[-1]["summary"])
+        check(shown[-1]["body"] == "", "no text: %r" % shown[-1]["body"])
+
     def accessible_names(self):
         for who in (self.alice, self.bob):
-            for role in ("push button", "toggle button", "image", "text"):
+            for role in ("push button", "toggle button", "image", "text", "check box"):
                 for item in who.call("find", role=role)["items"]:
                     name = item["name"]
                     check(name and not name.startswith("Gtk") and "_" not in name,
@@ -194,7 +237,7 @@ def main():
     try:
         cases = ["wrong_address", "add_contact", "request_arrives", "accept", "send_in_view",
                  "send_not_in_view", "click_notification", "hung_notification_server",
-                 "reply_delivered", "accessible_names"]
+                 "reply_delivered", "preferences", "hide_text", "accessible_names"]
         failed = False
         for name in cases:
             if failed:
