@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <signal.h>
 
 #include "tc-application.h"
 #include "tc-control.h"
@@ -37,6 +39,9 @@ struct _TcApplication
 
   /* TcContact → timeout source: "Typing…" ends even if the peer never says. */
   GHashTable     *typing_timeouts;
+
+  guint           sigterm_source;
+  guint           sigint_source;
 
   guint           holding : 1;
   guint           stopping : 1;
@@ -112,6 +117,15 @@ tc_application_stop (TcApplication *self)
       g_application_release (G_APPLICATION (self));
     }
   g_application_quit (G_APPLICATION (self));
+}
+
+/* SIGTERM and SIGINT quit like Ctrl+Q: streams closed, tor stopped. */
+static gboolean
+signal_cb (gpointer user_data)
+{
+  tc_application_stop (TC_APPLICATION (user_data));
+
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -458,6 +472,9 @@ tc_application_startup (GApplication *app)
       g_settings_set_string (self->settings, "last-profile", self->profile_dir);
     }
 
+  self->sigterm_source = g_unix_signal_add (SIGTERM, signal_cb, self);
+  self->sigint_source = g_unix_signal_add (SIGINT, signal_cb, self);
+
   if (tc_application_start_node (self, &self->node_error))
     {
       /* Keeps the application up until the node has stopped. */
@@ -504,6 +521,8 @@ tc_application_shutdown (GApplication *app)
 
   g_clear_object (&self->notifier);
   g_clear_object (&self->control);
+  g_clear_handle_id (&self->sigterm_source, g_source_remove);
+  g_clear_handle_id (&self->sigint_source, g_source_remove);
 
   G_APPLICATION_CLASS (tc_application_parent_class)->shutdown (app);
 }

@@ -72,6 +72,7 @@ tc_tor_page_update_log (TcTorPage *self)
   g_auto(GStrv) lines = NULL;
   g_autofree char *text = NULL;
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->log_view);
+  GtkTextMark *mark;
   GtkTextIter end;
 
   if (self->tor == NULL)
@@ -83,8 +84,14 @@ tc_tor_page_update_log (TcTorPage *self)
   lines = tc_tor_dup_log (self->tor);
   text = g_strjoinv ("\n", lines);
   gtk_text_buffer_set_text (buffer, text, -1);
+  /* A mark, not an iter: the lines may not be laid out yet. */
   gtk_text_buffer_get_end_iter (buffer, &end);
-  gtk_text_view_scroll_to_iter (self->log_view, &end, 0, FALSE, 0, 0);
+  mark = gtk_text_buffer_get_mark (buffer, "tc-end");
+  if (mark == NULL)
+    mark = gtk_text_buffer_create_mark (buffer, "tc-end", &end, FALSE);
+  else
+    gtk_text_buffer_move_mark (buffer, mark, &end);
+  gtk_text_view_scroll_to_mark (self->log_view, mark, 0, FALSE, 0, 0);
 }
 
 static gboolean

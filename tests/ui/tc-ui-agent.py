@@ -192,6 +192,10 @@ class Agent:
         except Exception:
             pass
         try:
+            info["value"] = acc.queryValue().currentValue
+        except Exception:
+            pass
+        try:
             info["extents"] = list(acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS))
         except Exception:
             pass

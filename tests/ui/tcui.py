@@ -121,7 +121,8 @@ class Xvfb:
         top, bottom, left, right = height, -1, width, -1
         for y in range(height):
             line = pixels[y * bpl: y * bpl + width * 4]
-            if line.count(0) == len(line):
+            # Rows with only the pointer on black do not count.
+            if len(line) - line.count(0) < 40 * 3:
                 continue
             top, bottom = min(top, y), y
             stripped = line.rstrip(b"\0")
