@@ -8,6 +8,7 @@
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 import os
+import subprocess
 import sys
 import time
 
@@ -217,6 +218,39 @@ class Flow:
         check(shown[-1]["summary"].endswith("from Alice"), "who wrote: %r" % shown[-1]["summary"])
         check(shown[-1]["body"] == "", "no text: %r" % shown[-1]["body"])
 
+    def typing(self):
+        a, b = self.alice, self.bob
+        b.call("click", role="label", contains="Alice")
+        a.call("click", role="text", name="Message")
+        a.call("type", text="I am typing something lo")
+        b.call("wait", role="label", name="Typing…", timeout=30)
+        a.call("type", text="ng")
+        a.call("key", keys=["Return"])
+        b.call("wait", role="label", name="I am typing something long", timeout=30)
+        # The message is the end of typing it.
+        b.call("wait", role="label", name="Typing…", gone=True, timeout=5)
+
+    def long_conversation(self):
+        a, b = self.alice, self.bob
+        b.call("key", keys=["Escape"])
+        b.call("wait", role="label", name="No Conversation Selected")
+        lines = "".join("Message number %d of a long conversation\n" % i for i in range(1, 301))
+        sent = subprocess.run([tcui.binary(), "--profile", a.profile, "send", b.address, "-"],
+                              input=lines, capture_output=True, text=True, timeout=60)
+        check(sent.returncode == 0, "send -: " + sent.stderr)
+        wait_until(lambda: "Message number 300 " in b.cli("history", a.address).stdout,
+                   timeout=90, what="the 300 messages to reach Bob")
+        b.call("click", role="label", contains="Alice")
+        # The newest at the bottom, in view; the oldest far above.
+        b.call("wait", role="label", name="Message number 300 of a long conversation", timeout=15)
+        old = b.call("find", role="label", name="Message number 1 of a long conversation")["items"]
+        check(not old, "the oldest message is not what the conversation opens at")
+        self.screenshot(b, "long-conversation.png")
+        # And it stays there as new ones arrive.
+        sent = a.cli("send", b.address, "And one more at the end")
+        check(sent.returncode == 0, "send: " + sent.stderr)
+        b.call("wait", role="label", name="And one more at the end", timeout=30)
+
     def accessible_names(self):
         for who in (self.alice, self.bob):
             for role in ("push button", "toggle button", "image", "text", "check box"):
@@ -237,7 +271,8 @@ def main():
     try:
         cases = ["wrong_address", "add_contact", "request_arrives", "accept", "send_in_view",
                  "send_not_in_view", "click_notification", "hung_notification_server",
-                 "reply_delivered", "preferences", "hide_text", "accessible_names"]
+                 "reply_delivered", "preferences", "hide_text", "typing", "long_conversation",
+                 "accessible_names"]
         failed = False
         for name in cases:
             if failed:
