@@ -29,13 +29,9 @@ struct _TcWindow
   GSignalGroup         *contact_signals;
   GSimpleActionGroup   *contact_actions;
 
-  GtkCustomSorter      *sorter;
   GtkSortListModel     *sorted_contacts;
   GtkSingleSelection   *contact_selection;
   GtkNoSelection       *message_selection;
-  /* Every contact of the node, to re-sort when a name or state changes:
-   * TcContact → signal handler id. */
-  GHashTable           *watched;
   /* Unsent composer text per contact address. */
   GHashTable           *drafts;
 
@@ -66,6 +62,8 @@ struct _TcWindow
   GtkWidget            *content;
   GtkLabel             *own_address_label;
   GtkListView          *contact_list;
+  GtkSearchBar         *search_bar;
+  GtkSearchEntry       *search_entry;
   AdwWindowTitle       *conversation_title;
   GtkWidget            *contact_menu_button;
   GtkStack             *content_stack;
@@ -231,16 +229,21 @@ contact_notify_cb (TcWindow   *self,
   tc_window_update_contact_state (self);
 }
 
-/* Sorting: requests first, then contacts online, then the rest; by name. */
+/* Sorting: requests first, then contacts online, then the rest; by name.
+ * An expression over the properties, so the list re-sorts itself when one
+ * changes. */
 static int
-contact_rank (TcContact *contact)
+contact_rank_cb (TcContact      *contact,
+                 TcContactState  state,
+                 TcPresence      presence,
+                 gpointer        user_data)
 {
-  switch (tc_contact_get_state (contact))
+  switch (state)
     {
     case TC_CONTACT_STATE_PENDING:
       return 0;
     case TC_CONTACT_STATE_ACCEPTED:
-      return tc_contact_get_presence (contact) != TC_PRESENCE_OFFLINE ? 1 : 2;
+      return presence != TC_PRESENCE_OFFLINE ? 1 : 2;
     case TC_CONTACT_STATE_REQUESTED:
       return 2;
     case TC_CONTACT_STATE_DECLINED:
@@ -250,46 +253,45 @@ contact_rank (TcContact *contact)
     }
 }
 
-static int
-compare_contacts (gconstpointer a,
-                  gconstpointer b,
-                  gpointer      user_data)
+static GtkSorter *
+create_contact_sorter (void)
 {
-  TcContact *ca = (TcContact *)a;
-  TcContact *cb = (TcContact *)b;
-  int ra = contact_rank (ca);
-  int rb = contact_rank (cb);
-  int ret;
+  GtkExpression *params[2];
+  GtkMultiSorter *sorter = gtk_multi_sorter_new ();
+  GtkExpression *rank;
 
-  if (ra != rb)
-    return ra < rb ? -1 : 1;
+  params[0] = gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "state");
+  params[1] = gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "presence");
+  rank = gtk_cclosure_expression_new (G_TYPE_INT, NULL, 2, params,
+                                      G_CALLBACK (contact_rank_cb), NULL, NULL);
+  gtk_multi_sorter_append (sorter, GTK_SORTER (gtk_numeric_sorter_new (rank)));
+  gtk_multi_sorter_append (sorter, GTK_SORTER (gtk_string_sorter_new (
+    gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "display-name"))));
+  gtk_multi_sorter_append (sorter, GTK_SORTER (gtk_string_sorter_new (
+    gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "address"))));
 
-  ret = g_utf8_collate (tc_contact_get_display_name (ca),
-                        tc_contact_get_display_name (cb));
-  if (ret != 0)
-    return ret;
-
-  return g_strcmp0 (tc_contact_get_address (ca), tc_contact_get_address (cb));
+  return GTK_SORTER (sorter);
 }
 
-static void
-watched_contact_notify_cb (TcWindow   *self,
-                           GParamSpec *pspec,
-                           TcContact  *contact)
+/* The search: a part of the name or of the address. */
+static GtkFilter *
+create_contact_filter (TcWindow *self)
 {
-  if (g_str_equal (pspec->name, "display-name") ||
-      g_str_equal (pspec->name, "state") ||
-      g_str_equal (pspec->name, "presence"))
-    gtk_sorter_changed (GTK_SORTER (self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
-}
+  GtkAnyFilter *any = gtk_any_filter_new ();
+  const char *props[] = { "display-name", "address" };
 
-static void
-unwatch_contact (gpointer key,
-                 gpointer value,
-                 gpointer user_data)
-{
-  g_signal_handler_disconnect (key, GPOINTER_TO_SIZE (value));
-  g_object_unref (key);
+  for (guint i = 0; i < G_N_ELEMENTS (props); i++)
+    {
+      GtkStringFilter *filter = gtk_string_filter_new (
+        gtk_property_expression_new (TC_TYPE_CONTACT, NULL, props[i]));
+
+      gtk_string_filter_set_match_mode (filter, GTK_STRING_FILTER_MATCH_MODE_SUBSTRING);
+      gtk_string_filter_set_ignore_case (filter, TRUE);
+      g_object_bind_property (self->search_entry, "text", filter, "search", G_BINDING_SYNC_CREATE);
+      gtk_multi_filter_append (GTK_MULTI_FILTER (any), GTK_FILTER (filter));
+    }
+
+  return GTK_FILTER (any);
 }
 
 static void
@@ -378,32 +380,6 @@ contacts_items_changed_cb (TcWindow   *self,
                            guint       added,
                            GListModel *model)
 {
-  g_autoptr(GHashTable) watched = NULL;
-  guint n_items = g_list_model_get_n_items (model);
-
-  /* Contact lists are short: sweep them all instead of tracking removals. */
-  watched = g_hash_table_new (NULL, NULL);
-  for (guint i = 0; i < n_items; i++)
-    {
-      g_autoptr(TcContact) contact = g_list_model_get_item (model, i);
-      gpointer handler;
-
-      if (g_hash_table_steal_extended (self->watched, contact, NULL, &handler))
-        {
-          g_hash_table_insert (watched, contact, handler);
-        }
-      else
-        {
-          gulong id = g_signal_connect_object (contact, "notify",
-                                               G_CALLBACK (watched_contact_notify_cb),
-                                               self, G_CONNECT_SWAPPED);
-          g_hash_table_insert (watched, g_object_ref (contact), GSIZE_TO_POINTER (id));
-        }
-    }
-  g_hash_table_foreach (self->watched, unwatch_contact, NULL);
-  g_hash_table_unref (self->watched);
-  self->watched = g_steal_pointer (&watched);
-
   tc_window_update_main_page (self);
 }
 
@@ -732,6 +708,54 @@ back_action (GtkWidget  *widget,
 }
 
 static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  TcWindow *self = TC_WINDOW (widget);
+
+  gtk_search_bar_set_search_mode (self->search_bar, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+static void
+step_conversation (TcWindow *self,
+                   int       step)
+{
+  GListModel *model = G_LIST_MODEL (self->sorted_contacts);
+  guint n_items = g_list_model_get_n_items (model);
+  guint position = find_contact_position (self, self->contact);
+  g_autoptr(TcContact) contact = NULL;
+
+  if (n_items == 0)
+    return;
+
+  if (position == GTK_INVALID_LIST_POSITION)
+    position = step > 0 ? 0 : n_items - 1;
+  else
+    position = (position + n_items + step) % n_items;
+
+  contact = g_list_model_get_item (model, position);
+  tc_window_set_contact (self, contact);
+}
+
+static void
+next_conversation_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *param)
+{
+  step_conversation (TC_WINDOW (widget), 1);
+}
+
+static void
+previous_conversation_action (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *param)
+{
+  step_conversation (TC_WINDOW (widget), -1);
+}
+
+static void
 close_conversation_action (GtkWidget  *widget,
                            const char *action_name,
                            GVariant   *param)
@@ -929,8 +953,10 @@ tc_window_constructed (GObject *object)
                                    G_N_ELEMENTS (contact_entries), self);
 
   contacts = tc_node_get_contacts (self->node);
-  self->sorted_contacts = gtk_sort_list_model_new (g_object_ref (contacts),
-                                                   g_object_ref (GTK_SORTER (self->sorter)));
+  self->sorted_contacts =
+    gtk_sort_list_model_new (G_LIST_MODEL (gtk_filter_list_model_new (g_object_ref (contacts),
+                                                                      create_contact_filter (self))),
+                             create_contact_sorter ());
   self->contact_selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->sorted_contacts)));
   gtk_single_selection_set_autoselect (self->contact_selection, FALSE);
   gtk_single_selection_set_can_unselect (self->contact_selection, TRUE);
@@ -1005,18 +1031,12 @@ tc_window_dispose (GObject *object)
   if (self->tor_signals != NULL)
     g_signal_group_set_target (self->tor_signals, NULL);
 
-  if (self->watched != NULL)
-    {
-      g_hash_table_foreach (self->watched, unwatch_contact, NULL);
-      g_clear_pointer (&self->watched, g_hash_table_unref);
-    }
 
   gtk_widget_dispose_template (GTK_WIDGET (self), TC_TYPE_WINDOW);
 
   g_clear_object (&self->contact_selection);
   g_clear_object (&self->sorted_contacts);
   g_clear_object (&self->message_selection);
-  g_clear_object (&self->sorter);
   g_clear_object (&self->contact_bindings);
   g_clear_object (&self->contact_signals);
   g_clear_object (&self->tor_signals);
@@ -1124,6 +1144,8 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TcWindow, content);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, own_address_label);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, contact_list);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, search_bar);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, conversation_title);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, contact_menu_button);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, content_stack);
@@ -1147,10 +1169,16 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-contact", "s", open_contact_action);
   gtk_widget_class_install_action (widget_class, "win.close-conversation", NULL, close_conversation_action);
   gtk_widget_class_install_action (widget_class, "win.show-tor-page", NULL, show_tor_page_action);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.next-conversation", NULL, next_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.previous-conversation", NULL, previous_conversation_action);
   gtk_widget_class_install_action (widget_class, "win.hide-tor-page", NULL, hide_tor_page_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.add-contact", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.close-conversation", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Down, GDK_CONTROL_MASK, "win.next-conversation", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Up, GDK_CONTROL_MASK, "win.previous-conversation", NULL);
 }
 
 static void
@@ -1163,10 +1191,8 @@ tc_window_init (TcWindow *self)
   set_no_hyphens (self->empty_address_label);
 
   self->drafts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->watched = g_hash_table_new (NULL, NULL);
   self->typing_sent = TC_TYPING_ACTIVE;
 
-  self->sorter = gtk_custom_sorter_new (compare_contacts, NULL, NULL);
   self->message_selection = gtk_no_selection_new (NULL);
   gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (self->message_selection));
   g_signal_connect_object (self->message_selection, "items-changed",

@@ -251,9 +251,27 @@ class Flow:
         check(sent.returncode == 0, "send: " + sent.stderr)
         b.call("wait", role="label", name="And one more at the end", timeout=30)
 
+    def search(self):
+        b = self.bob
+        b.call("key", keys=["ctrl+f"])
+        b.call("wait", role="entry", name="Search Contacts")
+        b.call("type", text="zzz-nobody")
+        b.call("wait", role="label", name="Alice", gone=True)
+        b.call("key", keys=["ctrl+a", "BackSpace"])
+        b.call("type", text=self.alice.address[:8])
+        b.call("wait", role="label", name="Alice")
+        b.call("key", keys=["Escape"])
+
+    def second_launch(self):
+        b = self.bob
+        result = b.call("launch_again")
+        check(result["code"] == 0, "the second launch exits with %d" % result["code"])
+        frames = [f for f in b.call("find", role="frame")["items"] if f["name"] == "TORChat"]
+        check(len(frames) == 1, "still one window: %r" % frames)
+
     def accessible_names(self):
         for who in (self.alice, self.bob):
-            for role in ("push button", "toggle button", "image", "text", "check box"):
+            for role in ("push button", "toggle button", "image", "text", "entry", "check box"):
                 for item in who.call("find", role=role)["items"]:
                     name = item["name"]
                     check(name and not name.startswith("Gtk") and "_" not in name,
@@ -272,7 +290,7 @@ def main():
         cases = ["wrong_address", "add_contact", "request_arrives", "accept", "send_in_view",
                  "send_not_in_view", "click_notification", "hung_notification_server",
                  "reply_delivered", "preferences", "hide_text", "typing", "long_conversation",
-                 "accessible_names"]
+                 "search", "second_launch", "accessible_names"]
         failed = False
         for name in cases:
             if failed:
