@@ -11,71 +11,7 @@
 #include "tc-contact-row.h"
 #include "tc-message-row.h"
 #include "tc-tor-page.h"
-#include "tc-window.h"
-
-/* Seconds without a keystroke after which we tell the peer we paused. */
-#define TYPING_PAUSE_SECONDS 5
-
-struct _TcWindow
-{
-  AdwApplicationWindow  parent_instance;
-
-  TcNode               *node;
-  TcContact            *contact;
-  TcConversation       *conversation;
-  GSettings            *settings;
-
-  GBindingGroup        *contact_bindings;
-  GSignalGroup         *contact_signals;
-  GSimpleActionGroup   *contact_actions;
-
-  GtkSortListModel     *sorted_contacts;
-  GtkSingleSelection   *contact_selection;
-  GtkNoSelection       *message_selection;
-  /* Unsent composer text per contact address. */
-  GHashTable           *drafts;
-
-  guint                 typing_pause_source;
-  TcTyping              typing_sent;
-  gboolean              restoring_draft;
-  gboolean              updating_selection;
-  gboolean              stick_to_bottom;
-  gboolean              scrolling;
-  guint                 stick_frames;
-  guint                 stick_tick;
-
-  /* The Tor screen: shown on a first run until Tor is ready, or when
-   * asked for. */
-  gboolean              tor_was_ready;
-  gboolean              tor_page_wanted;
-  gboolean              tor_page_dismissed;
-  GSignalGroup         *tor_signals;
-
-  AdwToastOverlay      *toast_overlay;
-  TcTorPage            *tor_page;
-  GtkRevealer          *tor_banner;
-  GtkLabel             *tor_banner_label;
-  GtkStack             *main_stack;
-  GtkLabel             *empty_address_label;
-  AdwLeaflet           *leaflet;
-  GtkWidget            *sidebar;
-  GtkWidget            *content;
-  GtkLabel             *own_address_label;
-  GtkListView          *contact_list;
-  GtkSearchBar         *search_bar;
-  GtkSearchEntry       *search_entry;
-  AdwWindowTitle       *conversation_title;
-  GtkWidget            *contact_menu_button;
-  GtkStack             *content_stack;
-  GtkRevealer          *request_revealer;
-  GtkLabel             *request_label;
-  GtkLabel             *greeting_label;
-  GtkScrolledWindow    *message_scroller;
-  GtkListView          *message_list;
-  GtkLabel             *conversation_notice;
-  GtkEntry             *composer;
-  GtkWidget            *send_button;
-};
+#include "tc-window-private.h"
 
 G_DEFINE_FINAL_TYPE (TcWindow, tc_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -87,18 +23,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-static void
-tc_window_send_typing (TcWindow *self,
-                       TcTyping  typing)
-{
-  if (self->contact == NULL || self->typing_sent == typing)
-    return;
-
-  self->typing_sent = typing;
-  if (tc_contact_get_state (self->contact) == TC_CONTACT_STATE_ACCEPTED)
-    tc_node_set_typing (self->node, tc_contact_get_address (self->contact), typing);
-}
 
 static void
 tc_window_mark_read (TcWindow *self)
@@ -294,8 +218,8 @@ create_contact_filter (TcWindow *self)
   return GTK_FILTER (any);
 }
 
-static void
-tc_window_update_main_page (TcWindow *self)
+void
+_tc_window_update_main_page (TcWindow *self)
 {
   TcTor *tor = tc_node_get_tor (self->node);
   guint n_contacts = g_list_model_get_n_items (tc_node_get_contacts (self->node));
@@ -335,7 +259,7 @@ tc_window_update_main_page (TcWindow *self)
 static void
 tor_notify_cb (TcWindow *self)
 {
-  tc_window_update_main_page (self);
+  _tc_window_update_main_page (self);
 }
 
 static void
@@ -345,32 +269,8 @@ tor_page_stuck_cb (TcWindow *self)
   if (tc_tor_page_get_stuck (self->tor_page) && !self->tor_page_dismissed)
     {
       self->tor_page_wanted = TRUE;
-      tc_window_update_main_page (self);
+      _tc_window_update_main_page (self);
     }
-}
-
-static void
-show_tor_page_action (GtkWidget  *widget,
-                      const char *action_name,
-                      GVariant   *param)
-{
-  TcWindow *self = TC_WINDOW (widget);
-
-  self->tor_page_wanted = TRUE;
-  self->tor_page_dismissed = FALSE;
-  tc_window_update_main_page (self);
-}
-
-static void
-hide_tor_page_action (GtkWidget  *widget,
-                      const char *action_name,
-                      GVariant   *param)
-{
-  TcWindow *self = TC_WINDOW (widget);
-
-  self->tor_page_wanted = FALSE;
-  self->tor_page_dismissed = TRUE;
-  tc_window_update_main_page (self);
 }
 
 static void
@@ -380,11 +280,11 @@ contacts_items_changed_cb (TcWindow   *self,
                            guint       added,
                            GListModel *model)
 {
-  tc_window_update_main_page (self);
+  _tc_window_update_main_page (self);
 }
 
-static guint
-find_contact_position (TcWindow  *self,
+guint
+_tc_window_find_contact_position (TcWindow  *self,
                        TcContact *contact)
 {
   GListModel *model = G_LIST_MODEL (self->sorted_contacts);
@@ -399,86 +299,6 @@ find_contact_position (TcWindow  *self,
     }
 
   return GTK_INVALID_LIST_POSITION;
-}
-
-/* The list view only knows the heights of the rows it made, so "the
- * bottom" moves as rows appear: scroll to the last item first (the view
- * creates the rows around it), then to the end of the adjustment. */
-static void
-scroll_to_bottom (TcWindow *self)
-{
-  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->message_scroller);
-  guint n_items = self->conversation ? g_list_model_get_n_items (G_LIST_MODEL (self->conversation)) : 0;
-
-  self->scrolling = TRUE;
-  if (n_items > 0)
-    gtk_widget_activate_action (GTK_WIDGET (self->message_list), "list.scroll-to-item",
-                                "u", n_items - 1);
-  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
-  self->scrolling = FALSE;
-}
-
-static gboolean
-stick_tick_cb (GtkWidget     *widget,
-               GdkFrameClock *clock,
-               gpointer       user_data)
-{
-  TcWindow *self = TC_WINDOW (widget);
-
-  if (self->stick_to_bottom)
-    scroll_to_bottom (self);
-
-  if (self->stick_frames > 0)
-    self->stick_frames--;
-  if (self->stick_frames == 0)
-    {
-      self->stick_tick = 0;
-      return G_SOURCE_REMOVE;
-    }
-
-  return G_SOURCE_CONTINUE;
-}
-
-/* For the next frames, keep at the bottom while the rows settle. */
-static void
-stick_for_frames (TcWindow *self)
-{
-  self->stick_frames = 10;
-  if (self->stick_tick == 0)
-    self->stick_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), stick_tick_cb, NULL, NULL);
-}
-
-static void
-vadjustment_changed_cb (TcWindow      *self,
-                        GtkAdjustment *adj)
-{
-  if (self->stick_to_bottom)
-    scroll_to_bottom (self);
-}
-
-static void
-vadjustment_value_changed_cb (TcWindow      *self,
-                              GtkAdjustment *adj)
-{
-  double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
-
-  /* Only the user's scrolling decides; the list view resets the value
-   * itself when its model changes. */
-  if (self->scrolling || self->stick_frames > 0)
-    return;
-
-  self->stick_to_bottom = gtk_adjustment_get_value (adj) >= bottom - 24;
-}
-
-static void
-messages_items_changed_cb (TcWindow   *self,
-                           guint       position,
-                           guint       removed,
-                           guint       added,
-                           GListModel *model)
-{
-  if (self->stick_to_bottom)
-    stick_for_frames (self);
 }
 
 void
@@ -505,7 +325,7 @@ tc_window_set_contact (TcWindow  *self,
       else
         g_hash_table_remove (self->drafts, tc_contact_get_address (self->contact));
 
-      tc_window_send_typing (self, TC_TYPING_ACTIVE);
+      _tc_window_send_typing (self, TC_TYPING_ACTIVE);
       g_clear_handle_id (&self->typing_pause_source, g_source_remove);
     }
 
@@ -525,7 +345,7 @@ tc_window_set_contact (TcWindow  *self,
     {
       self->stick_to_bottom = TRUE;
       gtk_no_selection_set_model (self->message_selection, G_LIST_MODEL (conversation));
-      stick_for_frames (self);
+      _tc_window_stick_for_frames (self);
     }
 
   self->restoring_draft = TRUE;
@@ -534,7 +354,7 @@ tc_window_set_contact (TcWindow  *self,
 
   self->updating_selection = TRUE;
   gtk_single_selection_set_selected (self->contact_selection,
-                                     find_contact_position (self, contact));
+                                     _tc_window_find_contact_position (self, contact));
   self->updating_selection = FALSE;
   gtk_stack_set_visible_child_name (self->content_stack, contact ? "conversation" : "none");
   if (contact == NULL)
@@ -586,311 +406,6 @@ leaflet_visible_child_cb (TcWindow *self)
   tc_window_mark_read (self);
 }
 
-static gboolean
-typing_pause_cb (gpointer data)
-{
-  TcWindow *self = data;
-
-  self->typing_pause_source = 0;
-  tc_window_send_typing (self, TC_TYPING_PAUSED);
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-composer_changed_cb (TcWindow *self)
-{
-  gboolean empty = gtk_entry_get_text_length (self->composer) == 0;
-
-  gtk_widget_set_sensitive (self->send_button,
-                            !empty && gtk_widget_get_sensitive (GTK_WIDGET (self->composer)));
-
-  if (self->restoring_draft || self->contact == NULL)
-    return;
-
-  g_clear_handle_id (&self->typing_pause_source, g_source_remove);
-  if (empty)
-    {
-      tc_window_send_typing (self, TC_TYPING_ACTIVE);
-      return;
-    }
-
-  tc_window_send_typing (self, TC_TYPING_COMPOSING);
-  self->typing_pause_source = g_timeout_add_seconds (TYPING_PAUSE_SECONDS, typing_pause_cb, self);
-}
-
-static void
-composer_activate_cb (TcWindow *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TcMessage) message = NULL;
-  g_autofree char *text = NULL;
-
-  if (self->contact == NULL || !gtk_widget_get_sensitive (GTK_WIDGET (self->composer)))
-    return;
-
-  text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->composer)));
-  g_strstrip (text);
-  if (text[0] == '\0')
-    return;
-
-  message = tc_node_send_message (self->node, tc_contact_get_address (self->contact), text, &error);
-  if (message == NULL)
-    {
-      tc_window_show_error (self, error);
-      return;
-    }
-
-  self->stick_to_bottom = TRUE;
-  g_hash_table_remove (self->drafts, tc_contact_get_address (self->contact));
-  self->restoring_draft = TRUE;
-  gtk_editable_set_text (GTK_EDITABLE (self->composer), "");
-  self->restoring_draft = FALSE;
-  g_clear_handle_id (&self->typing_pause_source, g_source_remove);
-  /* The message itself tells the peer we stopped typing. */
-  self->typing_sent = TC_TYPING_ACTIVE;
-  stick_for_frames (self);
-}
-
-static void
-contact_added_cb (TcWindow           *self,
-                  TcContact          *contact,
-                  TcAddContactDialog *dialog)
-{
-  g_autofree char *text = NULL;
-
-  tc_window_set_contact (self, contact);
-  /* Only queued: the request waits in the outbox until they are online. */
-  if (tc_contact_get_connected (contact))
-    /* Translators: %s is the name of a new contact */
-    text = g_strdup_printf (_("Sending your request to %s…"), tc_contact_get_display_name (contact));
-  else
-    /* Translators: %s is the name of a new contact */
-    text = g_strdup_printf (_("Request to %s saved; it is delivered when they are online"),
-                            tc_contact_get_display_name (contact));
-  tc_window_add_toast (self, text);
-}
-
-static void
-add_contact_action (GtkWidget  *widget,
-                    const char *action_name,
-                    GVariant   *param)
-{
-  TcWindow *self = TC_WINDOW (widget);
-  TcAddContactDialog *dialog;
-
-  dialog = tc_add_contact_dialog_new (GTK_WINDOW (self), self->node);
-  g_signal_connect_object (dialog, "contact-added",
-                           G_CALLBACK (contact_added_cb), self,
-                           G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-copy_address_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *param)
-{
-  TcWindow *self = TC_WINDOW (widget);
-
-  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), tc_node_get_address (self->node));
-  tc_window_add_toast (self, _("Your address was copied"));
-}
-
-static void
-back_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *param)
-{
-  TcWindow *self = TC_WINDOW (widget);
-
-  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
-}
-
-static void
-search_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *param)
-{
-  TcWindow *self = TC_WINDOW (widget);
-
-  gtk_search_bar_set_search_mode (self->search_bar, TRUE);
-  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
-}
-
-static void
-step_conversation (TcWindow *self,
-                   int       step)
-{
-  GListModel *model = G_LIST_MODEL (self->sorted_contacts);
-  guint n_items = g_list_model_get_n_items (model);
-  guint position = find_contact_position (self, self->contact);
-  g_autoptr(TcContact) contact = NULL;
-
-  if (n_items == 0)
-    return;
-
-  if (position == GTK_INVALID_LIST_POSITION)
-    position = step > 0 ? 0 : n_items - 1;
-  else
-    position = (position + n_items + step) % n_items;
-
-  contact = g_list_model_get_item (model, position);
-  tc_window_set_contact (self, contact);
-}
-
-static void
-next_conversation_action (GtkWidget  *widget,
-                          const char *action_name,
-                          GVariant   *param)
-{
-  step_conversation (TC_WINDOW (widget), 1);
-}
-
-static void
-previous_conversation_action (GtkWidget  *widget,
-                              const char *action_name,
-                              GVariant   *param)
-{
-  step_conversation (TC_WINDOW (widget), -1);
-}
-
-static void
-close_conversation_action (GtkWidget  *widget,
-                           const char *action_name,
-                           GVariant   *param)
-{
-  TcWindow *self = TC_WINDOW (widget);
-
-  if (adw_leaflet_get_folded (self->leaflet))
-    adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
-  else
-    tc_window_set_contact (self, NULL);
-}
-
-static void
-open_contact_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *param)
-{
-  tc_window_select_address (TC_WINDOW (widget), g_variant_get_string (param, NULL));
-}
-
-static void
-presence_change_state_cb (GSimpleAction *action,
-                          GVariant      *value,
-                          gpointer       user_data)
-{
-  TcWindow *self = user_data;
-  g_autoptr(GError) error = NULL;
-  TcPresence presence;
-
-  if (!tc_presence_from_string (g_variant_get_string (value, NULL), &presence))
-    return;
-
-  if (!tc_node_set_status (self->node, presence, tc_node_get_status_text (self->node), &error))
-    {
-      tc_window_show_error (self, error);
-      return;
-    }
-
-  g_simple_action_set_state (action, value);
-}
-
-static void
-accept_cb (GSimpleAction *action,
-           GVariant      *param,
-           gpointer       user_data)
-{
-  TcWindow *self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (self->contact != NULL &&
-      !tc_node_accept_contact (self->node, tc_contact_get_address (self->contact), &error))
-    tc_window_show_error (self, error);
-}
-
-static void
-decline_cb (GSimpleAction *action,
-            GVariant      *param,
-            gpointer       user_data)
-{
-  TcWindow *self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (self->contact != NULL &&
-      !tc_node_decline_contact (self->node, tc_contact_get_address (self->contact), &error))
-    tc_window_show_error (self, error);
-}
-
-static void
-block_cb (GSimpleAction *action,
-          GVariant      *param,
-          gpointer       user_data)
-{
-  TcWindow *self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-
-  if (self->contact == NULL)
-    return;
-
-  if (!tc_node_block_contact (self->node, tc_contact_get_address (self->contact), &error))
-    {
-      tc_window_show_error (self, error);
-      return;
-    }
-
-  /* Translators: %s is the name of the contact who was blocked */
-  text = g_strdup_printf (_("%s is blocked"), tc_contact_get_display_name (self->contact));
-  tc_window_add_toast (self, text);
-}
-
-static void
-remove_response_cb (AdwMessageDialog *dialog,
-                    const char       *response,
-                    gpointer          user_data)
-{
-  TcWindow *self = TC_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
-  TcContact *contact = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (g_str_equal (response, "remove") &&
-      !tc_node_remove_contact (self->node, tc_contact_get_address (contact), &error))
-    tc_window_show_error (self, error);
-}
-
-static void
-remove_cb (GSimpleAction *action,
-           GVariant      *param,
-           gpointer       user_data)
-{
-  TcWindow *self = user_data;
-  GtkWidget *dialog;
-
-  if (self->contact == NULL)
-    return;
-
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL,
-                                   _("Their messages are deleted from this computer. You can add them again later with their address."));
-  /* Translators: %s is the contact's name */
-  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog), _("Remove %s?"),
-                                     tc_contact_get_display_name (self->contact));
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "remove", _("_Remove"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
-                                              ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_signal_connect_data (dialog, "response",
-                         G_CALLBACK (remove_response_cb),
-                         g_object_ref (self->contact),
-                         (GClosureNotify) (void (*) (void)) g_object_unref, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
 static void
 node_address_cb (TcWindow *self)
 {
@@ -933,24 +448,11 @@ tc_window_constructed (GObject *object)
   g_autoptr(GSettingsSchema) schema = NULL;
   GSettingsSchemaSource *source;
   GListModel *contacts;
-  static const GActionEntry contact_entries[] = {
-    { "accept", accept_cb },
-    { "decline", decline_cb },
-    { "block", block_cb },
-    { "remove", remove_cb },
-  };
-  static const GActionEntry win_entries[] = {
-    { "presence", NULL, "s", "'available'", presence_change_state_cb },
-  };
-
   G_OBJECT_CLASS (tc_window_parent_class)->constructed (object);
 
   g_assert (TC_IS_NODE (self->node));
 
-  g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries,
-                                   G_N_ELEMENTS (win_entries), self);
-  g_action_map_add_action_entries (G_ACTION_MAP (self->contact_actions), contact_entries,
-                                   G_N_ELEMENTS (contact_entries), self);
+  _tc_window_init_actions (self);
 
   contacts = tc_node_get_contacts (self->node);
   self->sorted_contacts =
@@ -982,7 +484,7 @@ tc_window_constructed (GObject *object)
                            G_CONNECT_SWAPPED);
   tc_tor_page_set_tor (self->tor_page, tc_node_get_tor (self->node));
   g_signal_group_set_target (self->tor_signals, tc_node_get_tor (self->node));
-  tc_window_update_main_page (self);
+  _tc_window_update_main_page (self);
   tc_window_update_own_address (self);
   tc_window_update_presence_action (self);
   tc_window_update_contact_state (self);
@@ -1160,32 +662,14 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, contact_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, tor_page_stuck_cb);
   gtk_widget_class_bind_template_callback (widget_class, leaflet_visible_child_cb);
-  gtk_widget_class_bind_template_callback (widget_class, composer_activate_cb);
-  gtk_widget_class_bind_template_callback (widget_class, composer_changed_cb);
+  _tc_window_class_init_conversation (widget_class);
 
-  gtk_widget_class_install_action (widget_class, "win.add-contact", NULL, add_contact_action);
-  gtk_widget_class_install_action (widget_class, "win.copy-address", NULL, copy_address_action);
-  gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
-  gtk_widget_class_install_action (widget_class, "win.open-contact", "s", open_contact_action);
-  gtk_widget_class_install_action (widget_class, "win.close-conversation", NULL, close_conversation_action);
-  gtk_widget_class_install_action (widget_class, "win.show-tor-page", NULL, show_tor_page_action);
-  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
-  gtk_widget_class_install_action (widget_class, "win.next-conversation", NULL, next_conversation_action);
-  gtk_widget_class_install_action (widget_class, "win.previous-conversation", NULL, previous_conversation_action);
-  gtk_widget_class_install_action (widget_class, "win.hide-tor-page", NULL, hide_tor_page_action);
-
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.add-contact", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.close-conversation", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Down, GDK_CONTROL_MASK, "win.next-conversation", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Up, GDK_CONTROL_MASK, "win.previous-conversation", NULL);
+  _tc_window_class_init_actions (widget_class);
 }
 
 static void
 tc_window_init (TcWindow *self)
 {
-  GtkAdjustment *vadj;
-
   gtk_widget_init_template (GTK_WIDGET (self));
   tc_a11y_fix_button_names (GTK_WIDGET (self));
   set_no_hyphens (self->empty_address_label);
@@ -1195,17 +679,7 @@ tc_window_init (TcWindow *self)
 
   self->message_selection = gtk_no_selection_new (NULL);
   gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (self->message_selection));
-  g_signal_connect_object (self->message_selection, "items-changed",
-                           G_CALLBACK (messages_items_changed_cb), self,
-                           G_CONNECT_SWAPPED);
-
-  vadj = gtk_scrolled_window_get_vadjustment (self->message_scroller);
-  g_signal_connect_object (vadj, "changed",
-                           G_CALLBACK (vadjustment_changed_cb), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (vadj, "value-changed",
-                           G_CALLBACK (vadjustment_value_changed_cb), self,
-                           G_CONNECT_SWAPPED);
+  _tc_window_init_conversation (self);
 
   self->contact_actions = g_simple_action_group_new ();
   gtk_widget_insert_action_group (GTK_WIDGET (self), "contact", G_ACTION_GROUP (self->contact_actions));
