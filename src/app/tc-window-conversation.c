@@ -117,7 +117,10 @@ typing_pause_cb (gpointer data)
 static void
 composer_changed_cb (TcWindow *self)
 {
-  gboolean empty = gtk_entry_get_text_length (self->composer) == 0;
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
+  gboolean empty = gtk_text_buffer_get_char_count (buffer) == 0;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->composer_placeholder), empty);
 
   gtk_widget_set_sensitive (self->send_button,
                             !empty && gtk_widget_get_sensitive (GTK_WIDGET (self->composer)));
@@ -146,7 +149,7 @@ composer_activate_cb (TcWindow *self)
   if (self->contact == NULL || !gtk_widget_get_sensitive (GTK_WIDGET (self->composer)))
     return;
 
-  text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->composer)));
+  text = _tc_window_dup_composer_text (self);
   g_strstrip (text);
   if (text[0] == '\0')
     return;
@@ -161,7 +164,7 @@ composer_activate_cb (TcWindow *self)
   self->stick_to_bottom = TRUE;
   g_hash_table_remove (self->drafts, tc_contact_get_address (self->contact));
   self->restoring_draft = TRUE;
-  gtk_editable_set_text (GTK_EDITABLE (self->composer), "");
+  _tc_window_set_composer_text (self, "");
   self->restoring_draft = FALSE;
   g_clear_handle_id (&self->typing_pause_source, g_source_remove);
   /* The message itself tells the peer we stopped typing. */
@@ -169,17 +172,80 @@ composer_activate_cb (TcWindow *self)
   _tc_window_stick_for_frames (self);
 }
 
+char *
+_tc_window_dup_composer_text (TcWindow *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+void
+_tc_window_set_composer_text (TcWindow   *self,
+                              const char *text)
+{
+  self->restoring_draft = TRUE;
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), text, -1);
+  self->restoring_draft = FALSE;
+}
+
+/* Enter sends, Shift+Enter starts a new line. */
+static gboolean
+composer_key_pressed_cb (TcWindow              *self,
+                         guint                  keyval,
+                         guint                  keycode,
+                         GdkModifierType        state,
+                         GtkEventControllerKey *controller)
+{
+  if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter || keyval == GDK_KEY_ISO_Enter) &&
+      (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK)) == 0)
+    {
+      composer_activate_cb (self);
+      return TRUE;
+    }
+
+  /* The text view keeps Escape to itself; it closes the conversation. */
+  if (keyval == GDK_KEY_Escape && (state & GDK_MODIFIER_MASK) == 0)
+    return gtk_widget_activate_action (GTK_WIDGET (self), "win.close-conversation", NULL);
+
+  return FALSE;
+}
+
+static void
+emoji_picked_cb (TcWindow   *self,
+                 const char *emoji)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
+
+  gtk_text_buffer_insert_at_cursor (buffer, emoji, -1);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
 void
 _tc_window_class_init_conversation (GtkWidgetClass *widget_class)
 {
   gtk_widget_class_bind_template_callback (widget_class, composer_activate_cb);
-  gtk_widget_class_bind_template_callback (widget_class, composer_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, emoji_picked_cb);
 }
 
 void
 _tc_window_init_conversation (TcWindow *self)
 {
   GtkAdjustment *vadj = gtk_scrolled_window_get_vadjustment (self->message_scroller);
+  GtkEventController *keys = gtk_event_controller_key_new ();
+
+  /* Before the text view inserts a new line. */
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect_object (keys, "key-pressed",
+                           G_CALLBACK (composer_key_pressed_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self->composer), keys);
+  g_signal_connect_object (gtk_text_view_get_buffer (self->composer), "changed",
+                           G_CALLBACK (composer_changed_cb), self,
+                           G_CONNECT_SWAPPED);
 
   g_signal_connect_object (self->message_selection, "items-changed",
                            G_CALLBACK (messages_items_changed_cb), self,

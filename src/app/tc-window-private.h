@@ -66,7 +66,8 @@ struct _TcWindow
   GtkScrolledWindow    *message_scroller;
   GtkListView          *message_list;
   GtkLabel             *conversation_notice;
-  GtkEntry             *composer;
+  GtkTextView          *composer;
+  GtkLabel             *composer_placeholder;
   GtkWidget            *send_button;
 };
 
@@ -84,6 +85,9 @@ void   _tc_window_class_init_conversation  (GtkWidgetClass *widget_class);
 void   _tc_window_init_conversation        (TcWindow       *self);
 void   _tc_window_send_typing              (TcWindow       *self,
                                             TcTyping        typing);
+char  *_tc_window_dup_composer_text        (TcWindow       *self);
+void   _tc_window_set_composer_text        (TcWindow       *self,
+                                            const char     *text);
 /* Keeps the newest message in view for the next frames, while the rows
  * settle. */
 void   _tc_window_stick_for_frames         (TcWindow       *self);

@@ -123,7 +123,7 @@ tc_window_update_contact_state (TcWindow *self)
               (state == TC_CONTACT_STATE_ACCEPTED || state == TC_CONTACT_STATE_REQUESTED);
   gtk_widget_set_sensitive (GTK_WIDGET (self->composer), can_write);
   gtk_widget_set_sensitive (self->send_button,
-                            can_write && gtk_entry_get_text_length (self->composer) > 0);
+                            can_write && gtk_text_buffer_get_char_count (gtk_text_view_get_buffer (self->composer)) > 0);
 
   action = g_action_map_lookup_action (G_ACTION_MAP (self->contact_actions), "accept");
   g_simple_action_set_enabled (G_SIMPLE_ACTION (action),
@@ -316,12 +316,12 @@ tc_window_set_contact (TcWindow  *self,
 
   if (self->contact != NULL)
     {
-      const char *text = gtk_editable_get_text (GTK_EDITABLE (self->composer));
+      g_autofree char *text = _tc_window_dup_composer_text (self);
 
       if (text[0] != '\0')
         g_hash_table_insert (self->drafts,
                              g_strdup (tc_contact_get_address (self->contact)),
-                             g_strdup (text));
+                             g_steal_pointer (&text));
       else
         g_hash_table_remove (self->drafts, tc_contact_get_address (self->contact));
 
@@ -349,7 +349,7 @@ tc_window_set_contact (TcWindow  *self,
     }
 
   self->restoring_draft = TRUE;
-  gtk_editable_set_text (GTK_EDITABLE (self->composer), draft ? draft : "");
+  _tc_window_set_composer_text (self, draft ? draft : "");
   self->restoring_draft = FALSE;
 
   self->updating_selection = TRUE;
@@ -658,6 +658,7 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TcWindow, message_list);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, conversation_notice);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, composer);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, composer_placeholder);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, send_button);
   gtk_widget_class_bind_template_callback (widget_class, contact_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, tor_page_stuck_cb);
@@ -673,6 +674,7 @@ tc_window_init (TcWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   tc_a11y_fix_button_names (GTK_WIDGET (self));
   set_no_hyphens (self->empty_address_label);
+  set_no_hyphens (self->own_address_label);
 
   self->drafts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->typing_sent = TC_TYPING_ACTIVE;

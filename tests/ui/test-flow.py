@@ -229,6 +229,12 @@ class Flow:
         b.call("wait", role="label", name="I am typing something long", timeout=30)
         # The message is the end of typing it.
         b.call("wait", role="label", name="Typing…", gone=True, timeout=5)
+        # Shift+Enter starts a new line; Enter sends both lines as one message.
+        a.call("type", text="First line")
+        a.call("key", keys=["shift+Return"])
+        a.call("type", text="second line")
+        a.call("key", keys=["Return"])
+        b.call("wait", role="label", name="First line\nsecond line", timeout=30)
 
     def long_conversation(self):
         a, b = self.alice, self.bob
