@@ -33,6 +33,7 @@ struct _TcPreferencesWindow
   GtkWidget            *proxy_group;
   AdwEntryRow          *proxy_row;
   GtkLabel             *proxy_error;
+  GtkListBox           *blocked_list;
 };
 
 G_DEFINE_FINAL_TYPE (TcPreferencesWindow, tc_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -198,6 +199,69 @@ choose_download_cb (TcPreferencesWindow *self)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+static gboolean
+is_blocked_cb (TcContact      *contact,
+               TcContactState  state,
+               gpointer        user_data)
+{
+  return state == TC_CONTACT_STATE_BLOCKED;
+}
+
+static void
+unblock_clicked_cb (GtkButton           *button,
+                    TcPreferencesWindow *self)
+{
+  TcContact *contact = g_object_get_data (G_OBJECT (button), "tc-contact");
+  g_autoptr(GError) error = NULL;
+
+  /* Unblocking is forgetting: they may ask again. */
+  if (!tc_node_remove_contact (self->node, tc_contact_get_address (contact), &error))
+    adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (error->message));
+}
+
+static GtkWidget *
+create_blocked_row (gpointer item,
+                    gpointer user_data)
+{
+  TcPreferencesWindow *self = user_data;
+  TcContact *contact = item;
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *button = gtk_button_new_with_mnemonic (_("_Unblock"));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), tc_contact_get_display_name (contact));
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  /* GTK 4.8 would put a label before the button's own text; whom it
+   * unblocks goes in the description. */
+  tc_a11y_fix_button_names (button);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  tc_contact_get_display_name (contact), -1);
+  g_object_set_data_full (G_OBJECT (button), "tc-contact", g_object_ref (contact), g_object_unref);
+  g_signal_connect_object (button, "clicked", G_CALLBACK (unblock_clicked_cb), self, 0);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+
+  return row;
+}
+
+static void
+tc_preferences_window_setup_blocked (TcPreferencesWindow *self)
+{
+  GtkExpression *state = gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "state");
+  GtkExpression *blocked = gtk_cclosure_expression_new (G_TYPE_BOOLEAN, NULL, 1, &state,
+                                                        G_CALLBACK (is_blocked_cb), NULL, NULL);
+  GtkFilterListModel *model;
+  GtkWidget *placeholder;
+
+  model = gtk_filter_list_model_new (g_object_ref (tc_node_get_contacts (self->node)),
+                                     GTK_FILTER (gtk_bool_filter_new (blocked)));
+  gtk_list_box_bind_model (self->blocked_list, G_LIST_MODEL (model), create_blocked_row, self, NULL);
+  g_object_unref (model);
+
+  placeholder = gtk_label_new (_("Nobody is blocked"));
+  gtk_widget_add_css_class (placeholder, "dim-label");
+  gtk_widget_set_margin_top (placeholder, 12);
+  gtk_widget_set_margin_bottom (placeholder, 12);
+  gtk_list_box_set_placeholder (self->blocked_list, placeholder);
+}
+
 static void
 tc_preferences_window_dispose (GObject *object)
 {
@@ -237,6 +301,7 @@ tc_preferences_window_class_init (TcPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TcPreferencesWindow, proxy_group);
   gtk_widget_class_bind_template_child (widget_class, TcPreferencesWindow, proxy_row);
   gtk_widget_class_bind_template_child (widget_class, TcPreferencesWindow, proxy_error);
+  gtk_widget_class_bind_template_child (widget_class, TcPreferencesWindow, blocked_list);
   gtk_widget_class_bind_template_callback (widget_class, profile_apply_cb);
   gtk_widget_class_bind_template_callback (widget_class, bridges_apply_cb);
   gtk_widget_class_bind_template_callback (widget_class, proxy_apply_cb);
@@ -274,6 +339,7 @@ tc_preferences_window_setup (TcPreferencesWindow *self,
   gtk_widget_set_sensitive (self->bridges_group, managed);
   gtk_widget_set_sensitive (self->proxy_group, managed);
   gtk_widget_set_visible (GTK_WIDGET (self->override_label), node_options);
+  tc_preferences_window_setup_blocked (self);
 
   if (self->settings == NULL)
     {

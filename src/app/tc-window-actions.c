@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "tc-add-contact-dialog.h"
+#include "tc-contact-dialog.h"
 #include "tc-window-private.h"
 
 static void
@@ -272,6 +273,18 @@ remove_cb (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+static void
+details_cb (GSimpleAction *action,
+            GVariant      *param,
+            gpointer       user_data)
+{
+  TcWindow *self = user_data;
+
+  if (self->contact != NULL)
+    gtk_window_present (GTK_WINDOW (tc_contact_dialog_new (GTK_WINDOW (self), self->node,
+                                                           self->contact)));
+}
+
 void
 _tc_window_class_init_actions (GtkWidgetClass *widget_class)
 {
@@ -301,6 +314,7 @@ _tc_window_init_actions (TcWindow *self)
     { "decline", decline_cb },
     { "block", block_cb },
     { "remove", remove_cb },
+    { "details", details_cb },
   };
   static const GActionEntry win_entries[] = {
     { "presence", NULL, "s", "'available'", presence_change_state_cb },

@@ -140,6 +140,13 @@ class Agent:
         inside a button) answer nothing and do not count."""
         if acc == top:
             return True
+        # Popovers are surfaces of their own, which the window's hit test
+        # does not see; a closed one has no size.
+        node = acc
+        while node is not None and node != top:
+            if node.getRoleName() == "menu":
+                return True
+            node = node.parent
         try:
             x, y, w, h = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
             comp = top.queryComponent()
@@ -242,6 +249,13 @@ class Agent:
 
     def cmd_click(self, cmd):
         acc = self.find(cmd)
+        # A popover's positions are its own surface's, not the window's:
+        # activate its items as a screen reader does.
+        node = acc
+        while node is not None and node.getRoleName() not in ("menu", "frame"):
+            node = node.parent
+        if node is not None and node.getRoleName() == "menu":
+            cmd = dict(cmd, action=True)
         if cmd.get("action", False):
             action = acc.queryAction()
             action.doAction(0)
@@ -254,6 +268,8 @@ class Agent:
         wid = self.x_window(self.toplevel(acc).name)
         self.xdotool("mousemove", "--window", wid, str(x + w // 2), str(y + h // 2))
         self.xdotool("click", "1")
+        # A pointer left on a toast keeps it up (libadwaita pauses it).
+        self.xdotool("mousemove", "1279", "799")
         return {}
 
     @staticmethod
@@ -265,7 +281,7 @@ class Agent:
             acc = parent
 
     def x_window(self, title):
-        out = self.xdotool("search", "--all", "--pid", str(self.app.pid), "--name",
+        out = self.xdotool("search", "--all", "--onlyvisible", "--pid", str(self.app.pid), "--name",
                            "^%s$" % title, capture=True)
         ids = out.split()
         if not ids:

@@ -179,6 +179,8 @@ class Flow:
         # Bob's receipts reached Alice: her messages show as delivered.
         a.call("wait", role="image", name="Delivered", timeout=60)
         b.call("wait", role="image", name="Delivered", timeout=60)
+        # The add-contact toast has had its time.
+        a.try_call("wait", role="label", contains="equest to Bob", gone=True, timeout=15)
         self.screenshot(a, "conversation.png")
 
     def preferences(self):
@@ -275,6 +277,41 @@ class Flow:
         frames = [f for f in b.call("find", role="frame")["items"] if f["name"] == "TORChat"]
         check(len(frames) == 1, "still one window: %r" % frames)
 
+    def contact_details(self):
+        a, b = self.alice, self.bob
+        b.call("click", role="label", contains="Alice")
+        b.call("click", role="push button", name="Contact Menu")
+        b.call("click", role="menu item", name="Contact Details")
+        b.call("wait", role="frame", name="Contact Details")
+        b.call("wait", role="label", name=a.address, window="Contact Details")
+        b.call("wait", role="label", name="Connected", window="Contact Details")
+        self.screenshot(b, "contact-details.png")
+        b.call("click", role="text", name="Name", window="Contact Details")
+        b.call("key", keys=["ctrl+a"])
+        b.call("type", text="Alice L.")
+        b.call("key", keys=["Return"])
+        b.call("wait", role="label", name="Alice L.", window="TORChat")
+        b.call("click", role="push button", name="Block", window="Contact Details")
+        b.call("wait", role="label", name="Blocked: they cannot reach you", window="Contact Details")
+        b.call("key", keys=["Escape"])
+        b.call("wait", role="frame", name="Contact Details", gone=True)
+        b.call("focus_window", title="TORChat")
+
+    def blocked_list(self):
+        b = self.bob
+        b.call("key", keys=["ctrl+comma"])
+        b.call("wait", role="frame", name="Preferences")
+        b.call("click", role="page tab", name="Blocked", window="Preferences")
+        unblock = b.call("wait", role="push button", name="Unblock", window="Preferences")["item"]
+        check(unblock.get("description") == "Alice L.", "whom it unblocks: %r" % unblock)
+        b.call("click", role="push button", name="Unblock", window="Preferences")
+        b.call("wait", role="label", name="Nobody is blocked", window="Preferences")
+        b.call("key", keys=["Escape"])
+        b.call("wait", role="frame", name="Preferences", gone=True)
+        b.call("focus_window", title="TORChat")
+        # Forgotten: Bob has no contact left.
+        b.call("wait", role="label", name="No Contacts Yet")
+
     def accessible_names(self):
         for who in (self.alice, self.bob):
             for role in ("push button", "toggle button", "image", "text", "entry", "check box"):
@@ -296,7 +333,7 @@ def main():
         cases = ["wrong_address", "add_contact", "request_arrives", "accept", "send_in_view",
                  "send_not_in_view", "click_notification", "hung_notification_server",
                  "reply_delivered", "preferences", "hide_text", "typing", "long_conversation",
-                 "search", "second_launch", "accessible_names"]
+                 "search", "second_launch", "contact_details", "blocked_list", "accessible_names"]
         failed = False
         for name in cases:
             if failed:
