@@ -37,6 +37,7 @@ typedef struct
   char        *address;
   guint        port;
   guint        rate;         /* SOCKS throttle, bytes/s, 0 for none */
+  gboolean     corrupt_file; /* SOCKS changes a byte of file streams to it */
   char       **wrapper;      /* argv run in front of the node (strace …), or NULL */
   gboolean     plaintext;    /* --no-passphrase instead of --passphrase-file */
 } TcTestNode;
@@ -585,6 +586,8 @@ tc_test_net_write_map (TcTestNet *net)
       g_string_append_printf (map, "%s 127.0.0.1:%u", node->address, node->port);
       if (node->rate > 0)
         g_string_append_printf (map, " %u", node->rate);
+      if (node->corrupt_file)
+        g_string_append (map, " corrupt-file");
       g_string_append_c (map, '\n');
     }
 

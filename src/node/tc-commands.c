@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "tc-address.h"
-#include "tc-commands.h"
+#include "tc-commands-private.h"
 
 /* Pages of the history read at once, so a long history is not read in one
  * query. */
@@ -46,9 +46,11 @@ typedef struct
 
 /* Text from peers reaches a terminal: control characters are shown escaped
  * so that a message can neither fake lines nor send terminal sequences. */
-static void
-append_sanitized (GString    *str,
-                  const char *text)
+#define append_sanitized _tc_commands_append_sanitized
+
+void
+_tc_commands_append_sanitized (GString    *str,
+                               const char *text)
 {
   g_autofree char *valid = NULL;
 
@@ -809,6 +811,16 @@ command_quit (Context            *ctx,
   return TC_EXIT_OK;
 }
 
+static int
+command_transfer (Context            *ctx,
+                  const char * const *args,
+                  guint               n_args,
+                  ContactAction       action)
+{
+  return _tc_commands_run_transfer (ctx->node, args[-1], args, n_args, ctx->json,
+                                    ctx->out, ctx->err);
+}
+
 static const Command commands[] = {
   { "id", "id", 0, 0, command_id, NULL },
   { "add", "add ADDRESS [NICK] [GREETING]", 1, G_MAXUINT, command_add, NULL },
@@ -826,6 +838,12 @@ static const Command commands[] = {
   { "tor", "tor", 0, 0, command_tor, NULL },
   { "bridges", "bridges [none | LINE…]", 0, G_MAXUINT, command_bridges, NULL },
   { "proxy", "proxy [none | socks5://IP:PORT | https://IP:PORT]", 0, 1, command_proxy, NULL },
+  { "send-file", "send-file ADDRESS PATH", 2, 2, command_transfer, NULL },
+  { "transfers", "transfers", 0, 0, command_transfer, NULL },
+  { "accept-file", "accept-file TID [DIR]", 1, 2, command_transfer, NULL },
+  { "decline-file", "decline-file TID", 1, 1, command_transfer, NULL },
+  { "cancel-file", "cancel-file TID", 1, 1, command_transfer, NULL },
+  { "download-dir", "download-dir [DIR]", 0, 1, command_transfer, NULL },
   { "quit", "quit", 0, 0, command_quit, NULL },
 };
 
@@ -882,6 +900,30 @@ tc_commands_check (const char * const *argv,
     }
 
   return TC_EXIT_OK;
+}
+
+char **
+tc_commands_resolve_paths (const char * const *argv)
+{
+  char **copy = g_strdupv ((char **) argv);
+  guint n = copy ? g_strv_length (copy) : 0;
+  guint index = 0;
+
+  if (n == 3 && (g_str_equal (copy[0], "send-file") || g_str_equal (copy[0], "accept-file")))
+    index = 2;
+  else if (n == 2 && g_str_equal (copy[0], "download-dir"))
+    index = 1;
+
+  if (index != 0 && !g_path_is_absolute (copy[index]))
+    {
+      g_autofree char *cwd = g_get_current_dir ();
+      char *path = g_canonicalize_filename (copy[index], cwd);
+
+      g_free (copy[index]);
+      copy[index] = path;
+    }
+
+  return copy;
 }
 
 gboolean

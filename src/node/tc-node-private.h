@@ -32,6 +32,9 @@ void            _tc_node_emit_contact_changed     (TcNode      *self,
                                                    TcContact   *contact);
 void            _tc_node_peer_idle                (TcNode      *self,
                                                    TcPeer      *peer);
+/* The ready chat stream with @address, or NULL. */
+TcStream       *_tc_node_get_chat_stream          (TcNode      *self,
+                                                   const char  *address);
 /* Builders for what the node says about itself. */
 char           *_tc_node_build_status             (TcNode      *self);
 char           *_tc_node_build_profile            (TcNode      *self);

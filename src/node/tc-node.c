@@ -45,6 +45,7 @@ struct _TcNode
   GHashTable      *peers;                 /* address → TcPeer */
   GHashTable      *conversations;         /* address → TcConversation */
   GPtrArray       *handshakes;            /* receiver TcStreams not yet authenticated */
+  TcTransferManager *transfers;
 
   GSocketService  *service;
   GSocketAddress  *listen_address;
@@ -244,6 +245,9 @@ _tc_node_take_profile (TcNode      *self,
 
   load_settings (self);
 
+  if (!tc_transfer_manager_load (self->transfers, error))
+    return FALSE;
+
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ADDRESS]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNLOCKED]);
 
@@ -397,6 +401,12 @@ handshake_authenticated_cb (TcStream *stream,
   if (count_streams (self) >= MAX_STREAMS)
     {
       tc_stream_fail (stream, TC_CONDITION_RESOURCE_CONSTRAINT, NULL);
+      return;
+    }
+
+  if (tc_stream_get_file_id (stream) != NULL)
+    {
+      tc_transfer_manager_adopt_stream (self->transfers, stream);
       return;
     }
 
@@ -597,6 +607,8 @@ tc_node_stop_async (TcNode              *self,
   for (guint i = self->handshakes->len; i > 0; i--)
     tc_stream_fail (g_ptr_array_index (self->handshakes, i - 1),
                     TC_CONDITION_SYSTEM_SHUTDOWN, NULL);
+
+  tc_transfer_manager_stop_all (self->transfers);
 
   peers = g_ptr_array_new_with_free_func (g_object_unref);
   g_hash_table_iter_init (&iter, self->peers);
@@ -1006,7 +1018,11 @@ tc_node_block_contact (TcNode      *self,
       append_contact (self, contact);
     }
 
-  return answer_contact (self, normalized, TC_CONTACT_STATE_BLOCKED, error);
+  if (!answer_contact (self, normalized, TC_CONTACT_STATE_BLOCKED, error))
+    return FALSE;
+
+  tc_transfer_manager_forget_peer (self->transfers, normalized);
+  return TRUE;
 }
 
 gboolean
@@ -1056,6 +1072,7 @@ tc_node_remove_contact (TcNode      *self,
   peer = g_hash_table_lookup (self->peers, normalized);
   if (peer != NULL)
     tc_peer_contact_changed (peer);
+  tc_transfer_manager_forget_peer (self->transfers, normalized);
 
   return TRUE;
 }
@@ -1504,6 +1521,29 @@ _tc_node_get_socks_address (TcNode *self)
   return self->socks;
 }
 
+TcStream *
+_tc_node_get_chat_stream (TcNode     *self,
+                          const char *address)
+{
+  TcPeer *peer = g_hash_table_lookup (self->peers, address);
+
+  return peer ? tc_peer_get_stream (peer) : NULL;
+}
+
+GListModel *
+tc_node_get_transfers (TcNode *self)
+{
+  g_return_val_if_fail (TC_IS_NODE (self), NULL);
+  return tc_transfer_manager_get_model (self->transfers);
+}
+
+TcTransferManager *
+tc_node_get_transfer_manager (TcNode *self)
+{
+  g_return_val_if_fail (TC_IS_NODE (self), NULL);
+  return self->transfers;
+}
+
 TcConversation *
 _tc_node_peek_conversation (TcNode     *self,
                             const char *address)
@@ -1642,6 +1682,9 @@ tc_node_dispose (GObject *object)
     tc_peer_abort (value, TC_CONDITION_SYSTEM_SHUTDOWN);
   g_hash_table_remove_all (self->peers);
   g_hash_table_remove_all (self->conversations);
+  if (self->transfers != NULL)
+    g_object_run_dispose (G_OBJECT (self->transfers));
+  g_clear_object (&self->transfers);
 
   G_OBJECT_CLASS (tc_node_parent_class)->dispose (object);
 }
@@ -1833,4 +1876,34 @@ tc_node_init (TcNode *self)
   self->presence = TC_PRESENCE_AVAILABLE;
   self->tokens = GLOBAL_RATE_BURST;
   self->tokens_time = g_get_monotonic_time ();
+  /* Empty until the profile is open (tc_transfer_manager_load()). */
+  self->transfers = tc_transfer_manager_new (self);
+}
+
+/* The name the user gives a contact locally; NULL or "" goes back to the
+ * peer's own name. The contact keeps its old name if it cannot be stored. */
+gboolean
+tc_node_rename_contact (TcNode      *self,
+                        const char  *address,
+                        const char  *nickname,
+                        GError     **error)
+{
+  TcContact *contact;
+  g_autofree char *old = NULL;
+
+  g_return_val_if_fail (TC_IS_NODE (self), FALSE);
+
+  contact = find_contact (self, address, error);
+  if (contact == NULL)
+    return FALSE;
+
+  old = g_strdup (tc_contact_get_nickname (contact));
+  tc_contact_set_nickname (contact, nickname != NULL && nickname[0] != '\0' ? nickname : NULL);
+  if (!commit_contact (self, contact, error))
+    {
+      tc_contact_set_nickname (contact, old);
+      return FALSE;
+    }
+
+  return TRUE;
 }

@@ -13,6 +13,7 @@
 #include "tc-profile.h"
 #include "tc-store.h"
 #include "tc-tor.h"
+#include "tc-transfer-manager.h"
 
 G_BEGIN_DECLS
 
@@ -197,6 +198,10 @@ const char     *tc_node_get_profile_text      (TcNode         *self);
 GListModel     *tc_node_get_contacts          (TcNode         *self);
 TcContact      *tc_node_lookup_contact        (TcNode         *self,
                                                const char     *address);
+/* File transfers: a GListModel of TcTransfer, oldest first, and the object
+ * that runs them (tc-transfer-manager.h). */
+GListModel     *tc_node_get_transfers         (TcNode         *self);
+TcTransferManager *tc_node_get_transfer_manager (TcNode       *self);
 /* The conversation with @address (created on first use, kept by the node). */
 TcConversation *tc_node_get_conversation      (TcNode         *self,
                                                const char     *address);
@@ -219,6 +224,10 @@ gboolean        tc_node_block_contact         (TcNode         *self,
                                                GError        **error);
 gboolean        tc_node_remove_contact        (TcNode         *self,
                                                const char     *address,
+                                               GError        **error);
+gboolean        tc_node_rename_contact        (TcNode         *self,
+                                               const char     *address,
+                                               const char     *nickname,
                                                GError        **error);
 TcMessage      *tc_node_send_message          (TcNode         *self,
                                                const char     *address,

@@ -162,6 +162,8 @@ greet (TcPeer *self)
         }
       tc_peer_send_presence (self);
       send_outbox (self);
+      tc_transfer_manager_peer_ready (tc_node_get_transfer_manager (self->node),
+                                      self->address);
       break;
 
     case TC_CONTACT_STATE_DECLINED:
@@ -418,6 +420,16 @@ stream_jmu_cb (TcStream *stream,
         tc_contact_set_profile_text (contact, json_object_get_string_member (profile, "text"));
         self->contact_dirty = TRUE;
       }
+      break;
+
+    case TC_JMU_KIND_FILE_OFFER:
+    case TC_JMU_KIND_FILE_ACCEPT:
+    case TC_JMU_KIND_FILE_DECLINE:
+    case TC_JMU_KIND_FILE_DONE:
+    case TC_JMU_KIND_FILE_ERROR:
+    case TC_JMU_KIND_FILE_CANCEL:
+      tc_transfer_manager_handle_jmu (tc_node_get_transfer_manager (self->node),
+                                      self->address, jmu);
       break;
 
     case TC_JMU_KIND_TYPING:

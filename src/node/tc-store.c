@@ -58,7 +58,9 @@ static const char * const migrations[] = {
   "  key            TEXT PRIMARY KEY NOT NULL,"
   "  value          TEXT NOT NULL"
   ") WITHOUT ROWID;",
-  /* 2: the unread count is kept. `seen` holds only the ids of deleted
+  /* 2: file transfers, see tc-store-transfers.c */
+  TC_STORE_TRANSFERS_SCHEMA,
+  /* 3: the unread count is kept. `seen` holds only the ids of deleted
    * incoming messages, each until `expires` (Unix seconds): the ids of the
    * history are recognised in `messages` itself (docs/protocol.md, 7). */
   "ALTER TABLE contacts ADD COLUMN unread INTEGER NOT NULL DEFAULT 0;"
@@ -66,7 +68,7 @@ static const char * const migrations[] = {
   "DELETE FROM seen WHERE EXISTS (SELECT 1 FROM messages m WHERE m.peer = seen.peer"
   "  AND m.mid = seen.mid AND m.direction = 'incoming');"
   "UPDATE seen SET expires = CAST(strftime('%s', 'now') AS INTEGER) + 7776000;",
-  /* 3: the number of messages per conversation, kept by triggers, so that
+  /* 4: the number of messages per conversation, kept by triggers, so that
    * counting does not scan the history. */
   "CREATE TABLE message_counts ("
   "  peer           TEXT PRIMARY KEY NOT NULL,"
@@ -80,7 +82,7 @@ static const char * const migrations[] = {
   "CREATE TRIGGER message_counts_delete AFTER DELETE ON messages BEGIN"
   "  UPDATE message_counts SET n = n - 1 WHERE peer = OLD.peer;"
   " END;",
-  /* 4: full-text search. FTS4, not FTS5: SQLCipher 3.4.1 (SQLite 3.15.2)
+  /* 5: full-text search. FTS4, not FTS5: SQLCipher 3.4.1 (SQLite 3.15.2)
    * has no FTS5. An external-content index over messages.text (the text
    * is stored once), kept in step by triggers; docid = messages.id. */
   "CREATE VIRTUAL TABLE messages_fts USING fts4 (content='messages', text,"
@@ -101,7 +103,7 @@ static const char * const migrations[] = {
 };
 
 /* How long the id of a deleted incoming message is remembered: 90 days, in
- * seconds (migration 2 says the same). */
+ * seconds (migration 3 says the same). */
 #define SEEN_WINDOW_S (90 * 24 * 60 * 60)
 
 #define SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))
@@ -468,6 +470,37 @@ check_batch (TcStore  *self,
 
   g_propagate_error (error, g_error_copy (self->batch_error));
   return FALSE;
+}
+
+static gboolean begin_write (TcStore *self, GError **error);
+
+/* For the store's other parts (tc-store-transfers.c). */
+sqlite3 *
+_tc_store_get_db (TcStore *self)
+{
+  return self->db;
+}
+
+void
+_tc_store_set_error (TcStore     *self,
+                     int          rc,
+                     const char  *what,
+                     GError     **error)
+{
+  set_db_error (self, rc, what, error);
+}
+
+gboolean
+_tc_store_begin_write (TcStore  *self,
+                       GError  **error)
+{
+  return begin_write (self, error);
+}
+
+void
+_tc_store_rollback (TcStore *self)
+{
+  rollback (self);
 }
 
 static gboolean

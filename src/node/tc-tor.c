@@ -331,6 +331,9 @@ publish_now (TcTor *self)
                              blob, TC_VIRTUAL_PORT, self->local_port);
   tc_tor_control_command_async (self->control, command, self->cancellable,
                                 add_onion_cb, g_object_ref (self));
+  /* The onion key: our copies go as soon as the command has its own. */
+  explicit_bzero (blob, strlen (blob));
+  explicit_bzero (command, strlen (command));
 }
 
 static void
