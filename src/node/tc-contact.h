@@ -29,6 +29,8 @@ G_DECLARE_FINAL_TYPE (TcContact, tc_contact, TC, CONTACT, GObject)
  *   answer-pending boolean, our accept/decline still has to reach them
  *   last-error     string, why the last connection failed (may be NULL)
  *   unread         uint, incoming messages not yet seen by the user
+ *   last-activity  int64, when the newest message of the conversation was
+ *                  stored here (Unix microseconds), 0 without messages
  */
 TcContact      *tc_contact_new                (const char     *address);
 
@@ -70,5 +72,8 @@ void            tc_contact_set_last_error     (TcContact      *self,
 guint           tc_contact_get_unread         (TcContact      *self);
 void            tc_contact_set_unread         (TcContact      *self,
                                                guint           unread);
+gint64          tc_contact_get_last_activity  (TcContact      *self);
+void            tc_contact_set_last_activity  (TcContact      *self,
+                                               gint64          usec);
 
 G_END_DECLS
