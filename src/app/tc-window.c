@@ -383,10 +383,23 @@ selection_changed_cb (TcWindow           *self,
                       GParamSpec         *pspec,
                       GtkSingleSelection *selection)
 {
+  TcContact *selected = gtk_single_selection_get_selected_item (selection);
+  guint position;
+
   if (self->updating_selection)
     return;
 
-  tc_window_set_contact (self, gtk_single_selection_get_selected_item (selection));
+  /* A new message moves its contact in the sorted list: still open. */
+  if (selected == NULL && self->contact != NULL &&
+      (position = _tc_window_find_contact_position (self, self->contact)) != GTK_INVALID_LIST_POSITION)
+    {
+      self->updating_selection = TRUE;
+      gtk_single_selection_set_selected (selection, position);
+      self->updating_selection = FALSE;
+      return;
+    }
+
+  tc_window_set_contact (self, selected);
 }
 
 static void

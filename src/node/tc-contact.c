@@ -26,6 +26,7 @@ struct _TcContact
   TcTyping        typing;
   guint           unread;
   gint64          last_activity;
+  gint64          next_attempt;
   guint           connected : 1;
   guint           answer_pending : 1;
 };
@@ -49,6 +50,7 @@ enum {
   PROP_LAST_ERROR,
   PROP_UNREAD,
   PROP_LAST_ACTIVITY,
+  PROP_NEXT_ATTEMPT,
   N_PROPS
 };
 
@@ -197,6 +199,10 @@ tc_contact_get_property (GObject    *object,
       g_value_set_int64 (value, self->last_activity);
       break;
 
+    case PROP_NEXT_ATTEMPT:
+      g_value_set_int64 (value, self->next_attempt);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -266,6 +272,10 @@ tc_contact_set_property (GObject      *object,
 
     case PROP_LAST_ACTIVITY:
       tc_contact_set_last_activity (self, g_value_get_int64 (value));
+      break;
+
+    case PROP_NEXT_ATTEMPT:
+      tc_contact_set_next_attempt (self, g_value_get_int64 (value));
       break;
 
     default:
@@ -341,6 +351,9 @@ tc_contact_class_init (TcContactClass *klass)
 
   properties[PROP_LAST_ACTIVITY] =
     g_param_spec_int64 ("last-activity", NULL, NULL, 0, G_MAXINT64, 0, flags);
+
+  properties[PROP_NEXT_ATTEMPT] =
+    g_param_spec_int64 ("next-attempt", NULL, NULL, 0, G_MAXINT64, 0, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -645,4 +658,26 @@ tc_contact_set_last_activity (TcContact *self,
 
   self->last_activity = usec;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_ACTIVITY]);
+}
+
+gint64
+tc_contact_get_next_attempt (TcContact *self)
+{
+  g_return_val_if_fail (TC_IS_CONTACT (self), 0);
+
+  return self->next_attempt;
+}
+
+void
+tc_contact_set_next_attempt (TcContact *self,
+                             gint64     usec)
+{
+  g_return_if_fail (TC_IS_CONTACT (self));
+
+  usec = MAX (usec, 0);
+  if (self->next_attempt == usec)
+    return;
+
+  self->next_attempt = usec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NEXT_ATTEMPT]);
 }

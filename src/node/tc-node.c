@@ -1099,19 +1099,27 @@ check_text (const char  *text,
 }
 
 /* The contact's "last-activity" follows its newest stored message: when it
- * was stored here, the sender's clock only for our own messages. */
+ * was stored here, the sender's clock only for our own messages. A sorted
+ * view of the contacts does not watch their properties: the contact is
+ * announced as replaced by itself, so that such a view moves it. */
 static void
-note_activity (TcContact *contact,
+note_activity (TcNode    *self,
+               TcContact *contact,
                TcMessage *message)
 {
   GDateTime *date = tc_message_get_received_date (message);
+  guint position;
   gint64 usec;
 
   if (date == NULL)
     date = tc_message_get_date (message);
   usec = g_date_time_to_unix (date) * G_USEC_PER_SEC + g_date_time_get_microsecond (date);
-  if (usec > tc_contact_get_last_activity (contact))
-    tc_contact_set_last_activity (contact, usec);
+  if (usec <= tc_contact_get_last_activity (contact))
+    return;
+
+  tc_contact_set_last_activity (contact, usec);
+  if (g_list_store_find (self->contacts, contact, &position))
+    g_list_model_items_changed (G_LIST_MODEL (self->contacts), position, 1, 1);
 }
 
 GPtrArray *
@@ -1180,7 +1188,7 @@ tc_node_send_messages (TcNode              *self,
     return NULL;
 
   if (messages->len > 0)
-    note_activity (contact, g_ptr_array_index (messages, messages->len - 1));
+    note_activity (self, contact, g_ptr_array_index (messages, messages->len - 1));
   conversation = _tc_node_peek_conversation (self, tc_contact_get_address (contact));
   peer = ensure_peer (self, tc_contact_get_address (contact));
   for (guint i = 0; i < messages->len && conversation != NULL; i++)
@@ -1617,7 +1625,7 @@ _tc_node_emit_message_received (TcNode    *self,
                                 TcContact *contact,
                                 TcMessage *message)
 {
-  note_activity (contact, message);
+  note_activity (self, contact, message);
   g_signal_emit (self, signals[MESSAGE_RECEIVED], 0, contact, message);
 }
 
