@@ -423,6 +423,21 @@ test_messages (Fixture       *f,
   page = tc_store_list_messages (f->store, ALICE, 51, 64, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (page->len, ==, 0);
+
+  /* Where a message is in its conversation (a search hit opens there). */
+  {
+    g_autoptr(TcMessage) m80 = tc_store_lookup_message (f->store, ALICE, "m80");
+    g_autoptr(TcMessage) gone = outgoing (ALICE, "m81", "never stored");
+    guint position = 0;
+
+    g_assert_true (tc_store_find_message_position (f->store, found, &position, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (position, ==, 0);
+    g_assert_true (tc_store_find_message_position (f->store, m80, &position, &error));
+    g_assert_cmpuint (position, ==, 40);
+    g_assert_false (tc_store_find_message_position (f->store, gone, &position, &error));
+    g_assert_error (error, TC_STORE_ERROR, TC_STORE_ERROR_NOT_FOUND);
+  }
 }
 
 static void

@@ -140,6 +140,7 @@ typedef enum {
   STMT_PAGE_FROM_END,
   STMT_LIST_MESSAGES,
   STMT_LOOKUP_MESSAGE,
+  STMT_MESSAGE_POSITION,
   STMT_DELETE_HISTORY,
   STMT_DELETE_SEEN,
   STMT_GET_SETTING,
@@ -235,6 +236,11 @@ static const char * const statements[N_STMTS] = {
   [STMT_LOOKUP_MESSAGE] =
     "SELECT " MESSAGE_COLUMNS " FROM messages WHERE peer = ?1 AND mid = ?2"
     " ORDER BY id LIMIT 1",
+  /* Over the (peer, id) index: the messages before it, oldest first. */
+  [STMT_MESSAGE_POSITION] =
+    "SELECT count(*), (SELECT 1 FROM messages WHERE peer = ?1 AND mid = ?2 AND direction = ?3)"
+    " FROM messages WHERE peer = ?1 AND id <"
+    " (SELECT id FROM messages WHERE peer = ?1 AND mid = ?2 AND direction = ?3)",
   [STMT_DELETE_HISTORY] = "DELETE FROM messages WHERE peer = ?1",
   [STMT_DELETE_SEEN] = "DELETE FROM seen WHERE peer = ?1",
   [STMT_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
@@ -1956,4 +1962,40 @@ _tc_store_exec (TcStore     *self,
   g_return_val_if_fail (sql != NULL, FALSE);
 
   return exec (self, sql, "Could not run SQL", error);
+}
+
+gboolean
+tc_store_find_message_position (TcStore    *self,
+                                TcMessage  *message,
+                                guint      *position,
+                                GError    **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (TC_IS_MESSAGE (message), FALSE);
+
+  if (!(stmt = get_stmt (self, STMT_MESSAGE_POSITION, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, tc_message_get_peer (message));
+  bind_text (stmt, 2, tc_message_get_id (message));
+  bind_text (stmt, 3, direction_to_string (tc_message_get_direction (message)));
+
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      set_db_error (self, rc, _("Could not read a message"), error);
+      return FALSE;
+    }
+  if (sqlite3_column_type (stmt, 1) == SQLITE_NULL)
+    {
+      g_set_error_literal (error, TC_STORE_ERROR, TC_STORE_ERROR_NOT_FOUND,
+                           _("The message is no longer in the history"));
+      return FALSE;
+    }
+
+  *position = (guint) sqlite3_column_int64 (stmt, 0);
+  return TRUE;
 }

@@ -145,6 +145,12 @@ GPtrArray   *tc_store_search                (TcStore             *self,
                                              const char          *peer,
                                              guint                limit,
                                              GError             **error);
+/* Where @message is in its conversation: how many messages came before it
+ * (the index of a TcConversation). */
+gboolean     tc_store_find_message_position (TcStore             *self,
+                                             TcMessage           *message,
+                                             guint               *position,
+                                             GError             **error);
 TcMessage   *tc_store_lookup_message        (TcStore             *self,
                                              const char          *peer,
                                              const char          *id);
