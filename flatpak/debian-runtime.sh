@@ -35,7 +35,8 @@ sdk_pkgs="$platform_pkgs gcc g++ make libc6-dev pkg-config meson ninja-build
   libzstd-dev libcap-dev gettext itstool yelp-tools desktop-file-utils
   appstream appstream-util elfutils debugedit patch file xz-utils"
 
-key=$(printf '%s\n' "$suite" "$branch" "$arch" $platform_pkgs -- $sdk_pkgs |
+# The key: the package sets and this script (how the trees are made).
+key=$( (printf '%s\n' "$suite" "$branch" "$arch" $platform_pkgs -- $sdk_pkgs; cat "$0") |
       sha256sum | cut -c1-16)
 repo=$cache/debian-runtime-$key/repo
 if [ -f "$cache/debian-runtime-$key/done" ]; then
@@ -60,7 +61,8 @@ if [ -z "$mirror" ]; then
 fi
 
 work=$cache/debian-runtime-$key
-rm -rf "$work"
+# Runtimes of other package sets are not used any more.
+rm -rf "$cache"/debian-runtime-*
 mkdir -p "$work"
 trap 'rm -rf "$work/rootfs" "$work/build"' EXIT
 
@@ -85,10 +87,18 @@ make_tree () {
   mkdir -p "$build/files"  # build-export checks it; --runtime exports usr/
   mv "$root/usr" "$build/usr"
   cp -a "$root/etc" "$build/usr/etc"
-  # Apps live in /app; the sandbox's ld.so.cache is made from this.
-  mkdir -p "$build/usr/etc/ld.so.conf.d"
-  printf '/app/lib\n/app/lib/%s-linux-gnu\n' "$(uname -m)" \
-    > "$build/usr/etc/ld.so.conf.d/flatpak-app.conf"
+  # Apps live in /app. flatpak makes the sandbox's ld.so.cache with this
+  # ld.so.conf but without /etc/ld.so.conf.d, so it includes nothing.
+  triplet=$(uname -m)-linux-gnu
+  cat > "$build/usr/etc/ld.so.conf" <<CONF
+include /run/flatpak/ld.so.conf.d/app-*.conf
+include /app/etc/ld.so.conf
+/app/lib
+/app/lib/$triplet
+include /run/flatpak/ld.so.conf.d/runtime-*.conf
+/usr/lib/$triplet
+/usr/lib
+CONF
   # flatpak looks for ldconfig in PATH (/app/bin:/usr/bin).
   [ -e "$build/usr/bin/ldconfig" ] || ln -s ../sbin/ldconfig "$build/usr/bin/ldconfig"
   glib-compile-schemas "$build/usr/share/glib-2.0/schemas" 2>/dev/null || true
