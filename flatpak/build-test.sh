@@ -83,8 +83,13 @@ flatpak-builder --user --disable-rofiles-fuse --disable-download \
   --state-dir="$cache/builder-state" \
   --force-clean --repo="$work/repo" "$work/build" "$manifest" >&2
 
-# 4. A single-file bundle, installed as a user would install it.
+# 4. Single-file bundles, installed as a user would install them: the app,
+# and its translations (flatpak-builder puts them in the .Locale extension;
+# this installation takes German too).
 step "bundle"
 flatpak build-bundle "$work/repo" "$work/$app_id.flatpak" "$app_id" >&2
+flatpak build-bundle --runtime "$work/repo" "$work/$app_id.Locale.flatpak" "$app_id.Locale" >&2
+flatpak --user config --set languages "en;de" >&2
 flatpak --user install -y --noninteractive --bundle "$work/$app_id.flatpak" >&2
+flatpak --user install -y --noninteractive --bundle "$work/$app_id.Locale.flatpak" >&2
 flatpak --user info "$app_id" >&2

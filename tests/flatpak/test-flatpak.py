@@ -452,7 +452,8 @@ german = sorted(s for s in shown if s in de.values() and s not in de.keys())
 english = sorted(s for s in shown if s in de.keys() and de[s] != s)
 ok(window is not None and len(german) >= 3 and not english,
    "under LANGUAGE=de the window shows its labels in German",
-   "German: %s\nstill English: %s\n%s" % (german, english, log_tail("app-de.log")))
+   "window: %s\nGerman: %s\nstill English: %s\n%s" % (window is not None, german, english,
+                                                     log_tail("app-de.log")))
 if german:
     diag("German labels: " + ", ".join(german[:6]))
 stop_app(app)
