@@ -23,7 +23,7 @@ sdk_id=io.github.torchat.Debian.Sdk
 # session bus address cannot be looked up under X11.
 platform_pkgs="libglib2.0-0 libgtk-4-1 libgtk-4-bin libadwaita-1-0 libjson-glib-1.0-0
   libsqlite3-0 libnettle8 libhogweed6 libnotify4 libssl3 zlib1g liblzma5 libzstd1
-  libcap2 dbus-x11 libegl1 adwaita-icon-theme hicolor-icon-theme librsvg2-common
+  libcap2 libsecret-1-0 dbus-x11 libegl1 adwaita-icon-theme hicolor-icon-theme librsvg2-common
   fonts-cantarell fonts-dejavu-core fontconfig gsettings-desktop-schemas
   shared-mime-info ca-certificates"
 # What building it needs: compilers, headers, meson, the gettext, itstool
@@ -31,8 +31,8 @@ platform_pkgs="libglib2.0-0 libgtk-4-1 libgtk-4-bin libadwaita-1-0 libjson-glib-
 # itself (strip, debugedit, eu-strip, appstream-compose).
 sdk_pkgs="$platform_pkgs gcc g++ make libc6-dev pkg-config meson ninja-build
   libglib2.0-dev libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev libjson-glib-dev
-  libsqlite3-dev nettle-dev libnotify-dev libssl-dev zlib1g-dev liblzma-dev
-  libzstd-dev libcap-dev gettext itstool yelp-tools desktop-file-utils
+  libsqlite3-dev nettle-dev libnotify-dev libsecret-1-dev libssl-dev zlib1g-dev
+  liblzma-dev libzstd-dev libcap-dev autoconf automake libtool tcl gettext itstool yelp-tools desktop-file-utils
   appstream appstream-util elfutils debugedit patch file xz-utils"
 
 # The key: the package sets and this script (how the trees are made).
@@ -75,10 +75,18 @@ make_tree () {
   id=$1; pkgs=$2; kind=$3
   root=$work/rootfs/$id
   echo "debian-runtime.sh: debootstrap $id" >&2
-  debootstrap --variant=minbase --merged-usr --components=main \
-    --cache-dir="$cache/debootstrap-debs" \
-    --include="$(comma $pkgs)" "$suite" "$root" "$mirror" >"$work/$id.log" 2>&1 ||
-    { tail -n 30 "$work/$id.log" >&2; exit 1; }
+  # A download can fail halfway: a second try reuses what arrived.
+  for try in 1 2; do
+    rm -rf "$root"
+    if debootstrap --variant=minbase --merged-usr --components=main \
+         --cache-dir="$cache/debootstrap-debs" \
+         --include="$(comma $pkgs)" "$suite" "$root" "$mirror" >"$work/$id.log" 2>&1; then
+      break
+    fi
+    echo "debian-runtime.sh: debootstrap $id failed (try $try):" >&2
+    tail -n 30 "$work/$id.log" >&2
+    [ "$try" = 2 ] && exit 1
+  done
 
   # Flatpak mounts the runtime's files (usr/ here) as /usr; /etc comes
   # from its etc/.
