@@ -349,8 +349,11 @@ if not socks_port:
 
 bob = os.path.join(TMP, "bob")
 os.makedirs(bob, mode=0o700)
-spawn([TORCHAT, "--headless", "--profile", bob, "--socks", "127.0.0.1:" + socks_port,
-       "--listen", "127.0.0.1:0"], "bob.log")
+bob_passphrase = os.path.join(TMP, "bob.passphrase")
+with open(os.open(bob_passphrase, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+    f.write("correct horse battery staple\n")
+spawn([TORCHAT, "--headless", "--profile", bob, "--passphrase-file", bob_passphrase,
+       "--socks", "127.0.0.1:" + socks_port, "--listen", "127.0.0.1:0"], "bob.log")
 bob_id = wait_for(lambda: succeeds("bob", lambda: host_torchat(bob, "id")), 30)
 if not bob_id:
     bail("the headless node did not start: " + log_tail("bob.log"))
