@@ -13,12 +13,13 @@ cd "$top"
 build_pkgs="meson ninja-build pkg-config gcc libglib2.0-dev libjson-glib-dev
   libsqlcipher-dev libsodium-dev libsecret-1-dev nettle-dev libgtk-4-dev libadwaita-1-dev libnotify-dev
   gettext desktop-file-utils appstream itstool yelp-tools python3"
-test_pkgs="tor xvfb xauth dbus gnome-keyring clang libclang-rt-14-dev strace procps iproute2"
+test_pkgs="tor xvfb xauth dbus gnome-keyring clang libclang-rt-14-dev strace procps iproute2
+  python3-pyatspi gir1.2-atspi-2.0 at-spi2-core xdotool"
 # The flatpak suite: Flatpak and its builder, debootstrap for the Debian
-# stand-in runtime, the portals on the test's session bus, AT-SPI and X
-# tools to drive the sandboxed window from outside.
+# stand-in runtime, the portals on the test's session bus, and an X client
+# (xmessage) to take the focus from the sandboxed window.
 flatpak_pkgs="flatpak flatpak-builder bubblewrap debootstrap ostree xdg-desktop-portal
-  xdg-desktop-portal-gtk at-spi2-core python3-pyatspi python3-gi x11-utils xdotool"
+  xdg-desktop-portal-gtk python3-gi x11-utils"
 test_pkgs="$test_pkgs $flatpak_pkgs"
 
 missing=""
