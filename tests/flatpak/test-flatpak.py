@@ -431,6 +431,18 @@ if note:
        "the notification came through the portal, on behalf of %s" % APP_ID, json.dumps(n))
     ok("Bob" in n["summary"], "the notification names the sender", json.dumps(n))
 
+    # The user clicks it: the portal hands the click to the app, which opens
+    # the conversation, where the message is.
+    def message_shown():
+        return any(text in t for t in texts(window))
+
+    shown_before = message_shown()
+    with open(notify_log + ".click", "a") as f:
+        f.write("%d default\n" % n["id"])
+    ok(not shown_before and wait_for(message_shown, 15),
+       "clicking the notification opens the conversation with the message",
+       "shown before the click: %s; actions: %s" % (shown_before, n["actions"]))
+
 quit_ok = stop_app(app)
 ok(quit_ok and not sandbox_processes("tor"), "`torchat quit` ends the app and its tor",
    "quit by itself: %s; tor: %s" % (quit_ok, sandbox_processes("tor")))
