@@ -149,8 +149,9 @@ create_option_context (void)
       "  history ADDRESS                 One line per message:\n"
       "                                  DATE TIME DIRECTION STATE TEXT, where\n"
       "                                  DIRECTION is > for sent, < for received\n"
-      "  status available|away|xa|dnd [TEXT]\n"
-      "                                  Set your status\n"
+      "  status [available|away|xa|dnd [TEXT]]\n"
+      "                                  Set your status; alone, show it and\n"
+      "                                  whether the profile can store\n"
       "  profile NAME [TEXT]             Set the name and text your contacts see\n"
       "  tor                             How far Tor has come, and whether your onion\n"
       "                                  service is reachable\n"
@@ -600,6 +601,9 @@ main (int    argc,
   textdomain (GETTEXT_PACKAGE);
 
   g_set_prgname ("torchat");
+  /* Over a file size limit (RLIMIT_FSIZE), a write fails with EFBIG and the
+   * node says its disk is full, rather than being killed. */
+  signal (SIGXFSZ, SIG_IGN);
   /* Standard output is for answers to commands only. */
   g_log_writer_default_set_use_stderr (TRUE);
 

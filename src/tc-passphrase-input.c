@@ -135,9 +135,8 @@ ask (const char  *question,
   gboolean echo_off;
   char c;
 
-  fprintf (stderr, "%s ", question);
-  fflush (stderr);
-
+  /* Echo off before the question: what is typed after seeing it is never
+   * shown, nor discarded by the flush. */
   echo_off = tcgetattr (STDIN_FILENO, &saved) == 0;
   if (echo_off)
     {
@@ -151,6 +150,9 @@ ask (const char  *question,
                            _("Could not turn off the terminal’s echo"));
       return NULL;
     }
+
+  fprintf (stderr, "%s ", question);
+  fflush (stderr);
 
   /* One byte at a time: nothing of the line stays in a stdio buffer. */
   for (;;)
@@ -166,7 +168,7 @@ ask (const char  *question,
     }
   c = 0;
 
-  tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+  tcsetattr (STDIN_FILENO, TCSADRAIN, &saved);
   fputc ('\n', stderr);
 
   strip_newline (passphrase);

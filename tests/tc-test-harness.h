@@ -1108,9 +1108,16 @@ tc_test_net_free (TcTestNet *net)
       TcTestNode *node = g_ptr_array_index (net->nodes, i);
       g_autofree char *log = NULL;
 
+      /* SIGTERM first: a node that ends by itself runs its exit path,
+       * and under the sanitizers LeakSanitizer's check with it. */
       if (tc_test_node_alive (node))
         {
-          g_subprocess_force_exit (node->proc);
+          g_subprocess_send_signal (node->proc, SIGTERM);
+          if (!tc_test_node_wait_exit (node, 10))
+            {
+              tc_test_note ("node %s did not end on SIGTERM", node->name);
+              g_subprocess_force_exit (node->proc);
+            }
           g_subprocess_wait (node->proc, NULL, NULL);
         }
 
@@ -1118,6 +1125,15 @@ tc_test_net_free (TcTestNet *net)
           strstr (log, "CRITICAL") != NULL)
         {
           tc_test_note ("node %s logged a CRITICAL", node->name);
+          critical = TRUE;
+        }
+
+      /* AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer
+       * reports (the sanitizer build). */
+      if (log != NULL &&
+          (strstr (log, "==ERROR: ") != NULL || strstr (log, "runtime error: ") != NULL))
+        {
+          tc_test_note ("node %s: the sanitizers found an error", node->name);
           critical = TRUE;
         }
     }

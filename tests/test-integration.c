@@ -10,9 +10,11 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#define _GNU_SOURCE            /* prlimit() */
 #include "config.h"
 
 #include <locale.h>
+#include <sys/resource.h>
 
 #include "tc-test-harness.h"
 
@@ -661,6 +663,109 @@ test_bad_input (Fixture       *f,
   g_assert_true (tc_test_node_alive (b));
 }
 
+static goffset
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? st.st_size : 0;
+}
+
+static gboolean
+storage_failing (TcTestNode *node)
+{
+  g_autoptr(JsonNode) root = tc_test_cli_json (node, "status");
+  JsonObject *status = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ?
+                       json_node_get_object (root) : NULL;
+
+  return status != NULL &&
+         g_strcmp0 (json_object_get_string_member_with_default (status, "storage", ""),
+                    "failing") == 0;
+}
+
+static gboolean
+log_contains (TcTestNode *node,
+              const char *needle)
+{
+  g_autofree char *contents = NULL;
+
+  return g_file_get_contents (node->log_path, &contents, NULL, NULL) &&
+         strstr (contents, needle) != NULL;
+}
+
+/* B's disk fills while a burst arrives (a file size limit on B's process,
+ * RLIMIT_FSIZE: unlike a small tmpfs, it needs no privilege on the test
+ * machine, and SQLite meets the same failed write). B stores what fits,
+ * receipts only that, says it cannot store (status and log), keeps
+ * answering, refuses A's streams while full, and takes everything, once,
+ * when there is room again. */
+static void
+test_full_disk (Fixture       *f,
+                gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autofree char *db = NULL;
+  g_autofree char *wal = NULL;
+  g_autoptr(TcTestCli) burst = NULL;
+  g_autoptr(GPtrArray) texts = NULL;
+  g_autoptr(GString) lines = g_string_new (NULL);
+  g_autofree char *filler = g_strnfill (1000, 'x');
+  struct rlimit limit;
+  goffset biggest;
+  guint stored, outbox;
+  const guint n = 2000;
+
+  SKIP_WITHOUT_NODES ();
+  tc_test_make_friends (f->net, a, b);
+
+  db = g_build_filename (b->profile, "torchat.db", NULL);
+  wal = g_build_filename (b->profile, "torchat.db-wal", NULL);
+  biggest = MAX (MAX (file_size (db), file_size (wal)), file_size (b->log_path));
+  /* About 2 MB of messages against some 300 KiB of room. */
+  limit.rlim_cur = biggest + 300 * 1024;
+  limit.rlim_max = RLIM_INFINITY;
+  g_assert_cmpint (prlimit (tc_test_node_pid (b), RLIMIT_FSIZE, &limit, NULL), ==, 0);
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (lines, "f%u %s\n", i, filler);
+  burst = tc_test_cli_start (a, lines->str, (const char * const[]) { "send", b->address, "-", NULL });
+  tc_test_cli_wait (burst);
+  g_assert_cmpint (burst->status, ==, 0);
+
+  WAIT_UNTIL (storage_failing (b));
+  WAIT_UNTIL (log_contains (b, "The disk is full"));
+  WAIT_UNTIL (log_contains (a, "peer sent error resource-constraint"));
+  /* What B could not store is still A's to send, and nothing more. */
+  stored = incoming_with_prefix (b, a, "f");
+  outbox = tc_test_outbox (a, b->address);
+  g_test_message ("full: %u stored on B, %u in A's outbox", stored, outbox);
+  g_assert_cmpuint (stored, <, n);
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered"), <=, stored);
+  g_assert_cmpuint (outbox, >=, n - stored);
+  g_assert_true (tc_test_node_alive (b));
+
+  /* Still full a while later, still refusing, nothing lost. */
+  tc_test_sleep (3000);
+  g_assert_true (storage_failing (b));
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered") +
+                    tc_test_outbox (a, b->address), ==, n);
+
+  /* Room again. */
+  limit.rlim_cur = RLIM_INFINITY;
+  g_assert_cmpint (prlimit (tc_test_node_pid (b), RLIMIT_FSIZE, &limit, NULL), ==, 0);
+  WAIT_UNTIL (tc_test_outbox (a, b->address) == 0);
+  texts = tc_test_history_texts (b, a->address, "in", NULL);
+  g_assert_cmpuint (count_prefix (texts, "f"), ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *expected = g_strdup_printf ("f%u %s", i, filler);
+      g_assert_cmpstr (g_ptr_array_index (texts, i), ==, expected);
+    }
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered"), ==, n);
+  g_assert_false (storage_failing (b));
+  WAIT_UNTIL (log_contains (b, "stores changes again"));
+}
+
 static void
 test_address_typo (Fixture       *f,
                    gconstpointer  data)
@@ -831,6 +936,7 @@ main (int    argc,
   ADD ("crash", test_crash);
   ADD ("bad-input", test_bad_input);
   ADD ("address-typo", test_address_typo);
+  ADD ("full-disk", test_full_disk);
   ADD ("wrong-passphrase", test_wrong_passphrase);
   g_test_add ("/integration/plaintext-profile", Fixture, "plaintext", fixture_setup,
               test_plaintext_profile, fixture_teardown);

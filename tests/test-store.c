@@ -703,6 +703,7 @@ test_full (Fixture       *f,
   g_assert_true (_tc_store_exec (f->store, "PRAGMA max_page_count = 1", &error));
   g_assert_no_error (error);
 
+  g_test_expect_message ("torchat-node", G_LOG_LEVEL_WARNING, "*cannot store changes*full*");
   for (guint i = 0; i < 1000 && stored; i++)
     {
       g_autofree char *id = g_strdup_printf ("big%u", i);
@@ -711,12 +712,31 @@ test_full (Fixture       *f,
 
       stored = tc_store_add_incoming (f->store, message, &duplicate, &error);
     }
+  g_test_assert_expected_messages ();
 
   g_assert_false (stored);
   g_assert_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL);
   g_assert_true (g_str_has_prefix (error->message, "The disk is full"));
   g_assert_false (tc_store_in_transaction (f->store));
+  g_assert_nonnull (tc_store_get_failure (f->store));
   g_clear_error (&error);
+
+  /* The batch is poisoned: a small write that would fit fails too, and so
+   * does the commit, so that no receipt goes out for any of it. */
+  g_assert_false (tc_store_set_setting (f->store, "small", "1", &error));
+  g_assert_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL);
+  g_clear_error (&error);
+  g_assert_false (tc_store_in_transaction (f->store));
+  g_assert_false (tc_store_commit (f->store, &error));
+  g_assert_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL);
+  g_clear_error (&error);
+  /* The next batch starts clean; the store still says it is failing until
+   * something is stored. */
+  g_assert_nonnull (tc_store_get_failure (f->store));
+  g_assert_true (tc_store_set_setting (f->store, "small", "1", &error));
+  g_assert_no_error (error);
+  commit (f);
+  g_assert_null (tc_store_get_failure (f->store));
 
   g_assert_cmpuint (tc_store_count_messages (f->store, ALICE), ==, 1);
   reopen (f);

@@ -564,6 +564,42 @@ command_history (Context            *ctx,
   return TC_EXIT_OK;
 }
 
+/* "status" alone: what the node says about itself, storage included. */
+static int
+show_status (Context *ctx)
+{
+  const char *failure = tc_store_get_failure (tc_node_get_store (ctx->node));
+  const char *presence = tc_presence_to_string (tc_node_get_presence (ctx->node));
+  const char *text = tc_node_get_status_text (ctx->node);
+
+  if (ctx->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      add_nullable_string (builder, "presence", presence);
+      add_nullable_string (builder, "status-text", text);
+      add_nullable_string (builder, "storage", failure != NULL ? "failing" : "ok");
+      add_nullable_string (builder, "storage-error", failure);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      append_json (ctx, root);
+    }
+  else
+    {
+      g_string_append_printf (ctx->out, "%s%s%s\n", presence,
+                              text != NULL && *text != '\0' ? ": " : "",
+                              text != NULL ? text : "");
+      if (failure != NULL)
+        g_string_append_printf (ctx->out, _("Storage: failing: %s\n"), failure);
+      else
+        g_string_append (ctx->out, _("Storage: ok\n"));
+    }
+
+  return TC_EXIT_OK;
+}
+
 static int
 command_status (Context            *ctx,
                 const char * const *args,
@@ -571,9 +607,13 @@ command_status (Context            *ctx,
                 ContactAction       action)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = join_rest (args, 1, n_args);
+  g_autofree char *text = NULL;
   TcPresence presence;
 
+  if (n_args == 0)
+    return show_status (ctx);
+
+  text = join_rest (args, 1, n_args);
   /* tc_commands_check() let only settable values through. */
   if (!tc_presence_from_string (args[0], &presence))
     g_return_val_if_reached (TC_EXIT_USAGE);
@@ -744,7 +784,7 @@ static const Command commands[] = {
   { "send", "send ADDRESS TEXT|-", 2, G_MAXUINT, command_send, NULL },
   { "contacts", "contacts", 0, 0, command_contacts, NULL },
   { "history", "history ADDRESS", 1, 1, command_history, NULL },
-  { "status", "status available|away|xa|dnd [TEXT]", 1, G_MAXUINT, command_status, NULL },
+  { "status", "status [available|away|xa|dnd [TEXT]]", 0, G_MAXUINT, command_status, NULL },
   { "profile", "profile NAME [TEXT]", 1, G_MAXUINT, command_profile, NULL },
   { "tor", "tor", 0, 0, command_tor, NULL },
   { "bridges", "bridges [none | LINE…]", 0, G_MAXUINT, command_bridges, NULL },
@@ -801,7 +841,7 @@ tc_commands_check (const char * const *argv,
   if (n_args < command->min_args || n_args > command->max_args)
     return fail (err, TC_EXIT_USAGE, _("Usage: torchat %s"), command->usage);
 
-  if (g_str_equal (command->name, "status") &&
+  if (g_str_equal (command->name, "status") && n_args > 0 &&
       (!tc_presence_from_string (argv[1], &presence) || presence == TC_PRESENCE_OFFLINE))
     {
       g_autofree char *shown = shorten_argument (argv[1]);

@@ -246,7 +246,7 @@ _tc_jmu_parse_chunk_fast (const char *line,
     {
       static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-      const char *last = memchr (alphabet, b64_end[-pad - 1], 64);
+      const char *last = memchr (alphabet, *(b64_end - pad - 1), 64);
 
       if (last == NULL || ((last - alphabet) & (pad == 1 ? 0x3 : 0xf)) != 0)
         return NULL;

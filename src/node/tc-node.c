@@ -366,6 +366,9 @@ handshake_closed_cb (TcStream     *stream,
                      const GError *error,
                      TcNode       *self)
 {
+  /* The array may hold the last reference. */
+  G_GNUC_UNUSED g_autoptr(TcStream) hold = g_object_ref (stream);
+
   g_signal_handlers_disconnect_by_data (stream, self);
   g_ptr_array_remove (self->handshakes, stream);
 }
@@ -751,8 +754,13 @@ tc_node_set_bridges (TcNode              *self,
     return FALSE;
 
   joined = lines && lines[0] ? g_strjoinv ("\n", (char **) lines) : NULL;
-  if (!tc_store_set_setting (self->store, "tor-bridges", joined, error) ||
-      !tc_store_commit (self->store, error))
+  if (!tc_store_set_setting (self->store, "tor-bridges", joined, error))
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
+
+  if (!tc_store_commit (self->store, error))
     return FALSE;
 
   if (self->running)
@@ -775,9 +783,16 @@ tc_node_set_proxy (TcNode      *self,
       return FALSE;
     }
 
-  if (!tc_tor_set_proxy (self->tor, uri, error) ||
-      !tc_store_set_setting (self->store, "tor-proxy", uri, error) ||
-      !tc_store_commit (self->store, error))
+  if (!tc_tor_set_proxy (self->tor, uri, error))
+    return FALSE;
+
+  if (!tc_store_set_setting (self->store, "tor-proxy", uri, error))
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
+
+  if (!tc_store_commit (self->store, error))
     return FALSE;
 
   if (self->running)
@@ -846,8 +861,13 @@ commit_contact (TcNode     *self,
                 TcContact  *contact,
                 GError    **error)
 {
-  return tc_store_save_contact (self->store, contact, error) &&
-         tc_store_commit (self->store, error);
+  if (!tc_store_save_contact (self->store, contact, error))
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
+
+  return tc_store_commit (self->store, error);
 }
 
 static void
@@ -942,7 +962,10 @@ answer_contact (TcNode          *self,
 
   if (state != TC_CONTACT_STATE_ACCEPTED &&
       !tc_store_fail_outbox (self->store, tc_contact_get_address (contact), error))
-    return FALSE;
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
 
   if (!commit_contact (self, contact, error))
     return FALSE;
@@ -1008,6 +1031,8 @@ tc_node_remove_contact (TcNode      *self,
 {
   TcContact *contact = find_contact (self, address, error);
   g_autofree char *normalized = NULL;
+  g_autoptr(GError) local = NULL;
+  TcConversation *conversation;
   TcPeer *peer;
   guint position;
 
@@ -1015,14 +1040,33 @@ tc_node_remove_contact (TcNode      *self,
     return FALSE;
 
   normalized = g_strdup (tc_contact_get_address (contact));
-  if (!tc_store_fail_outbox (self->store, normalized, error) ||
-      !tc_store_delete_contact (self->store, normalized, error) ||
-      !tc_store_commit (self->store, error))
+  if (!tc_store_forget_peer (self->store, normalized, error))
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
+
+  if (!tc_store_commit (self->store, error))
     return FALSE;
+
+  /* The deleted rows are overwritten (secure_delete); their copies in the
+   * write-ahead log go with it. The deletion itself is done already. */
+  if (!tc_store_checkpoint (self->store, &local))
+    g_warning ("Removed a contact, but its history may stay in the database journal "
+               "until the next checkpoint: %s", local->message);
 
   if (g_list_store_find (self->contacts, contact, &position))
     g_list_store_remove (self->contacts, position);
   g_hash_table_remove (self->contacts_by_address, normalized);
+
+  /* A view still showing the conversation shows it empty; the cache
+   * forgets it. */
+  conversation = g_hash_table_lookup (self->conversations, normalized);
+  if (conversation != NULL)
+    {
+      tc_conversation_reload (conversation);
+      g_hash_table_remove (self->conversations, normalized);
+    }
 
   peer = g_hash_table_lookup (self->peers, normalized);
   if (peer != NULL)
@@ -1061,6 +1105,7 @@ tc_node_send_messages (TcNode              *self,
 {
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GError) local = NULL;
   TcConversation *conversation;
   TcContact *contact;
   TcContactState state;
@@ -1108,7 +1153,10 @@ tc_node_send_messages (TcNode              *self,
 
       g_ptr_array_add (messages, message);
       if (!tc_store_add_outgoing (self->store, message, error))
-        return NULL;
+        {
+          tc_store_rollback (self->store);
+          return NULL;
+        }
     }
 
   if (!tc_store_commit (self->store, error))
@@ -1122,7 +1170,11 @@ tc_node_send_messages (TcNode              *self,
         tc_conversation_append (conversation, g_ptr_array_index (messages, i));
       tc_peer_send_message (peer, g_ptr_array_index (messages, i));
     }
-  tc_store_commit (self->store, NULL);
+
+  /* The messages are stored; only their "sent" state may be lost, and the
+   * receipt sets them delivered anyway. */
+  if (!tc_store_commit (self->store, &local))
+    g_warning ("Could not store sent states: %s", local->message);
 
   return g_steal_pointer (&messages);
 }
@@ -1172,8 +1224,13 @@ tc_node_set_status (TcNode      *self,
     }
 
   if (!tc_store_set_setting (self->store, "presence", tc_presence_to_string (presence), error) ||
-      !tc_store_set_setting (self->store, "status-text", text, error) ||
-      !tc_store_commit (self->store, error))
+      !tc_store_set_setting (self->store, "status-text", text, error))
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
+
+  if (!tc_store_commit (self->store, error))
     return FALSE;
 
   if (self->presence != presence)
@@ -1199,8 +1256,13 @@ tc_node_set_profile (TcNode      *self,
   g_return_val_if_fail (TC_IS_NODE (self), FALSE);
 
   if (!tc_store_set_setting (self->store, "name", name, error) ||
-      !tc_store_set_setting (self->store, "profile-text", text, error) ||
-      !tc_store_commit (self->store, error))
+      !tc_store_set_setting (self->store, "profile-text", text, error))
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
+
+  if (!tc_store_commit (self->store, error))
     return FALSE;
 
   if (set_str (&self->name, name))
@@ -1469,6 +1531,8 @@ static void
 tc_node_dispose (GObject *object)
 {
   TcNode *self = TC_NODE (object);
+  GHashTableIter iter;
+  gpointer value;
 
   if (self->service != NULL)
     {
@@ -1488,9 +1552,20 @@ tc_node_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->monitor, self);
   g_clear_object (&self->monitor);
 
+  /* A node that goes away without tc_node_stop_async() still ends its
+   * streams: their reads and timers would keep them open otherwise. */
   for (guint i = 0; i < self->handshakes->len; i++)
-    g_signal_handlers_disconnect_by_data (g_ptr_array_index (self->handshakes, i), self);
+    {
+      TcStream *stream = g_ptr_array_index (self->handshakes, i);
+
+      g_signal_handlers_disconnect_by_data (stream, self);
+      tc_stream_fail (stream, TC_CONDITION_SYSTEM_SHUTDOWN, NULL);
+    }
   g_ptr_array_set_size (self->handshakes, 0);
+
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    tc_peer_abort (value, TC_CONDITION_SYSTEM_SHUTDOWN);
   g_hash_table_remove_all (self->peers);
   g_hash_table_remove_all (self->conversations);
   if (self->transfers != NULL)
@@ -1504,9 +1579,10 @@ static void
 tc_node_finalize (GObject *object)
 {
   TcNode *self = TC_NODE (object);
+  g_autoptr(GError) error = NULL;
 
-  if (self->store != NULL)
-    tc_store_commit (self->store, NULL);
+  if (self->store != NULL && !tc_store_commit (self->store, &error))
+    g_warning ("Could not store the last changes: %s", error->message);
 
   g_clear_object (&self->store);
   g_clear_object (&self->identity);
@@ -1584,6 +1660,8 @@ tc_node_set_property (GObject      *object,
                       GParamSpec   *pspec)
 {
   TcNode *self = TC_NODE (object);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = TRUE;
 
   switch (prop_id)
     {
@@ -1591,20 +1669,25 @@ tc_node_set_property (GObject      *object,
       self->profile_dir = g_value_dup_string (value);
       break;
     case PROP_PRESENCE:
-      tc_node_set_status (self, g_value_get_enum (value), self->status_text, NULL);
+      ok = tc_node_set_status (self, g_value_get_enum (value), self->status_text, &error);
       break;
     case PROP_STATUS_TEXT:
-      tc_node_set_status (self, self->presence, g_value_get_string (value), NULL);
+      ok = tc_node_set_status (self, self->presence, g_value_get_string (value), &error);
       break;
     case PROP_NAME:
-      tc_node_set_profile (self, g_value_get_string (value), self->profile_text, NULL);
+      ok = tc_node_set_profile (self, g_value_get_string (value), self->profile_text, &error);
       break;
     case PROP_PROFILE_TEXT:
-      tc_node_set_profile (self, self->name, g_value_get_string (value), NULL);
+      ok = tc_node_set_profile (self, self->name, g_value_get_string (value), &error);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+
+  /* A property cannot fail: the value stays what it was, and the log says
+   * why. Callers who want the error call the setter. */
+  if (!ok)
+    g_warning ("Could not set %s: %s", pspec->name, error->message);
 }
 
 static void

@@ -172,7 +172,13 @@ write_header (const char  *dir,
   fd = g_open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return set_errno_error (error, errno, _("Could not save the profile key"), tmp);
-  fchmod (fd, 0600);
+  if (fchmod (fd, 0600) < 0)
+    {
+      int saved = errno;
+
+      close (fd);
+      return set_errno_error (error, saved, _("Could not save the profile key"), tmp);
+    }
 
   while (done < size)
     {
@@ -224,6 +230,14 @@ complete_encryption (const char  *dir,
   g_autofree char *journal = profile_path (dir, TC_PROFILE_DATABASE_FILE, "-journal");
   g_autofree char *encrypting = profile_path (dir, TC_PROFILE_DATABASE_FILE, ENCRYPTING_SUFFIX);
   g_autofree char *identity = profile_path (dir, TC_PROFILE_IDENTITY_FILE, "");
+  g_autofree char *encrypting_journal = profile_path (dir, TC_PROFILE_DATABASE_FILE,
+                                                      ENCRYPTING_SUFFIX "-journal");
+
+  /* A journal of the copy here means its export never committed, but the
+   * header is only written after the copy is complete and synced: it is
+   * what SQLite left of a finished transaction. */
+  if (!remove_file (encrypting_journal, error))
+    return FALSE;
 
   if (g_file_test (encrypting, G_FILE_TEST_EXISTS))
     {
@@ -253,6 +267,9 @@ tc_profile_recover (const char     *dir,
   g_autofree char *identity = profile_path (dir, TC_PROFILE_IDENTITY_FILE, "");
   g_autofree char *db = profile_path (dir, TC_PROFILE_DATABASE_FILE, "");
   g_autofree char *encrypting = profile_path (dir, TC_PROFILE_DATABASE_FILE, ENCRYPTING_SUFFIX);
+  /* SQLite's rollback journal of the attached copy, during the export. */
+  g_autofree char *encrypting_journal = profile_path (dir, TC_PROFILE_DATABASE_FILE,
+                                                      ENCRYPTING_SUFFIX "-journal");
 
   g_return_val_if_fail (dir != NULL, FALSE);
   g_return_val_if_fail (kind != NULL, FALSE);
@@ -264,6 +281,12 @@ tc_profile_recover (const char     *dir,
 
   if (g_file_test (key, G_FILE_TEST_EXISTS))
     {
+      /* Nothing plaintext is wiped on the word of a damaged header. */
+      if ((g_file_test (encrypting, G_FILE_TEST_EXISTS) ||
+           g_file_test (identity, G_FILE_TEST_EXISTS)) &&
+          !tc_profile_key_check_file (key, error))
+        return FALSE;
+
       if (!complete_encryption (dir, error))
         {
           g_prefix_error (error, _("Could not finish encrypting the profile: "));
@@ -274,7 +297,7 @@ tc_profile_recover (const char     *dir,
     }
 
   /* Before the commit point the plaintext profile is whole. */
-  if (!wipe_file (encrypting, error))
+  if (!wipe_file (encrypting, error) || !wipe_file (encrypting_journal, error))
     return FALSE;
 
   if (g_file_test (identity, G_FILE_TEST_EXISTS) || g_file_test (db, G_FILE_TEST_EXISTS))
@@ -287,16 +310,27 @@ tc_profile_recover (const char     *dir,
 
 /* SQLite would follow the umask, and gives its -wal and -shm files the
  * database's mode. */
-static void
-create_private_file (const char *path)
+static gboolean
+create_private_file (const char  *path,
+                     GError     **error)
 {
   int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
-  if (fd >= 0)
+  if (fd < 0)
+    return set_errno_error (error, errno, _("Could not create"), path);
+
+  if (fchmod (fd, 0600) < 0)
     {
-      fchmod (fd, 0600);
+      int saved = errno;
+
       close (fd);
+      return set_errno_error (error, saved, _("Could not make private"), path);
     }
+
+  if (close (fd) < 0)
+    return set_errno_error (error, errno, _("Could not create"), path);
+
+  return TRUE;
 }
 
 static TcStore *
@@ -308,7 +342,8 @@ open_database (const char     *dir,
   guint8 *subkey = NULL;
   TcStore *store;
 
-  create_private_file (db);
+  if (!create_private_file (db, error))
+    return NULL;
 
   if (key == NULL)
     return tc_store_open (db, error);
@@ -542,6 +577,8 @@ tc_profile_finish_encryption (const char    *dir,
   g_autofree char *db = profile_path (dir, TC_PROFILE_DATABASE_FILE, "");
   g_autofree char *encrypting = profile_path (dir, TC_PROFILE_DATABASE_FILE, ENCRYPTING_SUFFIX);
   g_autofree char *key_path = profile_path (dir, TC_PROFILE_KEY_FILE, "");
+  g_autofree char *encrypting_journal = profile_path (dir, TC_PROFILE_DATABASE_FILE,
+                                                      ENCRYPTING_SUFFIX "-journal");
   guint8 *subkey;
   gboolean ok;
 
@@ -568,11 +605,11 @@ tc_profile_finish_encryption (const char    *dir,
   /* 1. The encrypted copy, complete and on disk. A crash from here to the
    * header leaves the plaintext profile as it was (tc_profile_recover()
    * removes the copy). */
-  ok = wipe_file (encrypting, error);
+  ok = wipe_file (encrypting, error) && wipe_file (encrypting_journal, error);
   if (ok)
     {
-      create_private_file (encrypting);
-      ok = _tc_store_export_encrypted (store, encrypting, subkey, error) &&
+      ok = create_private_file (encrypting, error) &&
+           _tc_store_export_encrypted (store, encrypting, subkey, error) &&
            sync_file (encrypting, error);
     }
 

@@ -6,6 +6,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <glib/gi18n.h>
 #include <sodium.h>
@@ -82,6 +85,7 @@ typedef enum {
   STMT_LIST_MESSAGES,
   STMT_LOOKUP_MESSAGE,
   STMT_DELETE_HISTORY,
+  STMT_DELETE_SEEN,
   STMT_GET_SETTING,
   STMT_SET_SETTING,
   STMT_DELETE_SETTING,
@@ -131,6 +135,7 @@ static const char * const statements[N_STMTS] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages WHERE peer = ?1 AND mid = ?2"
     " ORDER BY id LIMIT 1",
   [STMT_DELETE_HISTORY] = "DELETE FROM messages WHERE peer = ?1",
+  [STMT_DELETE_SEEN] = "DELETE FROM seen WHERE peer = ?1",
   [STMT_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
   [STMT_SET_SETTING] = "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)",
   [STMT_DELETE_SETTING] = "DELETE FROM settings WHERE key = ?1",
@@ -143,7 +148,22 @@ struct _TcStore
   sqlite3       *db;
   sqlite3_stmt  *stmts[N_STMTS];
   int            schema_version;
+
+  /* The first failed write since the last commit: it poisons the batch, so
+   * that no later write of the same batch starts a transaction of its own
+   * and gets committed without the ones before it. */
+  GError        *batch_error;
+  /* The last failed write, kept until a commit succeeds again. */
+  char          *failure;
 };
+
+enum {
+  PROP_0,
+  PROP_FAILURE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (TcStore, tc_store, G_TYPE_OBJECT)
 
@@ -162,6 +182,45 @@ store_stmt_release (StoreStmt *stmt)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreStmt, store_stmt_release)
 
+/* SQLite's errno after a failed write is not always the write's (it makes
+ * more calls before it returns): look at the disk itself. Full is less
+ * than a little room left on the file system, or a file at the process's
+ * file size limit. */
+#define ROOM_BYTES (64 * 1024)
+
+static gboolean
+disk_is_full (TcStore *self)
+{
+  const char *path = self->db != NULL ? sqlite3_db_filename (self->db, "main") : NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *wal = NULL;
+  struct statvfs fs;
+  struct rlimit limit;
+
+  if (path == NULL || *path == '\0')
+    return FALSE;
+
+  dir = g_path_get_dirname (path);
+  if (statvfs (dir, &fs) == 0 && (guint64) fs.f_bavail * fs.f_frsize < ROOM_BYTES)
+    return TRUE;
+
+  wal = g_strconcat (path, "-wal", NULL);
+  if (getrlimit (RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    {
+      const char *files[] = { path, wal };
+
+      for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+        {
+          struct stat st;
+
+          if (stat (files[i], &st) == 0 && (guint64) st.st_size + ROOM_BYTES > limit.rlim_cur)
+            return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
 static void
 set_db_error (TcStore     *self,
               int          rc,
@@ -179,8 +238,12 @@ set_db_error (TcStore     *self,
       return;
 
     case SQLITE_IOERR:
-      if (system_errno == ENOSPC || system_errno == EDQUOT)
+      /* EFBIG: over the process's file size limit (RLIMIT_FSIZE). */
+      if (system_errno == ENOSPC || system_errno == EDQUOT || system_errno == EFBIG ||
+          disk_is_full (self))
         {
+          if (system_errno != ENOSPC && system_errno != EDQUOT && system_errno != EFBIG)
+            system_errno = ENOSPC;
           g_set_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL,
                        _("The disk is full: %s"), g_strerror (system_errno));
           return;
@@ -241,8 +304,26 @@ rollback (TcStore *self)
     g_warning ("Could not roll back the database transaction: %s", sqlite3_errmsg (self->db));
 }
 
-/* Records the error of a failed write, then drops the whole transaction:
- * a half-applied burst must never be committed later. */
+static void
+set_failure (TcStore    *self,
+             const char *failure)
+{
+  if (g_strcmp0 (self->failure, failure) == 0)
+    return;
+
+  if (failure != NULL && self->failure == NULL)
+    g_warning ("The profile’s database cannot store changes: %s", failure);
+  else if (failure == NULL && self->failure != NULL)
+    g_message ("The profile’s database stores changes again");
+
+  g_free (self->failure);
+  self->failure = g_strdup (failure);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FAILURE]);
+}
+
+/* Records the error of a failed write, then drops the whole transaction
+ * and poisons the batch: a half-applied burst must never be committed
+ * later, and tc_store_commit() reports the failure. */
 static gboolean
 write_failed (TcStore      *self,
               sqlite3_stmt *stmt,
@@ -250,10 +331,32 @@ write_failed (TcStore      *self,
               const char   *what,
               GError      **error)
 {
-  set_db_error (self, rc, what, error);
+  g_autoptr(GError) local = NULL;
+
+  set_db_error (self, rc, what, &local);
   if (stmt != NULL)
     sqlite3_reset (stmt);
   rollback (self);
+
+  if (self->batch_error == NULL)
+    self->batch_error = g_error_copy (local);
+  /* A constraint is the caller's mistake, not a store that fails. */
+  if ((rc & 0xff) != SQLITE_CONSTRAINT)
+    set_failure (self, local->message);
+
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+/* A write after a failed one in the same batch fails the same way. */
+static gboolean
+check_batch (TcStore  *self,
+             GError  **error)
+{
+  if (self->batch_error == NULL)
+    return TRUE;
+
+  g_propagate_error (error, g_error_copy (self->batch_error));
   return FALSE;
 }
 
@@ -317,7 +420,7 @@ prepare_write (TcStore  *self,
 {
   StoreStmt *stmt;
 
-  if (!begin_write (self, error))
+  if (!check_batch (self, error) || !begin_write (self, error))
     return NULL;
 
   if (!(stmt = get_stmt (self, id, error)))
@@ -557,6 +660,8 @@ store_close (TcStore *self)
 {
   for (guint i = 0; i < N_STMTS; i++)
     g_clear_pointer (&self->stmts[i], sqlite3_finalize);
+  g_clear_error (&self->batch_error);
+  g_clear_pointer (&self->failure, g_free);
 
   if (self->db != NULL)
     {
@@ -579,11 +684,43 @@ tc_store_finalize (GObject *object)
 }
 
 static void
+tc_store_get_property (GObject    *object,
+                       guint       prop_id,
+                       GValue     *value,
+                       GParamSpec *pspec)
+{
+  TcStore *self = TC_STORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_FAILURE:
+      g_value_set_string (value, self->failure);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 tc_store_class_init (TcStoreClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = tc_store_finalize;
+  object_class->get_property = tc_store_get_property;
+
+  /**
+   * TcStore:failure:
+   *
+   * Why the last write failed (the disk is full, …), until a commit
+   * succeeds again; NULL while the store works.
+   */
+  properties[PROP_FAILURE] =
+    g_param_spec_string ("failure", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -838,6 +975,14 @@ tc_store_commit (TcStore  *self,
 
   g_return_val_if_fail (TC_IS_STORE (self), FALSE);
 
+  /* A failed write rolled back the batch: nothing of it is on disk. */
+  if (self->batch_error != NULL)
+    {
+      rollback (self);
+      g_propagate_error (error, g_steal_pointer (&self->batch_error));
+      return FALSE;
+    }
+
   if (self->db == NULL || sqlite3_get_autocommit (self->db))
     return TRUE;
 
@@ -849,9 +994,33 @@ tc_store_commit (TcStore  *self,
 
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_DONE)
-    return write_failed (self, stmt, rc, _("Could not store the changes"), error);
+    {
+      gboolean ok = write_failed (self, stmt, rc, _("Could not store the changes"), error);
 
+      /* Reported here already: the next batch starts clean. */
+      g_clear_error (&self->batch_error);
+      return ok;
+    }
+
+  set_failure (self, NULL);
   return TRUE;
+}
+
+void
+tc_store_rollback (TcStore *self)
+{
+  g_return_if_fail (TC_IS_STORE (self));
+
+  g_clear_error (&self->batch_error);
+  rollback (self);
+}
+
+const char *
+tc_store_get_failure (TcStore *self)
+{
+  g_return_val_if_fail (TC_IS_STORE (self), NULL);
+
+  return self->failure;
 }
 
 gboolean
@@ -1260,6 +1429,63 @@ tc_store_delete_history (TcStore     *self,
   bind_text (stmt, 1, peer);
 
   return step_write (self, stmt, _("Could not delete the history"), error);
+}
+
+gboolean
+tc_store_forget_peer (TcStore     *self,
+                      const char  *peer,
+                      GError     **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (peer != NULL, FALSE);
+
+  if (!tc_store_delete_history (self, peer, error) ||
+      !tc_store_delete_contact (self, peer, error) ||
+      !(stmt = prepare_write (self, STMT_DELETE_SEEN, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, peer);
+
+  return step_write (self, stmt, _("Could not delete the history"), error);
+}
+
+gboolean
+tc_store_checkpoint (TcStore  *self,
+                     GError  **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean busy = FALSE;
+  int rc;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (!tc_store_in_transaction (self), FALSE);
+
+  if (self->db == NULL)
+    {
+      g_set_error_literal (error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED,
+                           _("The database is closed"));
+      return FALSE;
+    }
+
+  rc = sqlite3_prepare_v2 (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      busy = sqlite3_column_int (stmt, 0) != 0;
+      rc = SQLITE_DONE;
+    }
+
+  if (rc != SQLITE_DONE)
+    set_db_error (self, rc, _("Could not write the changes into the database"), error);
+  else if (busy)
+    g_set_error_literal (error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED,
+                         _("The database is busy; its journal is truncated later"));
+
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_DONE && !busy;
 }
 
 char *

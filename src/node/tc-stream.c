@@ -59,6 +59,7 @@ struct _TcStream
   gint64         ping_sent;
   double         tokens;
   gint64         tokens_time;
+  gint64         frozen_time;   /* tests: the rate limiter's clock, if set */
 
   guint          handshake_ms;
   guint          idle_ms;
@@ -498,7 +499,7 @@ initiator_handle (TcStream *self,
 static gboolean
 take_token (TcStream *self)
 {
-  gint64 now = g_get_monotonic_time ();
+  gint64 now = self->frozen_time != 0 ? self->frozen_time : g_get_monotonic_time ();
 
   self->tokens = MIN (RATE_BURST, self->tokens +
                       (now - self->tokens_time) * RATE_PER_SECOND / G_USEC_PER_SEC);
@@ -1096,4 +1097,12 @@ tc_stream_init (TcStream *self)
   self->idle_ms = 120 * 1000;
   self->pong_ms = 60 * 1000;
   self->close_ms = 10 * 1000;
+}
+
+void
+_tc_stream_freeze_rate_clock (TcStream *self)
+{
+  g_return_if_fail (TC_IS_STREAM (self));
+
+  self->frozen_time = MAX (g_get_monotonic_time (), 1);
 }
