@@ -118,7 +118,11 @@ _tc_tm_find (TcTransferManager  *self,
 char *
 _tc_tm_partial_path (TcTransfer *transfer)
 {
-  g_autofree char *name = g_strdup_printf (".torchat-%s.part", tc_transfer_get_id (transfer));
+  /* TIDs are the senders' choice: the sender's address keeps two senders'
+   * partial files apart even if they chose the same TID. */
+  g_autofree char *name = g_strdup_printf (".torchat-%.16s-%s.part",
+                                           tc_transfer_get_peer (transfer),
+                                           tc_transfer_get_id (transfer));
 
   return g_build_filename (tc_transfer_get_directory (transfer), name, NULL);
 }
