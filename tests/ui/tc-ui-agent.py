@@ -110,9 +110,11 @@ class Agent:
     def find_all(self, role=None, name=None, contains=None, window=None):
         app = self.application()
         found = []
+        mapped = self.mapped_titles()
         for i in range(app.childCount):
             top = app.getChildAtIndex(i)
-            if top is None or not self.showing(top):
+            # A closed window may linger in the tree for a while.
+            if top is None or not self.showing(top) or (top.name or "") not in mapped:
                 continue
             if window is not None and window not in (top.name or ""):
                 continue
@@ -272,6 +274,17 @@ class Agent:
         self.xdotool("mousemove", "1279", "799")
         return {}
 
+    def mapped_titles(self):
+        """Titles of the app's X windows that are mapped."""
+        out = self.xdotool("search", "--all", "--onlyvisible", "--pid", str(self.app.pid),
+                           "--name", ".", capture=True)
+        titles = set()
+        for wid in out.split():
+            name = self.xdotool("getwindowname", wid, capture=True, check=False)
+            if name:
+                titles.add(name.strip())
+        return titles
+
     @staticmethod
     def toplevel(acc):
         while True:
@@ -289,7 +302,7 @@ class Agent:
         return ids[-1]
 
     def cmd_mouse_away(self, cmd):
-        self.xdotool("mousemove", "--sync", "1279", "799")
+        self.xdotool("mousemove", "1279", "799")
         return {}
 
     def cmd_focus(self, cmd):
@@ -400,8 +413,10 @@ class Agent:
         rec(app, 0)
         return {"tree": "\n".join(lines)}
 
-    def xdotool(self, *args, capture=False):
+    def xdotool(self, *args, capture=False, check=True):
         result = subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=30)
+        if not check:
+            return result.stdout if result.returncode == 0 else None
         if result.returncode != 0 and not (args[0] == "search" and result.returncode == 1):
             raise RuntimeError("xdotool %s: %s" % (" ".join(args), result.stderr.strip()))
         return result.stdout if capture else None

@@ -50,9 +50,11 @@ class Tap:
 
     def case(self, name, func, *args):
         self.n += 1
+        start = time.monotonic()
         try:
             func(*args)
             print("ok %d %s" % (self.n, name), flush=True)
+            note("%s took %.1f s" % (name, time.monotonic() - start))
         except Skip as e:
             print("ok %d %s # SKIP %s" % (self.n, name, e), flush=True)
         except Exception as e:
@@ -236,9 +238,12 @@ class Instance:
 
     def call(self, cmd, **kwargs):
         kwargs["cmd"] = cmd
+        start = time.monotonic()
         self.agent.stdin.write(json.dumps(kwargs) + "\n")
         self.agent.stdin.flush()
         reply = self._read()
+        if os.environ.get("TC_UI_TIMING") and time.monotonic() - start > 2:
+            note("%s: %s %r took %.1f s" % (self.name, cmd, kwargs, time.monotonic() - start))
         if not reply.get("ok"):
             raise AssertionError("%s: %s: %s" % (self.name, cmd, reply.get("error")))
         return reply
