@@ -11,9 +11,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 build_pkgs="meson ninja-build pkg-config gcc libglib2.0-dev libjson-glib-dev
-  libsqlite3-dev nettle-dev libgtk-4-dev libadwaita-1-dev libnotify-dev
+  libsqlcipher-dev libsodium-dev libsecret-1-dev nettle-dev libgtk-4-dev libadwaita-1-dev libnotify-dev
   gettext desktop-file-utils appstream itstool yelp-tools python3"
-test_pkgs="tor xvfb xauth dbus clang libclang-rt-14-dev strace procps iproute2
+test_pkgs="tor xvfb xauth dbus gnome-keyring clang libclang-rt-14-dev strace procps iproute2
   python3-pyatspi gir1.2-atspi-2.0 at-spi2-core xdotool"
 
 missing=""
@@ -54,12 +54,28 @@ case "$mode" in
     # The UI test starts its own Xvfb and session bus (tests/meson.build).
     meson test -C _build --print-errorlogs --num-processes 2 "$@" || status=1
     python3 .ci/summary.py _build/meson-logs/testlog.json unit-and-integration || status=1
-    # libFuzzer targets need clang: a second build tree.
+    # The unit and integration suites again under AddressSanitizer and
+    # UndefinedBehaviorSanitizer, LeakSanitizer at every exit (the nodes of
+    # the integration tests end with SIGTERM so that theirs runs too): a
+    # second build tree. Without the window: the node library and the CLI
+    # are what the sanitizers are for here; the window is tested in _build.
+    # Suppressions (system libraries only) in .ci/lsan.supp.
+    setup _asan -Db_sanitize=address,undefined -Db_lundef=false -Dgui=disabled
+    meson compile -C _asan
+    ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1 \
+    UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
+    LSAN_OPTIONS=suppressions="$top/.ci/lsan.supp":print_suppressions=0 \
+      meson test -C _asan --print-errorlogs --num-processes 2 --suite unit --suite integration \
+      || status=1
+    python3 .ci/summary.py _asan/meson-logs/testlog.json sanitizers || status=1
+    # libFuzzer targets need clang: a third build tree, also under
+    # AddressSanitizer and UndefinedBehaviorSanitizer (tests/fuzzing).
     CC=clang setup _fuzz -Dfuzzing=true -Dgui=disabled
     meson compile -C _fuzz
     meson test -C _fuzz --print-errorlogs --suite fuzzing || status=1
     python3 .ci/summary.py _fuzz/meson-logs/testlog.json fuzzing || status=1
-    python3 .ci/summary.py --total _build/meson-logs/testlog.json _fuzz/meson-logs/testlog.json
+    python3 .ci/summary.py --total _build/meson-logs/testlog.json \
+      _asan/meson-logs/testlog.json _fuzz/meson-logs/testlog.json
     exit $status
     ;;
   *)

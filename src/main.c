@@ -18,6 +18,7 @@
 #include "tc-commands.h"
 #include "tc-control.h"
 #include "tc-node.h"
+#include "tc-passphrase-input.h"
 
 #if HAVE_GUI
 # include "tc-application.h"
@@ -30,6 +31,9 @@ static char *opt_tor_binary;
 static char *opt_tor_control;
 static char *opt_tor_password;
 static char *opt_tor_config;
+static char *opt_passphrase_file;
+static char *opt_new_passphrase_file;
+static gboolean opt_no_passphrase;
 static gboolean opt_headless;
 static gboolean opt_json;
 static gboolean opt_version;
@@ -54,6 +58,13 @@ static const GOptionEntry entries[] = {
     N_("The tor program TORChat starts (default: tor)"), N_("PATH") },
   { "tor-config", 0, 0, G_OPTION_ARG_FILENAME, &opt_tor_config,
     N_("A file of extra torrc lines for the Tor TORChat starts"), N_("FILE") },
+  { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_passphrase_file,
+    N_("With --headless or passphrase: read the profile’s passphrase from FILE "
+       "(without it, asked on the terminal)"), N_("FILE") },
+  { "new-passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_new_passphrase_file,
+    N_("With passphrase: read the new passphrase from FILE"), N_("FILE") },
+  { "no-passphrase", 0, 0, G_OPTION_ARG_NONE, &opt_no_passphrase,
+    N_("With --headless on a new profile: create it without encryption"), NULL },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
     N_("Print a command’s answer as JSON on one line"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
@@ -117,6 +128,10 @@ create_option_context (void)
       "          [--socks HOST:PORT | --tor-control HOST:PORT|PATH | --tor-config FILE]\n"
       "      Run the node without any window; needs no display server and no\n"
       "      D-Bus session bus. By default it starts its own Tor.\n"
+      "  torchat [--profile DIR] [--passphrase-file FILE] [--new-passphrase-file FILE]\n"
+      "          passphrase\n"
+      "      Change the profile’s passphrase, or encrypt a profile that has none;\n"
+      "      no node may be running on it.\n"
       "  torchat [--profile DIR] [--json] COMMAND [ARGUMENTS…]\n"
       "      Forward COMMAND to the node (headless or desktop app) running on\n"
       "      the profile."));
@@ -136,8 +151,9 @@ create_option_context (void)
       "  history ADDRESS                 One line per message:\n"
       "                                  DATE TIME DIRECTION STATE TEXT, where\n"
       "                                  DIRECTION is > for sent, < for received\n"
-      "  status available|away|xa|dnd [TEXT]\n"
-      "                                  Set your status\n"
+      "  status [available|away|xa|dnd [TEXT]]\n"
+      "                                  Set your status; alone, show it and\n"
+      "                                  whether the profile can store\n"
       "  profile NAME [TEXT]             Set the name and text your contacts see\n"
       "  tor                             How far Tor has come, and whether your onion\n"
       "                                  service is reachable\n"
@@ -146,6 +162,10 @@ create_option_context (void)
       "  proxy [none | URI]              Show or set the proxy that Tor goes through:\n"
       "                                  socks5://[USER:PASS@]IP:PORT or https://…\n"
       "  quit                            Stop the node cleanly\n"
+      "\n"
+      "A profile is encrypted with a passphrase, asked when it is created and at\n"
+      "every start (--passphrase-file FILE, or on the terminal); --no-passphrase\n"
+      "creates a profile anyone with access to the disk can read.\n"
       "\n"
       "With --json, id, contacts and history print one JSON value; add and send\n"
       "print the new contact and messages.\n"
@@ -208,6 +228,7 @@ run_command (const char         *profile_dir,
   g_autoptr(GString) out = g_string_new (NULL);
   g_autoptr(GString) err = g_string_new (NULL);
   g_autofree char *input = NULL;
+  g_auto(GStrv) resolved = NULL;
   int status;
 
   if ((status = tc_commands_check (command, err)) != TC_EXIT_OK)
@@ -227,13 +248,167 @@ run_command (const char         *profile_dir,
         }
     }
 
-  status = tc_control_forward (profile_dir, command, opt_json, input, out, err);
+  resolved = tc_commands_resolve_paths (command);
+  status = tc_control_forward (profile_dir, (const char * const *) resolved, opt_json,
+                               input, out, err);
 
   fputs (out->str, stdout);
   fflush (stdout);
   fputs (err->str, stderr);
 
   return status;
+}
+
+/* Profiles and passphrases */
+
+/* The passphrase from --passphrase-file, else from the terminal. */
+static TcPassphrase *
+get_passphrase (const char  *file,
+                const char  *question,
+                gboolean     confirm,
+                const char  *missing,
+                GError     **error)
+{
+  if (file != NULL)
+    return tc_passphrase_read_file (file, error);
+
+  if (tc_passphrase_can_prompt ())
+    return tc_passphrase_prompt (question, confirm, error);
+
+  g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, missing);
+  return NULL;
+}
+
+/* Opens the headless node's profile: creates a new one encrypted (or with
+ * --no-passphrase, plaintext) and unlocks an encrypted one. A wrong
+ * passphrase changes nothing on disk. */
+static TcNode *
+open_node (const char  *profile_dir,
+           GError     **error)
+{
+  g_autoptr(TcNode) node = NULL;
+  g_autoptr(TcPassphrase) passphrase = NULL;
+
+  if (!(node = tc_node_new_locked (profile_dir, error)))
+    return NULL;
+
+  switch (tc_node_get_profile_kind (node))
+    {
+    case TC_PROFILE_KIND_NEW:
+      if (opt_no_passphrase)
+        break;
+      passphrase = get_passphrase (opt_passphrase_file,
+                                   _("Choose a passphrase for the new profile:"), TRUE,
+                                   _("This is a new profile: give its passphrase with "
+                                     "--passphrase-file FILE (or start in a terminal), or "
+                                     "create it unencrypted with --no-passphrase"),
+                                   error);
+      if (passphrase == NULL)
+        return NULL;
+      break;
+
+    case TC_PROFILE_KIND_PLAINTEXT:
+      if (opt_passphrase_file != NULL)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                       _("The profile %s is not encrypted; “torchat --profile %s "
+                         "passphrase” encrypts it"), profile_dir, profile_dir);
+          return NULL;
+        }
+      break;
+
+    case TC_PROFILE_KIND_ENCRYPTED:
+      if (opt_no_passphrase)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                       _("The profile %s is encrypted; --no-passphrase only goes with "
+                         "a new profile"), profile_dir);
+          return NULL;
+        }
+      passphrase = get_passphrase (opt_passphrase_file, _("Passphrase of the profile:"), FALSE,
+                                   _("The profile is encrypted: give its passphrase with "
+                                     "--passphrase-file FILE, or start in a terminal"),
+                                   error);
+      if (passphrase == NULL)
+        return NULL;
+      break;
+    }
+
+  if (!tc_node_unlock (node, passphrase ? passphrase->text : NULL,
+                       passphrase ? passphrase->length : 0, error))
+    return NULL;
+
+  return g_steal_pointer (&node);
+}
+
+/* `torchat passphrase`: changes the passphrase of an encrypted profile, or
+ * encrypts a plaintext one, with no node running on it. */
+static int
+run_passphrase_command (const char         *profile_dir,
+                        const char * const *command)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TcNode) node = NULL;
+  g_autoptr(TcPassphrase) old = NULL;
+  g_autoptr(TcPassphrase) new = NULL;
+  const char *missing = _("Give the new passphrase with --new-passphrase-file FILE, or run "
+                          "the command in a terminal");
+
+  if (command[1] != NULL)
+    return usage_error (_("passphrase takes no arguments; the passphrases come from "
+                          "--passphrase-file and --new-passphrase-file, or the terminal"));
+
+  if (!g_file_test (profile_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_printerr (_("torchat: There is no profile in %s\n"), profile_dir);
+      return TC_EXIT_FAILED;
+    }
+
+  if (!(node = tc_node_new_locked (profile_dir, &error)))
+    {
+      if (g_error_matches (error, TC_NODE_ERROR, TC_NODE_ERROR_PROFILE_BUSY))
+        g_printerr (_("torchat: A node is running on the profile %s; stop it "
+                      "(torchat quit) and run the command again\n"), profile_dir);
+      else
+        g_printerr ("torchat: %s\n", error->message);
+      return TC_EXIT_FAILED;
+    }
+
+  switch (tc_node_get_profile_kind (node))
+    {
+    case TC_PROFILE_KIND_NEW:
+      g_printerr (_("torchat: There is no profile in %s yet\n"), profile_dir);
+      return TC_EXIT_FAILED;
+
+    case TC_PROFILE_KIND_PLAINTEXT:
+      if (opt_passphrase_file != NULL)
+        return usage_error (_("The profile is not encrypted, so it has no passphrase yet: "
+                              "give only --new-passphrase-file"));
+      if (!(new = get_passphrase (opt_new_passphrase_file,
+                                  _("Choose a passphrase to encrypt the profile:"),
+                                  TRUE, missing, &error)) ||
+          !tc_node_unlock (node, NULL, 0, &error) ||
+          !tc_node_encrypt (node, new->text, new->length, &error))
+        break;
+      g_printerr (_("The profile is encrypted now\n"));
+      return TC_EXIT_OK;
+
+    case TC_PROFILE_KIND_ENCRYPTED:
+      if (!(old = get_passphrase (opt_passphrase_file, _("Current passphrase:"), FALSE,
+                                  _("Give the current passphrase with --passphrase-file FILE, "
+                                    "or run the command in a terminal"), &error)) ||
+          !(new = get_passphrase (opt_new_passphrase_file, _("New passphrase:"), TRUE,
+                                  missing, &error)) ||
+          !tc_node_change_passphrase (node, old->text, old->length,
+                                      new->text, new->length, &error))
+        break;
+      g_printerr (_("The passphrase is changed\n"));
+      return TC_EXIT_OK;
+    }
+
+  g_printerr ("torchat: %s\n", error->message);
+  return g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED) ?
+         TC_EXIT_USAGE : TC_EXIT_FAILED;
 }
 
 /* Headless */
@@ -321,10 +496,11 @@ run_headless (const char *profile_dir)
   g_autofree char *host = NULL;
   guint sigint_id, sigterm_id;
 
-  if (!(headless.node = tc_node_new (profile_dir, &error)))
+  if (!(headless.node = open_node (profile_dir, &error)))
     {
       g_printerr ("torchat: %s\n", error->message);
-      return TC_EXIT_FAILED;
+      return g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED) ?
+             TC_EXIT_USAGE : TC_EXIT_FAILED;
     }
 
   if ((opt_listen != NULL && !tc_node_set_listen_address (headless.node, opt_listen, &error)) ||
@@ -432,6 +608,9 @@ main (int    argc,
   textdomain (GETTEXT_PACKAGE);
 
   g_set_prgname ("torchat");
+  /* Over a file size limit (RLIMIT_FSIZE), a write fails with EFBIG and the
+   * node says its disk is full, rather than being killed. */
+  signal (SIGXFSZ, SIG_IGN);
   /* Standard output is for answers to commands only. */
   g_log_writer_default_set_use_stderr (TRUE);
 
@@ -456,8 +635,24 @@ main (int    argc,
   if (argc > 1)
     command = (const char * const *) argv + 1;
 
+  if (command != NULL && g_str_equal (command[0], "passphrase"))
+    {
+      if (opt_headless || node_options_given () || opt_no_passphrase || opt_json)
+        return usage_error (_("passphrase goes with --profile, --passphrase-file and "
+                              "--new-passphrase-file only"));
+
+      return run_passphrase_command (profile_dir, command);
+    }
+
+  if (opt_new_passphrase_file != NULL)
+    return usage_error (_("--new-passphrase-file goes with the passphrase command"));
+
   if (command != NULL)
     {
+      if (opt_passphrase_file != NULL || opt_no_passphrase)
+        return usage_error (_("--passphrase-file and --no-passphrase open a profile; "
+                              "a command goes to the node that has it open"));
+
       if (opt_headless || node_options_given ())
         return usage_error (_("--headless and the --listen, --socks and --tor-… options "
                               "start a node; they do not go with a command"));
@@ -467,6 +662,13 @@ main (int    argc,
 
   if (opt_json)
     return usage_error (_("--json goes with a command"));
+
+  if (opt_passphrase_file != NULL && opt_no_passphrase)
+    return usage_error (_("--passphrase-file and --no-passphrase exclude each other"));
+
+  /* The window asks for the passphrase itself. */
+  if (!opt_headless && (opt_passphrase_file != NULL || opt_no_passphrase))
+    return usage_error (_("--passphrase-file and --no-passphrase go with --headless"));
 
   if (opt_socks != NULL && (opt_tor_control != NULL || opt_tor_binary != NULL ||
                             opt_tor_config != NULL))

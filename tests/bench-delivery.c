@@ -2,7 +2,8 @@
  *
  * Two real nodes on loopback behind tc-test-socks. First 10,000 messages
  * queued while B is offline, delivered when B starts; then a live burst of
- * 10,000 with both up. Prints plain "key: value" lines; see
+ * 10,000 with both up. Everything runs on plaintext profiles, then on
+ * encrypted ones, then the ratios. Prints plain "key: value" lines; see
  * docs/benchmarks.md.
  *
  *   meson test -C BUILD --benchmark delivery -v
@@ -108,31 +109,29 @@ print_memory (TcTestNode *node,
   printf ("node-%s-memory-%s: VmRSS %s, VmHWM %s\n", node->name, when, rss, hwm);
 }
 
-int
-main (int    argc,
-      char **argv)
+typedef struct
+{
+  double start;      /* B from spawn to answering `id`: unlock included */
+  double queued;
+  double live;
+} Result;
+
+static void
+run (gboolean  plaintext,
+     guint     n,
+     Result   *result)
 {
   g_autofree char *queued_lines = NULL;
   g_autofree char *live_lines = NULL;
   g_autoptr(TcTestCli) cli = NULL;
   TcTestNet *net;
   TcTestNode *a, *b;
-  guint n = 10000;
   double t0, t_answering, t_done, t_cli;
 
-  if (argc > 1)
-    n = (guint) g_ascii_strtoull (argv[1], NULL, 10);
-  if (n == 0)
-    n = 10000;
-
-  if (tc_test_binary () == NULL || g_getenv ("TORCHAT_TEST_SOCKS") == NULL)
-    {
-      g_printerr ("bench-delivery: TORCHAT_BINARY and TORCHAT_TEST_SOCKS must be set\n");
-      return 77;
-    }
-
+  printf ("profiles: %s\n", plaintext ? "plaintext" : "encrypted");
   net = tc_test_net_new ();
   net->quiet = TRUE;
+  net->plaintext = plaintext;
   a = tc_test_net_add_node (net, "A");
   b = tc_test_net_add_node (net, "B");
   tc_test_make_friends (net, a, b);
@@ -153,6 +152,9 @@ main (int    argc,
   tc_test_node_start (net, b);
   t_answering = tc_test_now ();
   t_done = wait_outbox_empty (net, a, b);
+  result->start = t_answering - t0;
+  result->queued = t_done - t0;
+  printf ("node-start-to-answer: %.3f s\n", result->start);
   printf ("queued-delivery: %.3f s from starting B (%.3f s after B answered), %.0f messages/s\n",
           t_done - t0, MAX (0, t_done - t_answering), n / (t_done - t0));
   print_memory (a, "after-queued");
@@ -168,6 +170,7 @@ main (int    argc,
   if (cli->status != 0)
     fail (net, "send failed");
   t_done = wait_outbox_empty (net, a, b);
+  result->live = t_done - t0;
   printf ("live-send-command: %.3f s\n", t_cli);
   printf ("live-delivery: %.3f s for %u, %.0f messages/s\n",
           t_done - t0, n, n / (t_done - t0));
@@ -181,6 +184,32 @@ main (int    argc,
   print_memory (b, "end");
 
   tc_test_net_free (net);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  Result plain = { 0 }, encrypted = { 0 };
+  guint n = 10000;
+
+  if (argc > 1)
+    n = (guint) g_ascii_strtoull (argv[1], NULL, 10);
+  if (n == 0)
+    n = 10000;
+
+  if (tc_test_binary () == NULL || g_getenv ("TORCHAT_TEST_SOCKS") == NULL)
+    {
+      g_printerr ("bench-delivery: TORCHAT_BINARY and TORCHAT_TEST_SOCKS must be set\n");
+      return 77;
+    }
+
+  run (TRUE, n, &plain);
+  run (FALSE, n, &encrypted);
+
+  printf ("ratio-node-start (encrypted/plaintext): %.2f\n", encrypted.start / plain.start);
+  printf ("ratio-queued-delivery (encrypted/plaintext): %.2f\n", encrypted.queued / plain.queued);
+  printf ("ratio-live-delivery (encrypted/plaintext): %.2f\n", encrypted.live / plain.live);
 
   return 0;
 }

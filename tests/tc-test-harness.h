@@ -37,7 +37,9 @@ typedef struct
   char        *address;
   guint        port;
   guint        rate;         /* SOCKS throttle, bytes/s, 0 for none */
+  gboolean     corrupt_file; /* SOCKS changes a byte of file streams to it */
   char       **wrapper;      /* argv run in front of the node (strace …), or NULL */
+  gboolean     plaintext;    /* --no-passphrase instead of --passphrase-file */
 } TcTestNode;
 
 struct _TcTestNet
@@ -49,6 +51,10 @@ struct _TcTestNet
   guint        socks_port;
   GPtrArray   *nodes;        /* TcTestNode */
   gboolean     quiet;        /* benchmark: no debug logs from the nodes */
+  /* Profiles are encrypted with the passphrase in this file, unless the
+   * net or the node says plaintext. */
+  char        *passphrase_file;
+  gboolean     plaintext;
   /* Without a SOCKS server (tc_test_net_new_tor()): the private Tor
    * network's directory and the torrc lines its clients include; each node
    * then runs its own tor with --tor-config. */
@@ -580,6 +586,8 @@ tc_test_net_write_map (TcTestNet *net)
       g_string_append_printf (map, "%s 127.0.0.1:%u", node->address, node->port);
       if (node->rate > 0)
         g_string_append_printf (map, " %u", node->rate);
+      if (node->corrupt_file)
+        g_string_append (map, " corrupt-file");
       g_string_append_c (map, '\n');
     }
 
@@ -922,6 +930,20 @@ tc_test_node_start (TcTestNet  *net,
   g_ptr_array_add (argv, (char *) "--headless");
   g_ptr_array_add (argv, (char *) "--profile");
   g_ptr_array_add (argv, node->profile);
+  if (node->plaintext)
+    g_ptr_array_add (argv, (char *) "--no-passphrase");
+  else
+    {
+      if (net->passphrase_file == NULL)
+        {
+          net->passphrase_file = g_build_filename (net->tmpdir, "passphrase", NULL);
+          g_assert_true (g_file_set_contents_full (net->passphrase_file,
+                                                   "a test passphrase, not a good one\n", -1,
+                                                   G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+        }
+      g_ptr_array_add (argv, (char *) "--passphrase-file");
+      g_ptr_array_add (argv, net->passphrase_file);
+    }
   if (net->tor_config != NULL)
     {
       /* The node's own tor, on the private network. */
@@ -976,6 +998,7 @@ tc_test_net_add_node (TcTestNet  *net,
   TcTestNode *node = g_new0 (TcTestNode, 1);
 
   node->net = net;
+  node->plaintext = net->plaintext;
   node->name = g_strdup (name);
   node->profile = g_build_filename (net->tmpdir, name, NULL);
   node->log_path = g_strdup_printf ("%s.log", node->profile);
@@ -1085,9 +1108,16 @@ tc_test_net_free (TcTestNet *net)
       TcTestNode *node = g_ptr_array_index (net->nodes, i);
       g_autofree char *log = NULL;
 
+      /* SIGTERM first: a node that ends by itself runs its exit path,
+       * and under the sanitizers LeakSanitizer's check with it. */
       if (tc_test_node_alive (node))
         {
-          g_subprocess_force_exit (node->proc);
+          g_subprocess_send_signal (node->proc, SIGTERM);
+          if (!tc_test_node_wait_exit (node, 10))
+            {
+              tc_test_note ("node %s did not end on SIGTERM", node->name);
+              g_subprocess_force_exit (node->proc);
+            }
           g_subprocess_wait (node->proc, NULL, NULL);
         }
 
@@ -1095,6 +1125,15 @@ tc_test_net_free (TcTestNet *net)
           strstr (log, "CRITICAL") != NULL)
         {
           tc_test_note ("node %s logged a CRITICAL", node->name);
+          critical = TRUE;
+        }
+
+      /* AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer
+       * reports (the sanitizer build). */
+      if (log != NULL &&
+          (strstr (log, "==ERROR: ") != NULL || strstr (log, "runtime error: ") != NULL))
+        {
+          tc_test_note ("node %s: the sanitizers found an error", node->name);
           critical = TRUE;
         }
     }
@@ -1131,6 +1170,7 @@ tc_test_net_free (TcTestNet *net)
 
   g_free (net->tmpdir);
   g_free (net->map_path);
+  g_free (net->passphrase_file);
   g_free (net->socks_log);
   g_free (net->tor_config);
   g_free (net);

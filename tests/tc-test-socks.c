@@ -5,7 +5,10 @@
  * Listens on 127.0.0.1, port 0, and prints its port. Each CONNECT to
  * "NAME.onion" port 11009 re-reads FILE, whose lines are
  * "NAME.onion HOST:PORT [BYTES_PER_SECOND]", and splices the client to that
- * loopback port, optionally throttled in both directions. The map is read
+ * loopback port, optionally throttled in both directions. A last field
+ * "corrupt-file" makes the server change one byte of the base64 of a file
+ * stream ("open": "file") going to that name, once, after its first
+ * 100,000 bytes: a sender whose chunk got corrupted. The map is read
  * per connection so a test can add nodes or take one offline by editing it.
  * A CONNECT to an IPv4 address is only served for 127.0.0.1. Nothing ever
  * leaves the loopback interface.
@@ -13,6 +16,7 @@
  * Logs on stderr, one line per event, names cut to 8 characters:
  *   CONNECT abcdefgh… ok 127.0.0.1:PORT | unknown | refused | failed
  *   END abcdefgh…      when a spliced connection is over
+ *   BYTES abcdefgh… N  then: how many bytes went from the client to it
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -63,6 +67,10 @@ struct _Client
   char              *host;      /* what the client asked for */
   guint16            port;
   guint              rate;      /* bytes per second per direction, 0: no limit */
+  gboolean           corrupt;   /* change one byte of a file stream */
+  gboolean           is_file;
+  gboolean           corrupted;
+  guint64            forwarded; /* bytes from the client to the target */
   Pump               pumps[2];
   gboolean           spliced;
   gboolean           closed;
@@ -100,7 +108,11 @@ client_close (Client *client)
 
   g_cancellable_cancel (client->cancellable);
   if (client->spliced)
-    fprintf (stderr, "tc-test-socks: END %s\n", client->name);
+    {
+      fprintf (stderr, "tc-test-socks: END %s\n", client->name);
+      fprintf (stderr, "tc-test-socks: BYTES %s %" G_GUINT64_FORMAT "\n",
+               client->name, client->forwarded);
+    }
   g_io_stream_close (G_IO_STREAM (client->downstream), NULL, NULL);
   if (client->upstream != NULL)
     g_io_stream_close (G_IO_STREAM (client->upstream), NULL, NULL);
@@ -164,6 +176,33 @@ pump_write_cb (GObject      *object,
   client_unref (client);
 }
 
+/* A base64 letter followed by another one becomes the next letter: still
+ * valid base64 in canonical form, other bytes. */
+static void
+corrupt_file_stream (Client *client,
+                     guint8 *buf,
+                     gssize  n)
+{
+  if (client->forwarded == (guint64) n &&
+      g_strstr_len ((const char *) buf, n, "\"open\":\"file\"") != NULL)
+    client->is_file = TRUE;
+
+  if (!client->is_file || client->corrupted || client->forwarded < 100000)
+    return;
+
+  for (gssize i = 0; i + 1 < n; i++)
+    {
+      if (buf[i] >= 'A' && buf[i] < 'Z' && g_ascii_isalnum (buf[i + 1]))
+        {
+          buf[i]++;
+          client->corrupted = TRUE;
+          g_printerr ("tc-test-socks: CORRUPT %s at byte %" G_GUINT64_FORMAT "\n",
+                      client->name, client->forwarded - n + i);
+          return;
+        }
+    }
+}
+
 static void
 pump_read_cb (GObject      *object,
               GAsyncResult *result,
@@ -188,6 +227,13 @@ pump_read_cb (GObject      *object,
     }
   else
     {
+      if (pump == &client->pumps[0])
+        {
+          client->forwarded += n;
+          if (client->corrupt)
+            corrupt_file_stream (client, pump->buf, n);
+        }
+
       g_output_stream_write_all_async (pump->out, pump->buf, n,
                                        G_PRIORITY_DEFAULT,
                                        client->cancellable,
@@ -347,12 +393,14 @@ connect_cb (GObject      *object,
 /* Looks @name up in the map file. Returns the loopback port, or 0. */
 static guint16
 map_lookup (const char *name,
-            guint      *rate)
+            guint      *rate,
+            gboolean   *corrupt)
 {
   g_autofree char *contents = NULL;
   g_auto(GStrv) lines = NULL;
 
   *rate = 0;
+  *corrupt = FALSE;
 
   if (!g_file_get_contents (map_path, &contents, NULL, NULL))
     return 0;
@@ -395,6 +443,8 @@ map_lookup (const char *name,
       if (!g_ascii_string_to_unsigned (colon + 1, 10, 1, G_MAXUINT16, &port, NULL))
         return 0;
 
+      *corrupt = g_str_equal (fields[n_fields - 1], "corrupt-file");
+
       if (n_fields >= 3)
         {
           guint64 r = 0;
@@ -431,7 +481,7 @@ handle_connect (Client *client)
           return;
         }
 
-      port = map_lookup (client->host, &client->rate);
+      port = map_lookup (client->host, &client->rate, &client->corrupt);
       if (port == 0)
         {
           fail (client, REP_HOST_UNREACHABLE, "unknown");

@@ -827,6 +827,125 @@ test_no_node (void)
   g_rmdir (tmpdir);
 }
 
+static void
+test_transfers (Fixture       *f,
+                gconstpointer  data)
+{
+  g_auto(Result) r = { 0 };
+  g_autofree char *file = g_build_filename (f->tmpdir, "report.pdf", NULL);
+  g_autofree char *tid = NULL;
+  g_autoptr(JsonNode) list = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *relative[] = { "send-file", "x", "sub/report.pdf", NULL };
+  g_auto(GStrv) resolved = NULL;
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *expected = NULL;
+  JsonObject *t;
+  char *nl;
+
+  g_file_set_contents (file, "%PDF-1.4 not really", -1, &error);
+  g_assert_no_error (error);
+
+  /* Only to contacts. */
+  RUN (f, &r, "send-file", f->other, file);
+  g_assert_cmpint (r.status, ==, TC_EXIT_FAILED);
+  assert_one_error_line (r.err);
+  result_clear (&r);
+  RUN (f, &r, "send-file", tc_node_get_address (f->node), file);
+  g_assert_cmpint (r.status, ==, TC_EXIT_FAILED);
+  result_clear (&r);
+
+  RUN (f, &r, "add", f->other);
+  g_assert_cmpint (r.status, ==, TC_EXIT_OK);
+  result_clear (&r);
+
+  /* Bad files: missing, a folder, a relative path (the client makes paths
+   * absolute before they reach the node). */
+  RUN (f, &r, "send-file", f->other, "/nonexistent/file");
+  g_assert_cmpint (r.status, ==, TC_EXIT_FAILED);
+  assert_one_error_line (r.err);
+  result_clear (&r);
+  RUN (f, &r, "send-file", f->other, f->tmpdir);
+  g_assert_cmpint (r.status, ==, TC_EXIT_FAILED);
+  g_assert_nonnull (strstr (r.err, "folder"));
+  result_clear (&r);
+  RUN (f, &r, "send-file", f->other, "report.pdf");
+  g_assert_cmpint (r.status, ==, TC_EXIT_FAILED);
+  result_clear (&r);
+  RUN (f, &r, "send-file", f->other);
+  g_assert_cmpint (r.status, ==, TC_EXIT_USAGE);
+  result_clear (&r);
+  g_assert_cmpuint (g_list_model_get_n_items (tc_node_get_transfers (f->node)), ==, 0);
+
+  resolved = tc_commands_resolve_paths (relative);
+  expected = g_build_filename (cwd, "sub", "report.pdf", NULL);
+  g_assert_cmpstr (resolved[2], ==, expected);
+
+  /* The TID on the first line; the transfer waits for the offline peer. */
+  RUN (f, &r, "send-file", f->other, file);
+  g_assert_cmpint (r.status, ==, TC_EXIT_OK);
+  nl = strchr (r.out, '\n');
+  g_assert_nonnull (nl);
+  tid = g_strndup (r.out, nl - r.out);
+  g_assert_cmpuint (strlen (tid), ==, 24);
+  result_clear (&r);
+
+  RUN (f, &r, "transfers");
+  g_assert_true (g_str_has_prefix (r.out, tid));
+  g_assert_nonnull (strstr (r.out, " outgoing waiting 0/19 "));
+  g_assert_nonnull (strstr (r.out, "report.pdf"));
+  result_clear (&r);
+
+  RUN_JSON (f, &r, "transfers");
+  list = parse_json (r.out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (list)), ==, 1);
+  t = json_array_get_object_element (json_node_get_array (list), 0);
+  g_assert_cmpstr (json_object_get_string_member (t, "id"), ==, tid);
+  g_assert_cmpstr (json_object_get_string_member (t, "direction"), ==, "outgoing");
+  g_assert_cmpstr (json_object_get_string_member (t, "peer"), ==, f->other);
+  g_assert_cmpstr (json_object_get_string_member (t, "name"), ==, "report.pdf");
+  g_assert_cmpint (json_object_get_int_member (t, "size"), ==, 19);
+  g_assert_cmpint (json_object_get_int_member (t, "done"), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (t, "state"), ==, "waiting");
+  g_assert_cmpstr (json_object_get_string_member (t, "mime"), ==, "application/pdf");
+  result_clear (&r);
+
+  /* Answers belong to incoming transfers; unknown ids are errors. */
+  RUN (f, &r, "accept-file", tid);
+  g_assert_cmpint (r.status, ==, TC_EXIT_FAILED);
+  assert_one_error_line (r.err);
+  result_clear (&r);
+  RUN (f, &r, "decline-file", tid);
+  g_assert_cmpint (r.status, ==, TC_EXIT_FAILED);
+  result_clear (&r);
+  RUN (f, &r, "cancel-file", "NoSuchTransferAtAll");
+  g_assert_cmpint (r.status, ==, TC_EXIT_FAILED);
+  result_clear (&r);
+
+  RUN (f, &r, "cancel-file", tid);
+  g_assert_cmpint (r.status, ==, TC_EXIT_OK);
+  result_clear (&r);
+  t = NULL;
+  {
+    g_autoptr(TcTransfer) transfer = g_list_model_get_item (tc_node_get_transfers (f->node), 0);
+
+    g_assert_cmpint (tc_transfer_get_state (transfer), ==, TC_TRANSFER_STATE_CANCELLED);
+  }
+  RUN (f, &r, "cancel-file", tid);
+  g_assert_cmpint (r.status, ==, TC_EXIT_FAILED);
+  result_clear (&r);
+
+  /* The download folder: a setting, and it must be a folder. */
+  RUN (f, &r, "download-dir", file);
+  g_assert_cmpint (r.status, ==, TC_EXIT_FAILED);
+  result_clear (&r);
+  RUN (f, &r, "download-dir", f->tmpdir);
+  g_assert_cmpint (r.status, ==, TC_EXIT_OK);
+  result_clear (&r);
+  RUN (f, &r, "download-dir");
+  g_assert_true (g_str_has_prefix (r.out, f->tmpdir));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -849,6 +968,7 @@ main (int    argc,
   ADD ("usage", test_usage);
   ADD ("quit", test_quit);
   ADD ("control", test_control);
+  ADD ("transfers", test_transfers);
   g_test_add_func ("/commands/no-node", test_no_node);
 
 #undef ADD

@@ -6,6 +6,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -458,12 +459,14 @@ tor_start (TorRun     *run,
   data_dir = g_build_filename (run->dir, "data", NULL);
   g_assert_cmpint (g_mkdir (data_dir, 0700), ==, 0);
 
+  /* __OwningControllerProcess: tor ends with the test, even if it fails. */
   config = g_strdup_printf ("SocksPort 0\n"
                             "DisableNetwork 1\n"
                             "DataDirectory %s\n"
                             "Log notice stderr\n"
+                            "__OwningControllerProcess %d\n"
                             "%s",
-                            data_dir, extra_config);
+                            data_dir, (int) getpid (), extra_config);
   g_file_set_contents (torrc, config, -1, &error);
   g_assert_no_error (error);
   /* Keep the system's torrc-defaults out of the test. */

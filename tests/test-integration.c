@@ -10,11 +10,16 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#define _GNU_SOURCE            /* prlimit() */
 #include "config.h"
 
 #include <locale.h>
+#include <sys/resource.h>
 
 #include "tc-test-harness.h"
+
+/* The size of profile.key (docs/architecture.md). */
+#define TC_PROFILE_HEADER_BYTES 224
 
 typedef struct
 {
@@ -44,7 +49,10 @@ fixture_setup (Fixture       *f,
     }
 
   f->net = tc_test_net_new ();
+  /* Every profile is encrypted, but A's in the cases that ask otherwise. */
+  f->net->plaintext = data != NULL;
   f->a = tc_test_net_add_node (f->net, "A");
+  f->net->plaintext = FALSE;
   f->b = tc_test_net_add_node (f->net, "B");
 }
 
@@ -655,6 +663,109 @@ test_bad_input (Fixture       *f,
   g_assert_true (tc_test_node_alive (b));
 }
 
+static goffset
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? st.st_size : 0;
+}
+
+static gboolean
+storage_failing (TcTestNode *node)
+{
+  g_autoptr(JsonNode) root = tc_test_cli_json (node, "status");
+  JsonObject *status = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ?
+                       json_node_get_object (root) : NULL;
+
+  return status != NULL &&
+         g_strcmp0 (json_object_get_string_member_with_default (status, "storage", ""),
+                    "failing") == 0;
+}
+
+static gboolean
+log_contains (TcTestNode *node,
+              const char *needle)
+{
+  g_autofree char *contents = NULL;
+
+  return g_file_get_contents (node->log_path, &contents, NULL, NULL) &&
+         strstr (contents, needle) != NULL;
+}
+
+/* B's disk fills while a burst arrives (a file size limit on B's process,
+ * RLIMIT_FSIZE: unlike a small tmpfs, it needs no privilege on the test
+ * machine, and SQLite meets the same failed write). B stores what fits,
+ * receipts only that, says it cannot store (status and log), keeps
+ * answering, refuses A's streams while full, and takes everything, once,
+ * when there is room again. */
+static void
+test_full_disk (Fixture       *f,
+                gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autofree char *db = NULL;
+  g_autofree char *wal = NULL;
+  g_autoptr(TcTestCli) burst = NULL;
+  g_autoptr(GPtrArray) texts = NULL;
+  g_autoptr(GString) lines = g_string_new (NULL);
+  g_autofree char *filler = g_strnfill (1000, 'x');
+  struct rlimit limit;
+  goffset biggest;
+  guint stored, outbox;
+  const guint n = 2000;
+
+  SKIP_WITHOUT_NODES ();
+  tc_test_make_friends (f->net, a, b);
+
+  db = g_build_filename (b->profile, "torchat.db", NULL);
+  wal = g_build_filename (b->profile, "torchat.db-wal", NULL);
+  biggest = MAX (MAX (file_size (db), file_size (wal)), file_size (b->log_path));
+  /* About 2 MB of messages against some 300 KiB of room. */
+  limit.rlim_cur = biggest + 300 * 1024;
+  limit.rlim_max = RLIM_INFINITY;
+  g_assert_cmpint (prlimit (tc_test_node_pid (b), RLIMIT_FSIZE, &limit, NULL), ==, 0);
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (lines, "f%u %s\n", i, filler);
+  burst = tc_test_cli_start (a, lines->str, (const char * const[]) { "send", b->address, "-", NULL });
+  tc_test_cli_wait (burst);
+  g_assert_cmpint (burst->status, ==, 0);
+
+  WAIT_UNTIL (storage_failing (b));
+  WAIT_UNTIL (log_contains (b, "The disk is full"));
+  WAIT_UNTIL (log_contains (a, "peer sent error resource-constraint"));
+  /* What B could not store is still A's to send, and nothing more. */
+  stored = incoming_with_prefix (b, a, "f");
+  outbox = tc_test_outbox (a, b->address);
+  g_test_message ("full: %u stored on B, %u in A's outbox", stored, outbox);
+  g_assert_cmpuint (stored, <, n);
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered"), <=, stored);
+  g_assert_cmpuint (outbox, >=, n - stored);
+  g_assert_true (tc_test_node_alive (b));
+
+  /* Still full a while later, still refusing, nothing lost. */
+  tc_test_sleep (3000);
+  g_assert_true (storage_failing (b));
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered") +
+                    tc_test_outbox (a, b->address), ==, n);
+
+  /* Room again. */
+  limit.rlim_cur = RLIM_INFINITY;
+  g_assert_cmpint (prlimit (tc_test_node_pid (b), RLIMIT_FSIZE, &limit, NULL), ==, 0);
+  WAIT_UNTIL (tc_test_outbox (a, b->address) == 0);
+  texts = tc_test_history_texts (b, a->address, "in", NULL);
+  g_assert_cmpuint (count_prefix (texts, "f"), ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *expected = g_strdup_printf ("f%u %s", i, filler);
+      g_assert_cmpstr (g_ptr_array_index (texts, i), ==, expected);
+    }
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered"), ==, n);
+  g_assert_false (storage_failing (b));
+  WAIT_UNTIL (log_contains (b, "stores changes again"));
+}
+
 static void
 test_address_typo (Fixture       *f,
                    gconstpointer  data)
@@ -689,6 +800,123 @@ test_address_typo (Fixture       *f,
   WAIT_UNTIL (STATE_IS (b, a, "pending"));
 }
 
+static gboolean
+in_profile (TcTestNode *node,
+            const char *name)
+{
+  g_autofree char *path = g_build_filename (node->profile, name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* A plaintext profile (--no-passphrase) talks with an encrypted one, both
+ * keep everything across a restart, and then A's is encrypted with
+ * `torchat passphrase` and goes on with its history. */
+static void
+test_plaintext_profile (Fixture       *f,
+                        gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autoptr(GPtrArray) texts = NULL;
+  g_autofree char *err = NULL;
+  const char *to_b[] = { "from the plaintext profile", NULL };
+
+  SKIP_WITHOUT_NODES ();
+
+  g_assert_true (in_profile (a, "identity.key"));
+  g_assert_false (in_profile (a, "profile.key"));
+  g_assert_true (in_profile (b, "profile.key"));
+  g_assert_false (in_profile (b, "identity.key"));
+
+  tc_test_make_friends (f->net, a, b);
+  send_text (a, b, to_b[0]);
+  send_text (b, a, "to the plaintext profile");
+  WAIT_UNTIL (tc_test_history_count (a, b->address, "out", "delivered") == 1);
+  WAIT_UNTIL (tc_test_history_count (b, a->address, "out", "delivered") == 1);
+
+  tc_test_node_quit (f->net, a);
+  tc_test_node_quit (f->net, b);
+
+  /* The passphrase command does not start a node, and wants no node on the
+   * profile; here none runs. */
+  g_assert_cmpint (tc_test_run_cli (a, NULL, NULL, &err, "--new-passphrase-file",
+                                    f->net->passphrase_file, "passphrase"), ==, 0);
+  g_assert_nonnull (strstr (err, "encrypted now"));
+  g_assert_true (in_profile (a, "profile.key"));
+  g_assert_false (in_profile (a, "identity.key"));
+
+  a->plaintext = FALSE;
+  tc_test_node_start (f->net, a);
+  tc_test_node_start (f->net, b);
+  texts = tc_test_history_texts (b, a->address, "in", "received");
+  assert_texts (texts, to_b);
+  g_clear_pointer (&texts, g_ptr_array_unref);
+  texts = tc_test_history_texts (a, b->address, "in", "received");
+  g_assert_cmpuint (texts->len, ==, 1);
+
+  send_text (a, b, "after the encryption");
+  WAIT_UNTIL (tc_test_history_count (a, b->address, "out", "delivered") == 2);
+}
+
+/* A headless node given the wrong passphrase says so, exits with status 1
+ * and changes nothing; the right one then opens everything. */
+static void
+test_wrong_passphrase (Fixture       *f,
+                       gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *wrong = g_build_filename (f->net->tmpdir, "wrong-passphrase", NULL);
+  g_autofree char *key = g_build_filename (b->profile, "profile.key", NULL);
+  g_autofree char *db = g_build_filename (b->profile, "torchat.db", NULL);
+  g_autofree char *key_before = NULL, *key_after = NULL, *db_before = NULL, *db_after = NULL;
+  g_autofree char *err = NULL;
+  gsize db_before_len = 0, db_after_len = 0;
+
+  SKIP_WITHOUT_NODES ();
+
+  tc_test_make_friends (f->net, a, b);
+  send_text (a, b, "kept through a wrong passphrase");
+  WAIT_UNTIL (tc_test_history_count (a, b->address, "out", "delivered") == 1);
+  tc_test_node_quit (f->net, b);
+
+  g_assert_true (g_file_get_contents (key, &key_before, NULL, NULL));
+  g_assert_true (g_file_get_contents (db, &db_before, &db_before_len, NULL));
+  g_assert_true (g_file_set_contents_full (wrong, "a test passphrase, not a good one!\n", -1,
+                                           G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+
+  launcher = tc_test_launcher (G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  proc = g_subprocess_launcher_spawn (launcher, &error, tc_test_binary (), "--headless",
+                                      "--profile", b->profile, "--passphrase-file", wrong,
+                                      "--socks", "127.0.0.1:1", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 1);
+  g_assert_cmpstr (err, ==, "torchat: Wrong passphrase\n");
+
+  /* Nor does a start without any passphrase (no terminal to ask on). */
+  g_clear_object (&proc);
+  g_clear_pointer (&err, g_free);
+  proc = g_subprocess_launcher_spawn (launcher, &error, tc_test_binary (), "--headless",
+                                      "--profile", b->profile, "--socks", "127.0.0.1:1", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 2);
+  g_assert_nonnull (strstr (err, "--passphrase-file"));
+
+  g_assert_true (g_file_get_contents (key, &key_after, NULL, NULL));
+  g_assert_true (g_file_get_contents (db, &db_after, &db_after_len, NULL));
+  g_assert_cmpmem (key_before, TC_PROFILE_HEADER_BYTES, key_after, TC_PROFILE_HEADER_BYTES);
+  g_assert_cmpmem (db_before, db_before_len, db_after, db_after_len);
+
+  tc_test_node_start (f->net, b);
+  g_assert_cmpuint (tc_test_history_count (b, a->address, "in", "received"), ==, 1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -708,6 +936,10 @@ main (int    argc,
   ADD ("crash", test_crash);
   ADD ("bad-input", test_bad_input);
   ADD ("address-typo", test_address_typo);
+  ADD ("full-disk", test_full_disk);
+  ADD ("wrong-passphrase", test_wrong_passphrase);
+  g_test_add ("/integration/plaintext-profile", Fixture, "plaintext", fixture_setup,
+              test_plaintext_profile, fixture_teardown);
   /* Last: it fails with the node of 2026-11-22 (no retry after a refused
    * handshake) and a failure ends the run. */
   ADD ("unblock", test_unblock);

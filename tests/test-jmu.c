@@ -30,6 +30,9 @@
 #define AUTH_LINE "{\"auth\":\"ed25519\",\"from\":\"" A "\",\"signature\":\"" SIGNATURE "\"}\n"
 
 #define DATE "2026-11-22T10:04:05Z"
+/* File transfer vectors (docs/protocol.md section 15.7): "hello world". */
+#define TID "Tx7Qe0sLrVq3xT9kLm2Pz4Wb"
+#define HELLO_SHA256 "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
 
 /* A valid address whose checksum is wrong: B with one letter changed. */
 #define BAD_CHECKSUM "fgwlvykbxtfpbmrodkkngtily43b4utnbp7bfsexss6jgiuwnxluexad.onion"
@@ -287,7 +290,7 @@ test_kinds (void)
   g_assert_null (tc_jmu_dup_challenge (open));
 
   /* The codec leaves "to" to the stream: any string passes here. */
-  file = parse_ok ("{\"version\":\"7.3\",\"open\":\"file\",\"from\":\"" A "\",\"to\":\"x\"}",
+  file = parse_ok ("{\"version\":\"7.3\",\"open\":\"file\",\"file\":\"" TID "\",\"from\":\"" A "\",\"to\":\"x\"}",
                    TC_JMU_KIND_OPEN);
   g_assert_cmpstr (tc_jmu_get_value_string (file), ==, "file");
 
@@ -651,7 +654,7 @@ test_duplicate_and_unknown (void)
   g_assert_cmpstr (tc_jmu_get_value_string (dup), ==, "last");
 
   empty = parse_ok ("{}", TC_JMU_KIND_UNKNOWN);
-  future = parse_ok ("{\"file-offer\":{\"size\":1},\"from\":\"" A "\"}", TC_JMU_KIND_UNKNOWN);
+  future = parse_ok ("{\"x-voice-call\":{\"size\":1},\"from\":\"" A "\"}", TC_JMU_KIND_UNKNOWN);
   g_assert_cmpstr (tc_jmu_get_from (future), ==, A);
 
   extra = parse_ok ("{\"typing\":\"active\",\"from\":\"" A "\",\"x-new\":[1,{\"y\":null}],\"to\":5}",
@@ -672,7 +675,7 @@ test_round_trip (void)
     const char *value;
   } cases[] = {
     { tc_jmu_build_open ("1.0", "message", A, B), TC_JMU_KIND_OPEN, "message" },
-    { tc_jmu_build_open ("1.0", "file", A, B), TC_JMU_KIND_OPEN, "file" },
+    { tc_jmu_build_open_file ("1.0", TID, A, B), TC_JMU_KIND_OPEN, "file" },
     { tc_jmu_build_ack ("1.0", B, A, SID, CHALLENGE), TC_JMU_KIND_ACK, NULL },
     { tc_jmu_build_auth (A, SIGNATURE), TC_JMU_KIND_AUTH, "ed25519" },
     { tc_jmu_build_ready (B), TC_JMU_KIND_READY, NULL },
@@ -1004,6 +1007,184 @@ test_vectors_identity (void)
 }
 
 static void
+test_file_vectors (void)
+{
+  static const struct { const char *built; const char *expected; TcJmuKind kind; } v[] = {
+    { NULL, "{\"version\":\"1.0\",\"open\":\"file\",\"file\":\"" TID "\",\"from\":\"" A
+            "\",\"to\":\"" B "\"}\n", TC_JMU_KIND_OPEN },
+    { NULL, "{\"file-offer\":{\"id\":\"" TID "\",\"name\":\"hello.txt\",\"size\":11,\"sha256\":\""
+            HELLO_SHA256 "\",\"mime\":\"text/plain\"},\"from\":\"" A "\"}\n", TC_JMU_KIND_FILE_OFFER },
+    { NULL, "{\"file-accept\":{\"id\":\"" TID "\",\"offset\":6},\"from\":\"" B "\"}\n",
+      TC_JMU_KIND_FILE_ACCEPT },
+    { NULL, "{\"file-decline\":{\"id\":\"" TID "\"},\"from\":\"" B "\"}\n", TC_JMU_KIND_FILE_DECLINE },
+    { NULL, "{\"file-done\":{\"id\":\"" TID "\"},\"from\":\"" B "\"}\n", TC_JMU_KIND_FILE_DONE },
+    { NULL, "{\"file-error\":{\"id\":\"" TID "\",\"error\":\"checksum-mismatch\",\"text\":"
+            "\"the file does not match its checksum\"},\"from\":\"" B "\"}\n", TC_JMU_KIND_FILE_ERROR },
+    { NULL, "{\"file-cancel\":{\"id\":\"" TID "\"},\"from\":\"" A "\"}\n", TC_JMU_KIND_FILE_CANCEL },
+    { NULL, "{\"chunk\":\"aGVsbG8g\",\"offset\":0,\"from\":\"" A "\"}\n", TC_JMU_KIND_CHUNK },
+    { NULL, "{\"chunk\":\"d29ybGQ=\",\"offset\":6,\"from\":\"" A "\"}\n", TC_JMU_KIND_CHUNK },
+  };
+  char *built[G_N_ELEMENTS (v)];
+
+  built[0] = tc_jmu_build_open_file ("1.0", TID, A, B);
+  built[1] = tc_jmu_build_file_offer (TID, "hello.txt", 11, HELLO_SHA256, "text/plain", A);
+  built[2] = tc_jmu_build_file_accept (TID, 6, B);
+  built[3] = tc_jmu_build_file_id (TC_JMU_KIND_FILE_DECLINE, TID, B);
+  built[4] = tc_jmu_build_file_id (TC_JMU_KIND_FILE_DONE, TID, B);
+  built[5] = tc_jmu_build_file_error (TID, "checksum-mismatch",
+                                      "the file does not match its checksum", B);
+  built[6] = tc_jmu_build_file_id (TC_JMU_KIND_FILE_CANCEL, TID, A);
+  built[7] = tc_jmu_build_chunk ((const guint8 *) "hello world", 6, 0, A);
+  built[8] = tc_jmu_build_chunk ((const guint8 *) "hello world" + 6, 5, 6, A);
+
+  for (guint i = 0; i < G_N_ELEMENTS (v); i++)
+    {
+      g_autoptr(TcJmu) jmu = NULL;
+
+      g_assert_cmpstr (built[i], ==, v[i].expected);
+      jmu = parse_built (built[i], v[i].kind);
+      if (v[i].kind == TC_JMU_KIND_OPEN)
+        g_assert_cmpstr (tc_jmu_get_string (jmu, "file"), ==, TID);
+      else if (v[i].kind != TC_JMU_KIND_CHUNK)
+        g_assert_cmpstr (tc_jmu_get_file_id (jmu), ==, TID);
+      g_free (built[i]);
+    }
+
+  /* What the chunks carry, and the offer's numbers. */
+  {
+    g_autoptr(TcJmu) chunk = parse_ok ("{\"chunk\":\"d29ybGQ=\",\"offset\":6,\"from\":\"" A "\"}",
+                                       TC_JMU_KIND_CHUNK);
+    g_autoptr(GBytes) data = tc_jmu_dup_chunk (chunk);
+    g_autoptr(TcJmu) offer = parse_ok ("{\"file-offer\":{\"id\":\"" TID "\",\"name\":\"a\",\"size\":"
+                                       "9007199254740991,\"sha256\":\"" HELLO_SHA256 "\",\"mime\":\"x\"},"
+                                       "\"from\":\"" A "\"}", TC_JMU_KIND_FILE_OFFER);
+
+    g_assert_cmpmem (g_bytes_get_data (data, NULL), g_bytes_get_size (data), "world", 5);
+    g_assert_cmpint (tc_jmu_get_int (chunk, "offset"), ==, 6);
+    g_assert_cmpint (tc_jmu_get_int (offer, "size"), ==, TC_FILE_MAX_SIZE);
+  }
+}
+
+static void
+test_file_bad_format (void)
+{
+#define OFFER(fields) "{\"file-offer\":{" fields "},\"from\":\"" A "\"}"
+#define GOOD_SHA "\"sha256\":\"" HELLO_SHA256 "\""
+  static const char * const bad[] = {
+    /* ids */
+    "{\"file-done\":{\"id\":\"short\"},\"from\":\"" A "\"}",
+    "{\"file-done\":{\"id\":\"Tx7Qe0sLrVq3xT9k/../..\"},\"from\":\"" A "\"}",
+    "{\"file-done\":{},\"from\":\"" A "\"}",
+    "{\"file-done\":\"" TID "\",\"from\":\"" A "\"}",
+    "{\"file-done\":{\"id\":\"" TID "\"}}",
+    /* offers: size, name, checksum, type */
+    OFFER ("\"id\":\"" TID "\",\"name\":\"a\",\"size\":-1," GOOD_SHA ",\"mime\":\"x\""),
+    OFFER ("\"id\":\"" TID "\",\"name\":\"a\",\"size\":9007199254740992," GOOD_SHA ",\"mime\":\"x\""),
+    OFFER ("\"id\":\"" TID "\",\"name\":\"a\",\"size\":1.5," GOOD_SHA ",\"mime\":\"x\""),
+    OFFER ("\"id\":\"" TID "\",\"name\":\"a\",\"size\":1e3," GOOD_SHA ",\"mime\":\"x\""),
+    OFFER ("\"id\":\"" TID "\",\"name\":\"a\",\"size\":\"11\"," GOOD_SHA ",\"mime\":\"x\""),
+    OFFER ("\"id\":\"" TID "\",\"name\":\"\",\"size\":11," GOOD_SHA ",\"mime\":\"x\""),
+    OFFER ("\"id\":\"" TID "\",\"size\":11," GOOD_SHA ",\"mime\":\"x\""),
+    OFFER ("\"id\":\"" TID "\",\"name\":\"a\",\"size\":11,\"sha256\":\"B94D\",\"mime\":\"x\""),
+    OFFER ("\"id\":\"" TID "\",\"name\":\"a\",\"size\":11," GOOD_SHA),
+    /* accept offsets, errors */
+    "{\"file-accept\":{\"id\":\"" TID "\"},\"from\":\"" B "\"}",
+    "{\"file-accept\":{\"id\":\"" TID "\",\"offset\":-6},\"from\":\"" B "\"}",
+    "{\"file-error\":{\"id\":\"" TID "\"},\"from\":\"" B "\"}",
+    "{\"file-error\":{\"id\":\"" TID "\",\"error\":\"\"},\"from\":\"" B "\"}",
+    "{\"file-error\":{\"id\":\"" TID "\",\"error\":\"io-error\",\"text\":5},\"from\":\"" B "\"}",
+    /* chunks: empty, not base64, not canonical, unpadded, no offset */
+    "{\"chunk\":\"\",\"offset\":0,\"from\":\"" A "\"}",
+    "{\"chunk\":\"d29ybGQ\",\"offset\":0,\"from\":\"" A "\"}",
+    "{\"chunk\":\"d29ybGR=\",\"offset\":0,\"from\":\"" A "\"}",
+    "{\"chunk\":\"d29y-GQ=\",\"offset\":0,\"from\":\"" A "\"}",
+    "{\"chunk\":\"d29ybGQ=\",\"from\":\"" A "\"}",
+    "{\"chunk\":\"d29ybGQ=\",\"offset\":-1,\"from\":\"" A "\"}",
+    "{\"chunk\":\"d29ybGQ=\",\"offset\":01,\"from\":\"" A "\"}",
+    "{\"chunk\":true,\"offset\":0,\"from\":\"" A "\"}",
+    /* two kinds; an open "file" without its id */
+    "{\"chunk\":\"d29ybGQ=\",\"offset\":0,\"close\":true,\"from\":\"" A "\"}",
+    "{\"version\":\"1.0\",\"open\":\"file\",\"from\":\"" A "\",\"to\":\"" B "\"}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      /* "01" is not JSON at all. */
+      TcCondition expected = strstr (bad[i], ":01,") ? TC_CONDITION_INVALID_JSON
+                                                     : TC_CONDITION_BAD_FORMAT;
+      assert_condition (bad[i], expected);
+    }
+
+  /* A chunk from someone with a broken address is invalid-from, fast path
+   * or not. */
+  assert_condition ("{\"chunk\":\"d29ybGQ=\",\"offset\":0,\"from\":\"" BAD_CHECKSUM "\"}",
+                    TC_CONDITION_INVALID_FROM);
+  /* An unknown error name is accepted (taken as io-error by nodes). */
+  g_autoptr(TcJmu) jmu = parse_ok ("{\"file-error\":{\"id\":\"" TID "\",\"error\":\"cosmic-ray\"},"
+                                   "\"from\":\"" B "\"}", TC_JMU_KIND_FILE_ERROR);
+#undef OFFER
+#undef GOOD_SHA
+}
+
+/* The chunk fast path answers exactly like the general parser. */
+static void
+test_chunk_fast_path (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  g_autofree guint8 *data = g_malloc (TC_CHUNK_SIZE);
+
+  for (gsize i = 0; i < TC_CHUNK_SIZE; i++)
+    data[i] = g_rand_int (rand);
+
+  for (guint round = 0; round < 200; round++)
+    {
+      gsize len = round == 0 ? TC_CHUNK_SIZE : g_rand_int_range (rand, 1, 300);
+      g_autofree char *line = tc_jmu_build_chunk (data, len, round * 1000, A);
+      gsize n = strlen (line) - 1;
+      g_autoptr(TcJmu) jmu = NULL;
+      g_autoptr(GBytes) got = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GError) fast_error = NULL;
+
+      g_assert_cmpuint (n, <=, TC_JMU_MAX_LINE);
+      jmu = tc_jmu_parse (line, n, &error);
+      g_assert_no_error (error);
+      got = tc_jmu_dup_chunk (jmu);
+      g_assert_cmpmem (g_bytes_get_data (got, NULL), g_bytes_get_size (got), data, len);
+      g_assert_cmpint (tc_jmu_get_int (jmu, "offset"), ==, round * 1000);
+
+      /* One byte changed anywhere: the same verdict as a parse that skips
+       * the fast path (the line with a leading space). */
+      if (round > 0)
+        {
+          g_autofree char *mutated = g_strdup (line);
+          g_autofree char *spaced = NULL;
+          g_autoptr(TcJmu) a = NULL;
+          g_autoptr(TcJmu) b = NULL;
+          g_autoptr(GError) error_b = NULL;
+          gsize pos = g_rand_int_range (rand, 0, n);
+
+          mutated[pos] = "A=\"0-,9}x"[g_rand_int_range (rand, 0, 9)];
+          spaced = g_strconcat (" ", mutated, NULL);
+          a = tc_jmu_parse (mutated, n, &fast_error);
+          b = tc_jmu_parse (spaced, n + 1, &error_b);
+          g_assert_true ((a == NULL) == (b == NULL));
+          if (a == NULL)
+            g_assert_cmpint (fast_error->code, ==, error_b->code);
+          else
+            {
+              g_autoptr(GBytes) da = tc_jmu_dup_chunk (a);
+              g_autoptr(GBytes) db = tc_jmu_dup_chunk (b);
+
+              g_assert_cmpint (tc_jmu_get_kind (a), ==, tc_jmu_get_kind (b));
+              if (da != NULL || db != NULL)
+                g_assert_true (g_bytes_equal (da, db));
+            }
+        }
+    }
+}
+
+static void
 test_boxed (void)
 {
   TcJmu *jmu = parse_ok ("{\"ready\":true,\"from\":\"" B "\"}", TC_JMU_KIND_READY);
@@ -1051,6 +1232,9 @@ main (int   argc,
   g_test_add_func ("/jmu/vectors", test_vectors);
   g_test_add_func ("/jmu/vectors-identity", test_vectors_identity);
   g_test_add_func ("/jmu/boxed", test_boxed);
+  g_test_add_func ("/jmu/file/vectors", test_file_vectors);
+  g_test_add_func ("/jmu/file/bad-format", test_file_bad_format);
+  g_test_add_func ("/jmu/file/chunk-fast-path", test_chunk_fast_path);
 
   return g_test_run ();
 }

@@ -8,6 +8,7 @@
 
 #include "tc-address.h"
 #include "tc-node.h"
+#include "tc-store-private.h"
 
 typedef struct {
   char        *dir;
@@ -436,6 +437,220 @@ test_profile_lock (Fixture       *f,
     }
 }
 
+static gboolean
+b_cannot_store (Fixture *f)
+{
+  return tc_store_get_failure (tc_node_get_store (f->b)) != NULL;
+}
+
+static gboolean
+a_was_refused (Fixture *f)
+{
+  TcContact *c = contact_of (f->a, f->b);
+  const char *error = c != NULL ? tc_contact_get_last_error (c) : NULL;
+
+  return error != NULL && strstr (error, "resource-constraint") != NULL;
+}
+
+/* What A holds as delivered is on B's disk, nothing more, nothing less. */
+static void
+assert_delivered_means_stored (Fixture *f,
+                               guint    total)
+{
+  TcStore *a_store = tc_node_get_store (f->a);
+  TcStore *b_store = tc_node_get_store (f->b);
+  const char *a_address = tc_node_get_address (f->a);
+  const char *b_address = tc_node_get_address (f->b);
+  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr(GError) error = NULL;
+  guint delivered = 0;
+
+  sent = tc_store_list_messages (a_store, b_address, 0, total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sent->len, ==, total);
+  for (guint i = 0; i < sent->len; i++)
+    {
+      TcMessage *message = g_ptr_array_index (sent, i);
+      g_autoptr(TcMessage) stored = tc_store_lookup_message (b_store, a_address,
+                                                             tc_message_get_id (message));
+
+      if (tc_message_get_state (message) != TC_MESSAGE_STATE_DELIVERED)
+        continue;
+      delivered++;
+      if (stored == NULL)
+        g_test_message ("message %u is delivered on A but not stored on B", i);
+      g_assert_nonnull (stored);
+    }
+
+  g_test_message ("%u of %u delivered, %u stored on B, %u in A's outbox", delivered, total,
+                  tc_store_count_messages (b_store, a_address),
+                  tc_store_count_outbox (a_store, b_address));
+  g_assert_cmpuint (delivered, ==, tc_store_count_messages (b_store, a_address));
+  g_assert_cmpuint (delivered + tc_store_count_outbox (a_store, b_address), ==, total);
+}
+
+/* B's disk fills while a burst arrives: a failed write poisons its whole
+ * batch (no receipt for anything in it), B says it cannot store and
+ * refuses the stream, and once there is room again A's back-off brings
+ * everything, once. */
+static void
+test_full_disk (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *filler = g_strnfill (1500, 'x');
+  GLogLevelFlags old_fatal;
+  const guint n = 60;
+
+  if (f->socks == NULL)
+    return;
+
+  befriend (f);
+  /* A full disk is logged with warnings: expected here, so not fatal
+   * (criticals still are). */
+  old_fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+
+  /* The database cannot grow any more: the pages it has are all it gets. */
+  g_assert_true (_tc_store_exec (tc_node_get_store (f->b), "PRAGMA max_page_count = 1", &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (texts, g_strdup_printf ("m%02u %s", i, filler));
+  g_ptr_array_add (texts, NULL);
+  sent = tc_node_send_messages (f->a, tc_node_get_address (f->b),
+                                (const char * const *) texts->pdata, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (wait_for (b_cannot_store, f));
+  g_assert_true (wait_for (a_was_refused, f));
+  g_test_message ("B: %s", tc_store_get_failure (tc_node_get_store (f->b)));
+  g_assert_true (g_str_has_prefix (tc_store_get_failure (tc_node_get_store (f->b)),
+                                   "The disk is full"));
+  assert_delivered_means_stored (f, n);
+  g_assert_cmpuint (tc_store_count_messages (tc_node_get_store (f->b),
+                                             tc_node_get_address (f->a)), <, n);
+
+  /* Room again: A's reconnection brings the rest, and nothing twice. */
+  g_assert_true (_tc_store_exec (tc_node_get_store (f->b),
+                                 "PRAGMA max_page_count = 1073741823", &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (a_outbox_empty, f));
+  assert_delivered_means_stored (f, n);
+  g_assert_null (tc_store_get_failure (tc_node_get_store (f->b)));
+  g_log_set_always_fatal (old_fatal);
+
+  history = tc_store_list_messages (tc_node_get_store (f->b), tc_node_get_address (f->a),
+                                    0, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (history->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpstr (tc_message_get_text (g_ptr_array_index (history, i)), ==,
+                     g_ptr_array_index (texts, i));
+}
+
+static gboolean
+file_contains (const char *path,
+               const char *needle)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  if (!g_file_get_contents (path, &contents, &length, NULL))
+    return FALSE;
+
+  for (gsize i = 0; i + strlen (needle) <= length; i++)
+    {
+      if (memcmp (contents + i, needle, strlen (needle)) == 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* "Remove contact" deletes the history, for real: not in the database, not
+ * in its journal, not in a cached conversation when the address comes
+ * back. */
+static void
+test_remove_deletes_history (Fixture       *f,
+                             gconstpointer  data)
+{
+  const char *texts[] = { "remember the walrus 1", "remember the walrus 2", NULL };
+  const char *names[] = { "torchat.db", "torchat.db-wal" };
+  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr(GError) error = NULL;
+  TcConversation *conversation;
+  const char *a_address;
+
+  if (f->socks == NULL)
+    return;
+
+  befriend (f);
+  a_address = tc_node_get_address (f->a);
+  conversation = tc_node_get_conversation (f->b, a_address);
+  sent = tc_node_send_messages (f->a, tc_node_get_address (f->b), texts, &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_for (a_outbox_empty, f));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (conversation)), ==, 2);
+  {
+    g_autofree char *wal = g_build_filename (tc_node_get_profile_dir (f->b),
+                                             "torchat.db-wal", NULL);
+    g_assert_true (file_contains (wal, "walrus"));
+  }
+
+  g_object_ref (conversation);
+  g_assert_true (tc_node_remove_contact (f->b, a_address, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (tc_store_count_messages (tc_node_get_store (f->b), a_address), ==, 0);
+  /* A view that still shows it shows it empty. */
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (conversation)), ==, 0);
+  g_object_unref (conversation);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (tc_node_get_profile_dir (f->b), names[i], NULL);
+
+      g_assert_false (file_contains (path, "walrus"));
+    }
+
+  /* Added back: a fresh conversation. */
+  tc_node_add_contact (f->b, a_address, NULL, NULL, &error);
+  g_assert_no_error (error);
+  conversation = tc_node_get_conversation (f->b, a_address);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (conversation)), ==, 0);
+}
+
+/* A node dropped while running (no tc_node_stop_async()) still ends its
+ * streams, and says why. */
+static void
+test_dispose_running (Fixture       *f,
+                      gconstpointer  data)
+{
+  if (f->socks == NULL)
+    return;
+
+  befriend (f);
+  g_clear_object (&f->a);
+
+  {
+    gint64 deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+    TcContact *ba = NULL;
+    GListModel *contacts = tc_node_get_contacts (f->b);
+
+    g_assert_cmpuint (g_list_model_get_n_items (contacts), ==, 1);
+    ba = g_list_model_get_item (contacts, 0);
+    while (tc_contact_get_connected (ba) && g_get_monotonic_time () < deadline)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_false (tc_contact_get_connected (ba));
+    g_assert_nonnull (tc_contact_get_last_error (ba));
+    g_test_message ("B's last error: %s", tc_contact_get_last_error (ba));
+    g_assert_nonnull (strstr (tc_contact_get_last_error (ba), "system-shutdown"));
+    g_object_unref (ba);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -451,6 +666,9 @@ main (int   argc,
   ADD ("/node/offline-then-restart", test_offline_then_restart);
   ADD ("/node/bad-address", test_bad_address);
   ADD ("/node/profile-lock", test_profile_lock);
+  ADD ("/node/full-disk", test_full_disk);
+  ADD ("/node/remove-deletes-history", test_remove_deletes_history);
+  ADD ("/node/dispose-running", test_dispose_running);
 
   return g_test_run ();
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "tc-socks.h"
 #include "tc-types.h"
@@ -662,8 +663,10 @@ test_real_tor (void)
                               "UseDefaultFallbackDirs 0\n"
                               "ClientUseIPv6 0\n"
                               "SocksPort 127.0.0.1:auto ExtendedErrors\n"
-                              "Log notice stdout\n",
-                              dir);
+                              "Log notice stdout\n"
+                              /* tor ends with the test, even if it fails */
+                              "__OwningControllerProcess %d\n",
+                              dir, (int) getpid ());
   g_file_set_contents (torrc, contents, -1, &error);
   g_assert_no_error (error);
 

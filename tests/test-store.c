@@ -18,10 +18,17 @@
 
 typedef struct
 {
-  char    *dir;
-  char    *path;
-  TcStore *store;
+  char         *dir;
+  char         *path;
+  const guint8 *key;     /* NULL: a plaintext database */
+  TcStore      *store;
 } Fixture;
+
+/* The fixture tests run on a plaintext and on an encrypted database. */
+static const guint8 test_key[TC_STORE_KEY_LEN] = {
+  0x5a, 0x17, 0x2e, 0x9c, 0x01, 0x44, 0xd3, 0x7b, 0x88, 0x10, 0xfe, 0x3c, 0x62, 0xa9, 0x0d, 0x55,
+  0x91, 0x2b, 0xc4, 0x7e, 0x36, 0xe0, 0x19, 0xaf, 0x73, 0x4d, 0xb8, 0x06, 0xcd, 0x58, 0x21, 0x9e,
+};
 
 static void
 fixture_set_up (Fixture       *f,
@@ -32,7 +39,8 @@ fixture_set_up (Fixture       *f,
   f->dir = g_dir_make_tmp ("test-store-XXXXXX", &error);
   g_assert_no_error (error);
   f->path = g_build_filename (f->dir, "torchat.db", NULL);
-  f->store = tc_store_open (f->path, &error);
+  f->key = data;
+  f->store = tc_store_open_encrypted (f->path, f->key, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
 }
@@ -68,7 +76,7 @@ reopen (Fixture *f)
   g_autoptr(GError) error = NULL;
 
   g_assert_finalize_object (f->store);
-  f->store = tc_store_open (f->path, &error);
+  f->store = tc_store_open_encrypted (f->path, f->key, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
 }
@@ -164,13 +172,25 @@ list_outbox (Fixture    *f,
 }
 
 static int
-read_user_version (const char *path)
+read_user_version (const char   *path,
+                   const guint8 *key)
 {
   sqlite3 *db = NULL;
   sqlite3_stmt *stmt = NULL;
   int version;
 
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  if (key != NULL)
+    {
+      g_autofree char *hex = g_malloc (2 * TC_STORE_KEY_LEN + 1);
+      g_autofree char *pragma = NULL;
+
+      for (guint i = 0; i < TC_STORE_KEY_LEN; i++)
+        g_snprintf (hex + 2 * i, 3, "%02x", key[i]);
+      /* The raw key and the page size, as docs/architecture.md says. */
+      pragma = g_strdup_printf ("PRAGMA key = \"x'%s'\"; PRAGMA cipher_page_size = 4096", hex);
+      g_assert_cmpint (sqlite3_exec (db, pragma, NULL, NULL, NULL), ==, SQLITE_OK);
+    }
   g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   version = sqlite3_column_int (stmt, 0);
@@ -203,9 +223,9 @@ test_reopen (Fixture       *f,
   f->store = NULL;
 
   /* The file on disk says the version the code knows. */
-  g_assert_cmpint (read_user_version (f->path), ==, version);
+  g_assert_cmpint (read_user_version (f->path, f->key), ==, version);
 
-  f->store = tc_store_open (f->path, &error);
+  f->store = tc_store_open_encrypted (f->path, f->key, &error);
   g_assert_no_error (error);
   g_assert_cmpint (tc_store_get_schema_version (f->store), ==, version);
 
@@ -240,7 +260,7 @@ test_newer (void)
   g_assert_nonnull (strstr (error->message, "newer"));
 
   /* Refused without touching it. */
-  g_assert_cmpint (read_user_version (path), ==, 9999);
+  g_assert_cmpint (read_user_version (path, NULL), ==, 9999);
 
   remove_dir (dir);
 }
@@ -683,6 +703,7 @@ test_full (Fixture       *f,
   g_assert_true (_tc_store_exec (f->store, "PRAGMA max_page_count = 1", &error));
   g_assert_no_error (error);
 
+  g_test_expect_message ("torchat-node", G_LOG_LEVEL_WARNING, "*cannot store changes*full*");
   for (guint i = 0; i < 1000 && stored; i++)
     {
       g_autofree char *id = g_strdup_printf ("big%u", i);
@@ -691,12 +712,31 @@ test_full (Fixture       *f,
 
       stored = tc_store_add_incoming (f->store, message, &duplicate, &error);
     }
+  g_test_assert_expected_messages ();
 
   g_assert_false (stored);
   g_assert_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL);
   g_assert_true (g_str_has_prefix (error->message, "The disk is full"));
   g_assert_false (tc_store_in_transaction (f->store));
+  g_assert_nonnull (tc_store_get_failure (f->store));
   g_clear_error (&error);
+
+  /* The batch is poisoned: a small write that would fit fails too, and so
+   * does the commit, so that no receipt goes out for any of it. */
+  g_assert_false (tc_store_set_setting (f->store, "small", "1", &error));
+  g_assert_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL);
+  g_clear_error (&error);
+  g_assert_false (tc_store_in_transaction (f->store));
+  g_assert_false (tc_store_commit (f->store, &error));
+  g_assert_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL);
+  g_clear_error (&error);
+  /* The next batch starts clean; the store still says it is failing until
+   * something is stored. */
+  g_assert_nonnull (tc_store_get_failure (f->store));
+  g_assert_true (tc_store_set_setting (f->store, "small", "1", &error));
+  g_assert_no_error (error);
+  commit (f);
+  g_assert_null (tc_store_get_failure (f->store));
 
   g_assert_cmpuint (tc_store_count_messages (f->store, ALICE), ==, 1);
   reopen (f);
@@ -798,7 +838,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(name, func) \
-  g_test_add ("/store/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  g_test_add ("/store/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down); \
+  g_test_add ("/store/encrypted/" name, Fixture, test_key, fixture_set_up, func, fixture_tear_down)
 
   ADD ("reopen", test_reopen);
   g_test_add_func ("/store/newer", test_newer);

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -209,6 +210,16 @@ tor_log (Fixture *f)
   return contents;
 }
 
+/* Our tor ends with this test whatever happens to it, even stopped (a
+ * stopped tor cannot notice that its owning controller is gone). */
+static void
+tor_child_setup (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != GPOINTER_TO_INT (user_data))
+    _exit (1);
+}
+
 /* Starts tor with DisableNetwork and our @config lines and waits until it
  * has written its control port file (and @also_wait_for, if any). */
 static void
@@ -239,6 +250,8 @@ start_tor (Fixture    *f,
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                         G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_set_child_setup (launcher, tor_child_setup,
+                                         GINT_TO_POINTER (getpid ()), NULL);
   f->tor = g_subprocess_launcher_spawn (launcher, &error, "tor",
                                         "-f", torrc, "--defaults-torrc", "/dev/null",
                                         NULL);
@@ -910,6 +923,29 @@ test_null_auth (Fixture       *f,
   assert_version (f->control);
 }
 
+/* Until /proc says tor is stopped (state T). */
+static void
+wait_stopped (Fixture *f)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat", g_subprocess_get_identifier (f->tor));
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autofree char *stat = NULL;
+      const char *end;
+
+      g_assert_true (g_file_get_contents (path, &stat, NULL, NULL));
+      /* "PID (comm) STATE …": the state follows the last ')'. */
+      end = strrchr (stat, ')');
+      g_assert_nonnull (end);
+      if (end[1] == ' ' && end[2] == 'T')
+        return;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (1000);
+    }
+}
+
 static void
 test_tor_killed (Fixture       *f,
                  gconstpointer  data)
@@ -926,8 +962,11 @@ test_tor_killed (Fixture       *f,
 
   start_cookie_tor (f);
 
-  /* A stopped tor cannot answer: both commands are pending when it dies. */
+  /* A stopped tor cannot answer: both commands are pending when it dies.
+   * The kernel stops it when it next runs: on a loaded machine that may be
+   * after our commands, so wait for the stop. */
   g_subprocess_send_signal (f->tor, SIGSTOP);
+  wait_stopped (f);
   tc_tor_control_get_info_async (f->control, "version", NULL, store_result_cb, &first);
   tc_tor_control_command_async (f->control, "GETINFO config-text", NULL, store_result_cb, &second);
   spin (200);
@@ -997,6 +1036,7 @@ test_cancel (Fixture       *f,
 
   /* While tor is stopped: one command in flight, two queued. */
   g_subprocess_send_signal (f->tor, SIGSTOP);
+  wait_stopped (f);
   tc_tor_control_get_info_async (f->control, "version", cancellable,
                                  store_result_cb, &in_flight);
   tc_tor_control_get_info_async (f->control, "net/listeners/control", NULL,

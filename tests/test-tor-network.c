@@ -468,6 +468,89 @@ test_contact_and_messages (void)
               tc_test_contact_is (b, a->address, "connected", "true"));
 }
 
+static char *
+sha256_of_file (const char *path)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr(GMappedFile) mapped = g_mapped_file_new (path, FALSE, NULL);
+
+  if (mapped == NULL)
+    return NULL;
+  g_checksum_update (checksum, (const guchar *) g_mapped_file_get_contents (mapped),
+                     g_mapped_file_get_length (mapped));
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
+static const char *
+transfer_member (TcTestNode *node,
+                 const char *tid,
+                 const char *member)
+{
+  g_autoptr(JsonNode) root = tc_test_cli_json (node, "transfers");
+  JsonArray *array = json_node_get_array (root);
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *t = json_array_get_object_element (array, i);
+
+      if (g_strcmp0 (json_object_get_string_member (t, "id"), tid) == 0)
+        return g_intern_string (json_object_get_string_member_with_default (t, member, "(null)"));
+    }
+
+  return "(none)";
+}
+
+/* A 20 MB file from A to B over onion circuits, checked end to end. */
+static void
+test_file_transfer (void)
+{
+  TcTestNode *a, *b;
+  g_autofree char *path = NULL;
+  g_autofree char *downloads = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *sent = NULL;
+  g_autofree char *received = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20);
+  g_autoptr(GError) error = NULL;
+  gsize size = 20 * 1024 * 1024;
+  g_autofree guint32 *data = g_new (guint32, size / 4);
+  double t0;
+  char *nl;
+
+  if (!have_network ())
+    return;
+
+  a = get_node ("A");
+  b = get_node ("B");
+  wait_usable (a);
+  wait_usable (b);
+  if (!friends (a, b))
+    make_friends (a, b);
+
+  for (gsize i = 0; i < size / 4; i++)
+    data[i] = g_rand_int (rand);
+  path = g_build_filename (net->tmpdir, "twenty-megabytes.bin", NULL);
+  downloads = g_build_filename (net->tmpdir, "downloads-B", NULL);
+  g_file_set_contents (path, (const char *) data, size, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (downloads, 0700), ==, 0);
+  sent = sha256_of_file (path);
+
+  g_assert_cmpint (tc_test_run_cli (a, NULL, &out, NULL, "send-file", b->address, path), ==, 0);
+  if ((nl = strchr (out, '\n')) != NULL)
+    *nl = '\0';
+  WAIT_UNTIL (g_str_equal (transfer_member (b, out, "state"), "offered"));
+  t0 = tc_test_now ();
+  g_assert_cmpint (CLI (b, "accept-file", out, downloads), ==, 0);
+  TC_WAIT_UNTIL (net, g_str_equal (transfer_member (b, out, "state"), "done") &&
+                      g_str_equal (transfer_member (a, out, "state"), "done"),
+                 5 * STEP_TIMEOUT);
+  g_test_message ("20 MB over the private Tor network in %.1f s", tc_test_now () - t0);
+
+  received = sha256_of_file (transfer_member (b, out, "path"));
+  g_assert_cmpstr (received, ==, sent);
+}
+
 static void
 test_tor_killed (void)
 {
@@ -793,6 +876,7 @@ main (int    argc,
 
   g_test_add_func ("/tor-network/publish", test_publish);
   g_test_add_func ("/tor-network/contact-and-messages", test_contact_and_messages);
+  g_test_add_func ("/tor-network/file-transfer", test_file_transfer);
   g_test_add_func ("/tor-network/tor-killed", test_tor_killed);
   g_test_add_func ("/tor-network/restart-node", test_restart_node);
   g_test_add_func ("/tor-network/privacy", test_privacy);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "tc-address.h"
-#include "tc-commands.h"
+#include "tc-commands-private.h"
 
 /* Pages of the history read at once, so a long history is not read in one
  * query. */
@@ -46,9 +46,11 @@ typedef struct
 
 /* Text from peers reaches a terminal: control characters are shown escaped
  * so that a message can neither fake lines nor send terminal sequences. */
-static void
-append_sanitized (GString    *str,
-                  const char *text)
+#define append_sanitized _tc_commands_append_sanitized
+
+void
+_tc_commands_append_sanitized (GString    *str,
+                               const char *text)
 {
   g_autofree char *valid = NULL;
 
@@ -562,6 +564,42 @@ command_history (Context            *ctx,
   return TC_EXIT_OK;
 }
 
+/* "status" alone: what the node says about itself, storage included. */
+static int
+show_status (Context *ctx)
+{
+  const char *failure = tc_store_get_failure (tc_node_get_store (ctx->node));
+  const char *presence = tc_presence_to_string (tc_node_get_presence (ctx->node));
+  const char *text = tc_node_get_status_text (ctx->node);
+
+  if (ctx->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      add_nullable_string (builder, "presence", presence);
+      add_nullable_string (builder, "status-text", text);
+      add_nullable_string (builder, "storage", failure != NULL ? "failing" : "ok");
+      add_nullable_string (builder, "storage-error", failure);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      append_json (ctx, root);
+    }
+  else
+    {
+      g_string_append_printf (ctx->out, "%s%s%s\n", presence,
+                              text != NULL && *text != '\0' ? ": " : "",
+                              text != NULL ? text : "");
+      if (failure != NULL)
+        g_string_append_printf (ctx->out, _("Storage: failing: %s\n"), failure);
+      else
+        g_string_append (ctx->out, _("Storage: ok\n"));
+    }
+
+  return TC_EXIT_OK;
+}
+
 static int
 command_status (Context            *ctx,
                 const char * const *args,
@@ -569,9 +607,13 @@ command_status (Context            *ctx,
                 ContactAction       action)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = join_rest (args, 1, n_args);
+  g_autofree char *text = NULL;
   TcPresence presence;
 
+  if (n_args == 0)
+    return show_status (ctx);
+
+  text = join_rest (args, 1, n_args);
   /* tc_commands_check() let only settable values through. */
   if (!tc_presence_from_string (args[0], &presence))
     g_return_val_if_reached (TC_EXIT_USAGE);
@@ -722,6 +764,16 @@ command_quit (Context            *ctx,
   return TC_EXIT_OK;
 }
 
+static int
+command_transfer (Context            *ctx,
+                  const char * const *args,
+                  guint               n_args,
+                  ContactAction       action)
+{
+  return _tc_commands_run_transfer (ctx->node, args[-1], args, n_args, ctx->json,
+                                    ctx->out, ctx->err);
+}
+
 static const Command commands[] = {
   { "id", "id", 0, 0, command_id, NULL },
   { "add", "add ADDRESS [NICK] [GREETING]", 1, G_MAXUINT, command_add, NULL },
@@ -732,11 +784,17 @@ static const Command commands[] = {
   { "send", "send ADDRESS TEXT|-", 2, G_MAXUINT, command_send, NULL },
   { "contacts", "contacts", 0, 0, command_contacts, NULL },
   { "history", "history ADDRESS", 1, 1, command_history, NULL },
-  { "status", "status available|away|xa|dnd [TEXT]", 1, G_MAXUINT, command_status, NULL },
+  { "status", "status [available|away|xa|dnd [TEXT]]", 0, G_MAXUINT, command_status, NULL },
   { "profile", "profile NAME [TEXT]", 1, G_MAXUINT, command_profile, NULL },
   { "tor", "tor", 0, 0, command_tor, NULL },
   { "bridges", "bridges [none | LINE…]", 0, G_MAXUINT, command_bridges, NULL },
   { "proxy", "proxy [none | socks5://IP:PORT | https://IP:PORT]", 0, 1, command_proxy, NULL },
+  { "send-file", "send-file ADDRESS PATH", 2, 2, command_transfer, NULL },
+  { "transfers", "transfers", 0, 0, command_transfer, NULL },
+  { "accept-file", "accept-file TID [DIR]", 1, 2, command_transfer, NULL },
+  { "decline-file", "decline-file TID", 1, 1, command_transfer, NULL },
+  { "cancel-file", "cancel-file TID", 1, 1, command_transfer, NULL },
+  { "download-dir", "download-dir [DIR]", 0, 1, command_transfer, NULL },
   { "quit", "quit", 0, 0, command_quit, NULL },
 };
 
@@ -783,7 +841,7 @@ tc_commands_check (const char * const *argv,
   if (n_args < command->min_args || n_args > command->max_args)
     return fail (err, TC_EXIT_USAGE, _("Usage: torchat %s"), command->usage);
 
-  if (g_str_equal (command->name, "status") &&
+  if (g_str_equal (command->name, "status") && n_args > 0 &&
       (!tc_presence_from_string (argv[1], &presence) || presence == TC_PRESENCE_OFFLINE))
     {
       g_autofree char *shown = shorten_argument (argv[1]);
@@ -793,6 +851,30 @@ tc_commands_check (const char * const *argv,
     }
 
   return TC_EXIT_OK;
+}
+
+char **
+tc_commands_resolve_paths (const char * const *argv)
+{
+  char **copy = g_strdupv ((char **) argv);
+  guint n = copy ? g_strv_length (copy) : 0;
+  guint index = 0;
+
+  if (n == 3 && (g_str_equal (copy[0], "send-file") || g_str_equal (copy[0], "accept-file")))
+    index = 2;
+  else if (n == 2 && g_str_equal (copy[0], "download-dir"))
+    index = 1;
+
+  if (index != 0 && !g_path_is_absolute (copy[index]))
+    {
+      g_autofree char *cwd = g_get_current_dir ();
+      char *path = g_canonicalize_filename (copy[index], cwd);
+
+      g_free (copy[index]);
+      copy[index] = path;
+    }
+
+  return copy;
 }
 
 gboolean

@@ -22,6 +22,11 @@ typedef enum {
 int         tc_commands_check         (const char * const *argv,
                                        GString            *err);
 
+/* A copy of @argv whose file and folder arguments (send-file PATH,
+ * accept-file DIR, download-dir DIR) are absolute, taken from the client's
+ * working directory: the node runs elsewhere. */
+char      **tc_commands_resolve_paths (const char * const *argv);
+
 /* Whether @argv reads standard input (its text argument is "-"). */
 gboolean    tc_commands_wants_stdin   (const char * const *argv);
 

@@ -15,8 +15,10 @@
 #include <glib/gstdio.h>
 #include <nettle/eddsa.h>
 #include <nettle/sha2.h>
+#include <sodium.h>
 
 #include "tc-identity.h"
+#include "tc-profile-key.h"
 
 /* The key file is text, two lines:
  *
@@ -47,8 +49,9 @@ tc_identity_finalize (GObject *object)
 {
   TcIdentity *self = (TcIdentity *) object;
 
-  explicit_bzero (self->seed, sizeof self->seed);
-  explicit_bzero (self->expanded, sizeof self->expanded);
+  /* Wipes, then unlocks. */
+  sodium_munlock (self->seed, sizeof self->seed);
+  sodium_munlock (self->expanded, sizeof self->expanded);
   g_clear_pointer (&self->address, g_free);
 
   G_OBJECT_CLASS (tc_identity_parent_class)->finalize (object);
@@ -65,6 +68,12 @@ tc_identity_class_init (TcIdentityClass *klass)
 static void
 tc_identity_init (TcIdentity *self)
 {
+  /* Kept out of swap where the system allows it; failing that, still wiped. */
+  if (sodium_init () >= 0)
+    {
+      sodium_mlock (self->seed, sizeof self->seed);
+      sodium_mlock (self->expanded, sizeof self->expanded);
+    }
 }
 
 TcIdentity *
@@ -419,4 +428,108 @@ tc_identity_verify (const char   *address,
     return FALSE;
 
   return ed25519_sha512_verify (public_key, length, data, signature) == 1;
+}
+
+/* The sealed form: a random 24-byte nonce, then the seed encrypted with
+ * XChaCha20-Poly1305 (32 bytes and the 16-byte tag), the label below as
+ * associated data. */
+static const char seal_label[] = "torchat identity seed v1";
+
+G_STATIC_ASSERT (TC_PROFILE_SEALED_IDENTITY_LEN ==
+                 crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + TC_SEED_LEN +
+                 crypto_aead_xchacha20poly1305_ietf_ABYTES);
+G_STATIC_ASSERT (TC_PROFILE_SUBKEY_LEN == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+
+void
+tc_identity_seal (TcIdentity   *self,
+                  const guint8  key[TC_PROFILE_SUBKEY_LEN],
+                  guint8        sealed[TC_PROFILE_SEALED_IDENTITY_LEN])
+{
+  unsigned long long length = 0;
+
+  g_return_if_fail (TC_IS_IDENTITY (self));
+  g_return_if_fail (key != NULL);
+  g_return_if_fail (sealed != NULL);
+
+  randombytes_buf (sealed, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  crypto_aead_xchacha20poly1305_ietf_encrypt (sealed + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                              &length, self->seed, TC_SEED_LEN,
+                                              (const guint8 *) seal_label, sizeof seal_label - 1,
+                                              NULL, sealed, key);
+  g_assert (length == TC_SEED_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+}
+
+TcIdentity *
+tc_identity_new_from_sealed (const guint8   sealed[TC_PROFILE_SEALED_IDENTITY_LEN],
+                             const guint8   key[TC_PROFILE_SUBKEY_LEN],
+                             GError       **error)
+{
+  guint8 *seed;
+  unsigned long long length = 0;
+  TcIdentity *self = NULL;
+
+  g_return_val_if_fail (key != NULL, NULL);
+
+  if (sealed == NULL)
+    {
+      g_set_error_literal (error, TC_PROFILE_KEY_ERROR, TC_PROFILE_KEY_ERROR_DAMAGED,
+                           _("The profile key holds no identity"));
+      return NULL;
+    }
+
+  if (sodium_init () < 0 || !(seed = sodium_malloc (TC_SEED_LEN)))
+    {
+      g_set_error_literal (error, TC_PROFILE_KEY_ERROR, TC_PROFILE_KEY_ERROR_NO_MEMORY,
+                           _("Out of memory for the identity"));
+      return NULL;
+    }
+
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt (seed, &length, NULL,
+                                                  sealed + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                                  TC_SEED_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES,
+                                                  (const guint8 *) seal_label, sizeof seal_label - 1,
+                                                  sealed, key) != 0 ||
+      length != TC_SEED_LEN)
+    g_set_error_literal (error, TC_PROFILE_KEY_ERROR, TC_PROFILE_KEY_ERROR_DAMAGED,
+                         _("The identity in the profile key is damaged. Restore the "
+                           "profile key from a backup."));
+  else
+    self = tc_identity_new_from_seed (seed);
+
+  sodium_free (seed);
+  return self;
+}
+
+TcIdentity *
+tc_identity_new_random (GError **error)
+{
+  guint8 seed[TC_SEED_LEN];
+  TcIdentity *self = NULL;
+
+  if (fill_random (seed, sizeof seed, error))
+    self = tc_identity_new_from_seed (seed);
+  sodium_memzero (seed, sizeof seed);
+
+  return self;
+}
+
+TcIdentity *
+tc_identity_load (const char  *path,
+                  GError     **error)
+{
+  guint8 seed[TC_SEED_LEN];
+  TcIdentity *self = NULL;
+  int found;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  found = read_key_file (path, seed, error);
+  if (found == 0)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                 _("The key file %s is missing"), path);
+  else if (found > 0)
+    self = tc_identity_new_from_seed (seed);
+
+  sodium_memzero (seed, sizeof seed);
+  return self;
 }

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "tc-address.h"
+#include "tc-profile-key.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +24,20 @@ G_DECLARE_FINAL_TYPE (TcIdentity, tc_identity, TC, IDENTITY, GObject)
 TcIdentity *tc_identity_load_or_create     (const char    *path,
                                             GError       **error);
 TcIdentity *tc_identity_new_from_seed      (const guint8   seed[TC_SEED_LEN]);
+/* A plaintext profile's key file, which must exist. */
+TcIdentity *tc_identity_load               (const char    *path,
+                                            GError       **error);
+/* A new identity from the system's random source, written nowhere. */
+TcIdentity *tc_identity_new_random         (GError       **error);
+
+/* An encrypted profile's identity: the seed sealed (XChaCha20-Poly1305)
+ * under the profile's identity subkey, kept in the profile header. */
+void        tc_identity_seal               (TcIdentity    *self,
+                                            const guint8   key[TC_PROFILE_SUBKEY_LEN],
+                                            guint8         sealed[TC_PROFILE_SEALED_IDENTITY_LEN]);
+TcIdentity *tc_identity_new_from_sealed    (const guint8   sealed[TC_PROFILE_SEALED_IDENTITY_LEN],
+                                            const guint8   key[TC_PROFILE_SUBKEY_LEN],
+                                            GError       **error);
 
 const char *tc_identity_get_address        (TcIdentity    *self);
 void        tc_identity_get_public_key     (TcIdentity    *self,

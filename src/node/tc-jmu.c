@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tc-address.h"
-#include "tc-jmu.h"
+#include "tc-jmu-private.h"
 
 #define MAX_MID_LEN 128
 #define MAX_TOKEN_LEN 128
@@ -70,14 +70,22 @@ static const char * const kind_names[] = {
   "pong",
   "close",
   "error",
+  "file-offer",
+  "file-accept",
+  "file-decline",
+  "file-done",
+  "file-error",
+  "file-cancel",
+  "chunk",
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (kind_names) == TC_JMU_KIND_ERROR + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (kind_names) == TC_JMU_N_KINDS);
 
 static const char * const kind_keys[] = {
   "open", "ack", "auth", "ready", "message", "receipt", "status", "profile",
   "typing", "contact-request", "contact-accept", "contact-decline", "ping",
-  "pong", "close", "error",
+  "pong", "close", "error", "file-offer", "file-accept", "file-decline",
+  "file-done", "file-error", "file-cancel", "chunk",
 };
 
 static const TcJmuKind kind_key_kinds[] = {
@@ -86,6 +94,9 @@ static const TcJmuKind kind_key_kinds[] = {
   TC_JMU_KIND_PROFILE, TC_JMU_KIND_TYPING, TC_JMU_KIND_CONTACT_REQUEST,
   TC_JMU_KIND_CONTACT_ACCEPT, TC_JMU_KIND_CONTACT_DECLINE, TC_JMU_KIND_PING,
   TC_JMU_KIND_PONG, TC_JMU_KIND_CLOSE, TC_JMU_KIND_ERROR,
+  TC_JMU_KIND_FILE_OFFER, TC_JMU_KIND_FILE_ACCEPT, TC_JMU_KIND_FILE_DECLINE,
+  TC_JMU_KIND_FILE_DONE, TC_JMU_KIND_FILE_ERROR, TC_JMU_KIND_FILE_CANCEL,
+  TC_JMU_KIND_CHUNK,
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (kind_keys) == G_N_ELEMENTS (kind_key_kinds));
@@ -130,8 +141,8 @@ tc_jmu_kind_to_string (TcJmuKind kind)
   return kind_names[kind];
 }
 
-static const char *
-kind_key (TcJmuKind kind)
+const char *
+_tc_jmu_kind_key (TcJmuKind kind)
 {
   if (kind == TC_JMU_KIND_CLOSE_ACK)
     return "ack";
@@ -546,8 +557,8 @@ base64_value (char c)
 
 /* Standard base64 with padding, in its canonical form (unused bits zero),
  * of exactly @n_bytes bytes. */
-static gboolean
-is_base64_of (const char *str,
+gboolean
+_tc_jmu_is_base64_of (const char *str,
               gsize       n_bytes)
 {
   gsize len = 4 * ((n_bytes + 2) / 3);
@@ -580,8 +591,8 @@ fail (GError      **error,
   return FALSE;
 }
 
-static gboolean
-bad_format (GError     **error,
+gboolean
+_tc_jmu_bad_format (GError     **error,
             const char  *member,
             const char  *expected)
 {
@@ -635,13 +646,13 @@ check_name_text (JsonNode    *value,
   JsonObject *object;
 
   if (value == NULL || !JSON_NODE_HOLDS_OBJECT (value))
-    return bad_format (error, key, "an object");
+    return _tc_jmu_bad_format (error, key, "an object");
 
   object = json_node_get_object (value);
   if (object_get_string (object, "name") == NULL)
-    return bad_format (error, "name", "a string");
+    return _tc_jmu_bad_format (error, "name", "a string");
   if (object_get_string (object, "text") == NULL)
-    return bad_format (error, "text", "a string");
+    return _tc_jmu_bad_format (error, "text", "a string");
 
   return TRUE;
 }
@@ -652,7 +663,7 @@ check_optional_text (JsonObject  *object,
 {
   if (json_object_has_member (object, "text") &&
       object_get_string (object, "text") == NULL)
-    return bad_format (error, "text", "a string when present");
+    return _tc_jmu_bad_format (error, "text", "a string when present");
 
   return TRUE;
 }
@@ -663,7 +674,7 @@ check_token (const char  *token,
              GError     **error)
 {
   if (token == NULL || strlen (token) > MAX_TOKEN_LEN)
-    return bad_format (error, key, "a string of at most 128 bytes");
+    return _tc_jmu_bad_format (error, key, "a string of at most 128 bytes");
 
   return TRUE;
 }
@@ -673,13 +684,13 @@ check_fields (JsonObject  *object,
               TcJmuKind    kind,
               GError     **error)
 {
-  const char *key = kind_key (kind);
+  const char *key = _tc_jmu_kind_key (kind);
   JsonNode *value = key ? json_object_get_member (object, key) : NULL;
   const char *value_string = node_get_string (value);
 
   if (kind != TC_JMU_KIND_ERROR && kind != TC_JMU_KIND_UNKNOWN &&
       !json_object_has_member (object, "from"))
-    return bad_format (error, "from", "present");
+    return _tc_jmu_bad_format (error, "from", "present");
 
   switch (kind)
     {
@@ -688,28 +699,31 @@ check_fields (JsonObject  *object,
 
     case TC_JMU_KIND_OPEN:
       if (object_get_string (object, "to") == NULL)
-        return bad_format (error, "to", "a string");
+        return _tc_jmu_bad_format (error, "to", "a string");
+      if (g_str_equal (value_string, "file") &&
+          !tc_jmu_is_tid (object_get_string (object, "file")))
+        return _tc_jmu_bad_format (error, "file", "a transfer id");
       return TRUE;
 
     case TC_JMU_KIND_ACK:
       if (object_get_string (object, "to") == NULL)
-        return bad_format (error, "to", "a string");
+        return _tc_jmu_bad_format (error, "to", "a string");
       if (!is_sid (object_get_string (object, "id")))
-        return bad_format (error, "id", "8 to 64 of A-Z a-z 0-9 _ -");
-      if (!is_base64_of (object_get_string (object, "challenge"), TC_CHALLENGE_LEN))
-        return bad_format (error, "challenge", "base64 of 32 bytes");
+        return _tc_jmu_bad_format (error, "id", "8 to 64 of A-Z a-z 0-9 _ -");
+      if (!_tc_jmu_is_base64_of (object_get_string (object, "challenge"), TC_CHALLENGE_LEN))
+        return _tc_jmu_bad_format (error, "challenge", "base64 of 32 bytes");
       return TRUE;
 
     case TC_JMU_KIND_CLOSE_ACK:
       if (g_strcmp0 (value_string, "close") != 0)
-        return bad_format (error, "ack", "true or \"close\"");
+        return _tc_jmu_bad_format (error, "ack", "true or \"close\"");
       return TRUE;
 
     case TC_JMU_KIND_AUTH:
       if (value_string == NULL)
-        return bad_format (error, "auth", "a string");
-      if (!is_base64_of (object_get_string (object, "signature"), TC_SIGNATURE_LEN))
-        return bad_format (error, "signature", "base64 of 64 bytes");
+        return _tc_jmu_bad_format (error, "auth", "a string");
+      if (!_tc_jmu_is_base64_of (object_get_string (object, "signature"), TC_SIGNATURE_LEN))
+        return _tc_jmu_bad_format (error, "signature", "base64 of 64 bytes");
       return TRUE;
 
     case TC_JMU_KIND_MESSAGE:
@@ -717,25 +731,25 @@ check_fields (JsonObject  *object,
         g_autoptr(GDateTime) date = NULL;
 
         if (value_string == NULL)
-          return bad_format (error, "message", "a string");
+          return _tc_jmu_bad_format (error, "message", "a string");
         if (!is_mid (object_get_string (object, "id")))
-          return bad_format (error, "id", "a string of 1 to 128 bytes");
+          return _tc_jmu_bad_format (error, "id", "a string of 1 to 128 bytes");
         if (object_get_string (object, "to") == NULL)
-          return bad_format (error, "to", "a string");
+          return _tc_jmu_bad_format (error, "to", "a string");
         date = tc_jmu_parse_date (object_get_string (object, "date"));
         if (date == NULL)
-          return bad_format (error, "date", "an RFC 3339 date in UTC");
+          return _tc_jmu_bad_format (error, "date", "an RFC 3339 date in UTC");
         return TRUE;
       }
 
     case TC_JMU_KIND_RECEIPT:
       if (!is_mid (value_string))
-        return bad_format (error, "receipt", "a string of 1 to 128 bytes");
+        return _tc_jmu_bad_format (error, "receipt", "a string of 1 to 128 bytes");
       return TRUE;
 
     case TC_JMU_KIND_STATUS:
       if (!string_in (value_string, statuses))
-        return bad_format (error, "status", "available, away, xa or dnd");
+        return _tc_jmu_bad_format (error, "status", "available, away, xa or dnd");
       return check_optional_text (object, error);
 
     case TC_JMU_KIND_PROFILE:
@@ -743,7 +757,7 @@ check_fields (JsonObject  *object,
 
     case TC_JMU_KIND_TYPING:
       if (!string_in (value_string, typings))
-        return bad_format (error, "typing", "composing, paused or active");
+        return _tc_jmu_bad_format (error, "typing", "composing, paused or active");
       return TRUE;
 
     case TC_JMU_KIND_CONTACT_REQUEST:
@@ -754,7 +768,7 @@ check_fields (JsonObject  *object,
     case TC_JMU_KIND_CONTACT_DECLINE:
     case TC_JMU_KIND_CLOSE:
       if (!node_is_true (value))
-        return bad_format (error, key, "true");
+        return _tc_jmu_bad_format (error, key, "true");
       return TRUE;
 
     case TC_JMU_KIND_PING:
@@ -765,8 +779,17 @@ check_fields (JsonObject  *object,
       /* An unknown condition is still an error: the stream takes it as
        * "reset" and must not answer it with an error of its own. */
       if (value_string == NULL || *value_string == '\0')
-        return bad_format (error, "error", "a condition");
+        return _tc_jmu_bad_format (error, "error", "a condition");
       return check_optional_text (object, error);
+
+    case TC_JMU_KIND_FILE_OFFER:
+    case TC_JMU_KIND_FILE_ACCEPT:
+    case TC_JMU_KIND_FILE_DECLINE:
+    case TC_JMU_KIND_FILE_DONE:
+    case TC_JMU_KIND_FILE_ERROR:
+    case TC_JMU_KIND_FILE_CANCEL:
+    case TC_JMU_KIND_CHUNK:
+      return _tc_jmu_check_file_fields (object, kind, value, error);
 
     default:
       g_assert_not_reached ();
@@ -820,6 +843,11 @@ tc_jmu_parse (const char  *line,
   g_return_val_if_fail (line != NULL || length == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  /* A chunk as the builder writes it is plain ASCII: it needs no UTF-8
+   * check and gets the same answer from the fast path. */
+  if ((self = _tc_jmu_parse_chunk_fast (line, length)) != NULL)
+    return g_steal_pointer (&self);
+
   /* g_utf8_validate_len() also refuses NUL bytes. */
   if (length > G_MAXSSIZE || !g_utf8_validate_len (line, length, NULL))
     {
@@ -865,12 +893,20 @@ tc_jmu_parse (const char  *line,
       !check_fields (object, kind, error))
     return NULL;
 
-  self = g_new0 (TcJmu, 1);
+  return _tc_jmu_new (kind, root);
+}
+
+TcJmu *
+_tc_jmu_new (TcJmuKind  kind,
+             JsonNode  *root)
+{
+  TcJmu *self = g_new0 (TcJmu, 1);
+
   g_atomic_ref_count_init (&self->ref_count);
   self->kind = kind;
   self->root = json_node_ref (root);
 
-  return g_steal_pointer (&self);
+  return self;
 }
 
 TcJmu *
@@ -930,7 +966,7 @@ tc_jmu_get_from (TcJmu *self)
 static JsonNode *
 get_value (TcJmu *self)
 {
-  const char *key = kind_key (self->kind);
+  const char *key = _tc_jmu_kind_key (self->kind);
 
   if (key == NULL)
     return NULL;
@@ -1080,6 +1116,18 @@ finish (JsonBuilder *builder)
   g_string_append_c (line, '\n');
 
   return g_string_free (line, FALSE);
+}
+
+JsonBuilder *
+_tc_jmu_builder_begin (void)
+{
+  return begin ();
+}
+
+char *
+_tc_jmu_builder_finish (JsonBuilder *builder)
+{
+  return finish (builder);
 }
 
 char *

@@ -55,7 +55,17 @@ typedef enum {
   TC_JMU_KIND_PONG,
   TC_JMU_KIND_CLOSE,
   TC_JMU_KIND_ERROR,
+  /* File transfer (docs/protocol.md section 15). */
+  TC_JMU_KIND_FILE_OFFER,
+  TC_JMU_KIND_FILE_ACCEPT,
+  TC_JMU_KIND_FILE_DECLINE,
+  TC_JMU_KIND_FILE_DONE,
+  TC_JMU_KIND_FILE_ERROR,
+  TC_JMU_KIND_FILE_CANCEL,
+  TC_JMU_KIND_CHUNK,
 } TcJmuKind;
+
+#define TC_JMU_N_KINDS (TC_JMU_KIND_CHUNK + 1)
 
 typedef struct _TcJmu TcJmu;
 
@@ -163,5 +173,52 @@ char         *tc_jmu_format_date          (GDateTime     *date);
 GDateTime    *tc_jmu_parse_date           (const char    *str);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TcJmu, tc_jmu_unref)
+
+/* File transfer, in tc-jmu-file.c. */
+
+/* Transfer identifiers: 16 to 64 of A-Z a-z 0-9 _ -. */
+#define TC_TID_MIN_LEN 16
+#define TC_TID_MAX_LEN 64
+/* Largest size an offer may name: 2^53 - 1, exact in every JSON reader. */
+#define TC_FILE_MAX_SIZE G_GINT64_CONSTANT (9007199254740991)
+/* Bytes a sender puts in one chunk; its line stays well under 1 MiB. */
+#define TC_CHUNK_SIZE (512 * 1024)
+
+gboolean      tc_jmu_is_tid               (const char    *str);
+/* The value object's integer member (size, offset), or -1. */
+gint64        tc_jmu_get_int              (TcJmu         *self,
+                                           const char    *member);
+/* The "id" of the value object of a file-* JMU. */
+const char   *tc_jmu_get_file_id          (TcJmu         *self);
+/* The decoded bytes of a chunk; its offset is tc_jmu_get_int (jmu, "offset"). */
+GBytes       *tc_jmu_dup_chunk            (TcJmu         *self);
+
+char         *tc_jmu_build_open_file      (const char    *version,
+                                           const char    *tid,
+                                           const char    *from,
+                                           const char    *to);
+char         *tc_jmu_build_file_offer     (const char    *tid,
+                                           const char    *name,
+                                           gint64         size,
+                                           const char    *sha256,
+                                           const char    *mime,
+                                           const char    *from);
+char         *tc_jmu_build_file_accept    (const char    *tid,
+                                           gint64         offset,
+                                           const char    *from);
+/* file-decline, file-done, file-cancel: @kind says which. */
+char         *tc_jmu_build_file_id        (TcJmuKind      kind,
+                                           const char    *tid,
+                                           const char    *from);
+char         *tc_jmu_build_file_error     (const char    *tid,
+                                           const char    *error,
+                                           const char    *text,
+                                           const char    *from);
+/* Base64-encodes @data itself, without json-glib: chunks are most of the
+ * bytes a node writes. */
+char         *tc_jmu_build_chunk          (const guint8  *data,
+                                           gsize          length,
+                                           gint64         offset,
+                                           const char    *from);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 
 #include "tc-node.h"
 #include "tc-peer.h"
+#include "tc-profile.h"
 
 G_BEGIN_DECLS
 
@@ -31,8 +32,21 @@ void            _tc_node_emit_contact_changed     (TcNode      *self,
                                                    TcContact   *contact);
 void            _tc_node_peer_idle                (TcNode      *self,
                                                    TcPeer      *peer);
+/* The ready chat stream with @address, or NULL. */
+TcStream       *_tc_node_get_chat_stream          (TcNode      *self,
+                                                   const char  *address);
 /* Builders for what the node says about itself. */
 char           *_tc_node_build_status             (TcNode      *self);
 char           *_tc_node_build_profile            (TcNode      *self);
+
+/* The profile (tc-node-profile.c): installs what an unlock opened. */
+gboolean        _tc_node_take_profile             (TcNode      *self,
+                                                   TcIdentity  *identity,
+                                                   TcStore     *store,
+                                                   GError     **error);
+TcProfileKind   _tc_node_get_profile_kind         (TcNode      *self);
+void            _tc_node_set_profile_kind         (TcNode      *self,
+                                                   TcProfileKind kind);
+gboolean       *_tc_node_get_busy                 (TcNode      *self);
 
 G_END_DECLS

@@ -34,14 +34,17 @@ struct _TcNode
 
   char            *profile_dir;
   int              lock_fd;
-  TcIdentity      *identity;
-  TcStore         *store;
+  TcIdentity      *identity;             /* NULL while locked */
+  TcStore         *store;                /* NULL while locked */
+  TcProfileKind    profile_kind;
+  gboolean         busy;                 /* an unlock or passphrase change runs */
 
   GListStore      *contacts;
   GHashTable      *contacts_by_address;   /* borrowed TcContact */
   GHashTable      *peers;                 /* address → TcPeer */
   GHashTable      *conversations;         /* address → TcConversation */
   GPtrArray       *handshakes;            /* receiver TcStreams not yet authenticated */
+  TcTransferManager *transfers;
 
   GSocketService  *service;
   GSocketAddress  *listen_address;
@@ -76,6 +79,8 @@ enum {
   PROP_LISTEN_PORT,
   PROP_RUNNING,
   PROP_TOR,
+  PROP_UNLOCKED,
+  PROP_ENCRYPTED,
   N_PROPS
 };
 
@@ -192,14 +197,12 @@ load_settings (TcNode *self)
   self->profile_text = tc_store_dup_setting (self->store, "profile-text");
 }
 
+/* Takes the profile lock and finishes what a crash interrupted; reads no
+ * secret. */
 static gboolean
-tc_node_open (TcNode  *self,
-              GError **error)
+tc_node_open_locked (TcNode  *self,
+                     GError **error)
 {
-  g_autofree char *key_path = NULL;
-  g_autofree char *db_path = NULL;
-  g_autoptr(GPtrArray) contacts = NULL;
-
   if (g_mkdir_with_parents (self->profile_dir, 0700) < 0)
     {
       int saved = errno;
@@ -209,33 +212,26 @@ tc_node_open (TcNode  *self,
       return FALSE;
     }
 
-  if (!take_profile_lock (self, error))
-    return FALSE;
+  return take_profile_lock (self, error) &&
+         tc_profile_recover (self->profile_dir, &self->profile_kind, error);
+}
 
-  key_path = g_build_filename (self->profile_dir, "identity.key", NULL);
-  self->identity = tc_identity_load_or_create (key_path, error);
-  if (self->identity == NULL)
-    return FALSE;
+gboolean
+_tc_node_take_profile (TcNode      *self,
+                       TcIdentity  *identity,
+                       TcStore     *store,
+                       GError     **error)
+{
+  g_autoptr(GPtrArray) contacts = NULL;
 
-  /* Created 0600 before SQLite opens it: SQLite would follow the umask, and
-   * gives its -wal and -shm files the database's mode. */
-  db_path = g_build_filename (self->profile_dir, "torchat.db", NULL);
-  {
-    int fd = g_open (db_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  g_return_val_if_fail (self->identity == NULL, FALSE);
 
-    if (fd >= 0)
-      {
-        fchmod (fd, 0600);
-        close (fd);
-      }
-  }
-  self->store = tc_store_open (db_path, error);
-  if (self->store == NULL)
-    return FALSE;
-
-  contacts = tc_store_load_contacts (self->store, error);
+  contacts = tc_store_load_contacts (store, error);
   if (contacts == NULL)
     return FALSE;
+
+  self->identity = g_object_ref (identity);
+  self->store = g_object_ref (store);
 
   for (guint i = 0; i < contacts->len; i++)
     {
@@ -248,6 +244,12 @@ tc_node_open (TcNode  *self,
 
   load_settings (self);
 
+  if (!tc_transfer_manager_load (self->transfers, error))
+    return FALSE;
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ADDRESS]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNLOCKED]);
+
   return TRUE;
 }
 
@@ -256,14 +258,69 @@ tc_node_new (const char  *profile_dir,
              GError     **error)
 {
   g_autoptr(TcNode) self = NULL;
+  g_autoptr(TcIdentity) identity = NULL;
+  g_autoptr(TcStore) store = NULL;
+
+  g_return_val_if_fail (profile_dir != NULL, NULL);
+
+  if (!(self = tc_node_new_locked (profile_dir, error)))
+    return NULL;
+
+  if (self->profile_kind == TC_PROFILE_KIND_ENCRYPTED)
+    {
+      g_set_error (error, TC_NODE_ERROR, TC_NODE_ERROR_LOCKED,
+                   _("The profile %s is encrypted: it opens with its passphrase"),
+                   profile_dir);
+      return NULL;
+    }
+
+  if (!tc_profile_open (self->profile_dir, self->profile_kind, NULL, 0,
+                        &identity, &store, NULL, error))
+    return NULL;
+
+  _tc_node_set_profile_kind (self, TC_PROFILE_KIND_PLAINTEXT);
+  if (!_tc_node_take_profile (self, identity, store, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+TcNode *
+tc_node_new_locked (const char  *profile_dir,
+                    GError     **error)
+{
+  g_autoptr(TcNode) self = NULL;
 
   g_return_val_if_fail (profile_dir != NULL, NULL);
 
   self = g_object_new (TC_TYPE_NODE, "profile-dir", profile_dir, NULL);
-  if (!tc_node_open (self, error))
+  if (!tc_node_open_locked (self, error))
     return NULL;
 
   return g_steal_pointer (&self);
+}
+
+TcProfileKind
+_tc_node_get_profile_kind (TcNode *self)
+{
+  return self->profile_kind;
+}
+
+void
+_tc_node_set_profile_kind (TcNode        *self,
+                           TcProfileKind  kind)
+{
+  if (self->profile_kind == kind)
+    return;
+
+  self->profile_kind = kind;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENCRYPTED]);
+}
+
+gboolean *
+_tc_node_get_busy (TcNode *self)
+{
+  return &self->busy;
 }
 
 gboolean
@@ -309,6 +366,9 @@ handshake_closed_cb (TcStream     *stream,
                      const GError *error,
                      TcNode       *self)
 {
+  /* The array may hold the last reference. */
+  G_GNUC_UNUSED g_autoptr(TcStream) hold = g_object_ref (stream);
+
   g_signal_handlers_disconnect_by_data (stream, self);
   g_ptr_array_remove (self->handshakes, stream);
 }
@@ -340,6 +400,12 @@ handshake_authenticated_cb (TcStream *stream,
   if (count_streams (self) >= MAX_STREAMS)
     {
       tc_stream_fail (stream, TC_CONDITION_RESOURCE_CONSTRAINT, NULL);
+      return;
+    }
+
+  if (tc_stream_get_file_id (stream) != NULL)
+    {
+      tc_transfer_manager_adopt_stream (self->transfers, stream);
       return;
     }
 
@@ -398,6 +464,7 @@ tc_node_start (TcNode  *self,
 
   g_return_val_if_fail (TC_IS_NODE (self), FALSE);
   g_return_val_if_fail (!self->running, FALSE);
+  g_return_val_if_fail (self->identity != NULL, FALSE);
 
   if (self->socks_address == NULL &&
       !tc_node_set_socks_address (self, DEFAULT_SOCKS, error))
@@ -539,6 +606,8 @@ tc_node_stop_async (TcNode              *self,
   for (guint i = self->handshakes->len; i > 0; i--)
     tc_stream_fail (g_ptr_array_index (self->handshakes, i - 1),
                     TC_CONDITION_SYSTEM_SHUTDOWN, NULL);
+
+  tc_transfer_manager_stop_all (self->transfers);
 
   peers = g_ptr_array_new_with_free_func (g_object_unref);
   g_hash_table_iter_init (&iter, self->peers);
@@ -685,8 +754,13 @@ tc_node_set_bridges (TcNode              *self,
     return FALSE;
 
   joined = lines && lines[0] ? g_strjoinv ("\n", (char **) lines) : NULL;
-  if (!tc_store_set_setting (self->store, "tor-bridges", joined, error) ||
-      !tc_store_commit (self->store, error))
+  if (!tc_store_set_setting (self->store, "tor-bridges", joined, error))
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
+
+  if (!tc_store_commit (self->store, error))
     return FALSE;
 
   if (self->running)
@@ -709,9 +783,16 @@ tc_node_set_proxy (TcNode      *self,
       return FALSE;
     }
 
-  if (!tc_tor_set_proxy (self->tor, uri, error) ||
-      !tc_store_set_setting (self->store, "tor-proxy", uri, error) ||
-      !tc_store_commit (self->store, error))
+  if (!tc_tor_set_proxy (self->tor, uri, error))
+    return FALSE;
+
+  if (!tc_store_set_setting (self->store, "tor-proxy", uri, error))
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
+
+  if (!tc_store_commit (self->store, error))
     return FALSE;
 
   if (self->running)
@@ -780,8 +861,13 @@ commit_contact (TcNode     *self,
                 TcContact  *contact,
                 GError    **error)
 {
-  return tc_store_save_contact (self->store, contact, error) &&
-         tc_store_commit (self->store, error);
+  if (!tc_store_save_contact (self->store, contact, error))
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
+
+  return tc_store_commit (self->store, error);
 }
 
 static void
@@ -876,7 +962,10 @@ answer_contact (TcNode          *self,
 
   if (state != TC_CONTACT_STATE_ACCEPTED &&
       !tc_store_fail_outbox (self->store, tc_contact_get_address (contact), error))
-    return FALSE;
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
 
   if (!commit_contact (self, contact, error))
     return FALSE;
@@ -928,7 +1017,11 @@ tc_node_block_contact (TcNode      *self,
       append_contact (self, contact);
     }
 
-  return answer_contact (self, normalized, TC_CONTACT_STATE_BLOCKED, error);
+  if (!answer_contact (self, normalized, TC_CONTACT_STATE_BLOCKED, error))
+    return FALSE;
+
+  tc_transfer_manager_forget_peer (self->transfers, normalized);
+  return TRUE;
 }
 
 gboolean
@@ -938,6 +1031,8 @@ tc_node_remove_contact (TcNode      *self,
 {
   TcContact *contact = find_contact (self, address, error);
   g_autofree char *normalized = NULL;
+  g_autoptr(GError) local = NULL;
+  TcConversation *conversation;
   TcPeer *peer;
   guint position;
 
@@ -945,18 +1040,38 @@ tc_node_remove_contact (TcNode      *self,
     return FALSE;
 
   normalized = g_strdup (tc_contact_get_address (contact));
-  if (!tc_store_fail_outbox (self->store, normalized, error) ||
-      !tc_store_delete_contact (self->store, normalized, error) ||
-      !tc_store_commit (self->store, error))
+  if (!tc_store_forget_peer (self->store, normalized, error))
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
+
+  if (!tc_store_commit (self->store, error))
     return FALSE;
+
+  /* The deleted rows are overwritten (secure_delete); their copies in the
+   * write-ahead log go with it. The deletion itself is done already. */
+  if (!tc_store_checkpoint (self->store, &local))
+    g_warning ("Removed a contact, but its history may stay in the database journal "
+               "until the next checkpoint: %s", local->message);
 
   if (g_list_store_find (self->contacts, contact, &position))
     g_list_store_remove (self->contacts, position);
   g_hash_table_remove (self->contacts_by_address, normalized);
 
+  /* A view still showing the conversation shows it empty; the cache
+   * forgets it. */
+  conversation = g_hash_table_lookup (self->conversations, normalized);
+  if (conversation != NULL)
+    {
+      tc_conversation_reload (conversation);
+      g_hash_table_remove (self->conversations, normalized);
+    }
+
   peer = g_hash_table_lookup (self->peers, normalized);
   if (peer != NULL)
     tc_peer_contact_changed (peer);
+  tc_transfer_manager_forget_peer (self->transfers, normalized);
 
   return TRUE;
 }
@@ -990,6 +1105,7 @@ tc_node_send_messages (TcNode              *self,
 {
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GError) local = NULL;
   TcConversation *conversation;
   TcContact *contact;
   TcContactState state;
@@ -1037,7 +1153,10 @@ tc_node_send_messages (TcNode              *self,
 
       g_ptr_array_add (messages, message);
       if (!tc_store_add_outgoing (self->store, message, error))
-        return NULL;
+        {
+          tc_store_rollback (self->store);
+          return NULL;
+        }
     }
 
   if (!tc_store_commit (self->store, error))
@@ -1051,7 +1170,11 @@ tc_node_send_messages (TcNode              *self,
         tc_conversation_append (conversation, g_ptr_array_index (messages, i));
       tc_peer_send_message (peer, g_ptr_array_index (messages, i));
     }
-  tc_store_commit (self->store, NULL);
+
+  /* The messages are stored; only their "sent" state may be lost, and the
+   * receipt sets them delivered anyway. */
+  if (!tc_store_commit (self->store, &local))
+    g_warning ("Could not store sent states: %s", local->message);
 
   return g_steal_pointer (&messages);
 }
@@ -1101,8 +1224,13 @@ tc_node_set_status (TcNode      *self,
     }
 
   if (!tc_store_set_setting (self->store, "presence", tc_presence_to_string (presence), error) ||
-      !tc_store_set_setting (self->store, "status-text", text, error) ||
-      !tc_store_commit (self->store, error))
+      !tc_store_set_setting (self->store, "status-text", text, error))
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
+
+  if (!tc_store_commit (self->store, error))
     return FALSE;
 
   if (self->presence != presence)
@@ -1128,8 +1256,13 @@ tc_node_set_profile (TcNode      *self,
   g_return_val_if_fail (TC_IS_NODE (self), FALSE);
 
   if (!tc_store_set_setting (self->store, "name", name, error) ||
-      !tc_store_set_setting (self->store, "profile-text", text, error) ||
-      !tc_store_commit (self->store, error))
+      !tc_store_set_setting (self->store, "profile-text", text, error))
+    {
+      tc_store_rollback (self->store);
+      return FALSE;
+    }
+
+  if (!tc_store_commit (self->store, error))
     return FALSE;
 
   if (set_str (&self->name, name))
@@ -1169,7 +1302,7 @@ const char *
 tc_node_get_address (TcNode *self)
 {
   g_return_val_if_fail (TC_IS_NODE (self), NULL);
-  return tc_identity_get_address (self->identity);
+  return self->identity != NULL ? tc_identity_get_address (self->identity) : NULL;
 }
 
 TcIdentity *
@@ -1274,6 +1407,29 @@ _tc_node_get_socks_address (TcNode *self)
   return self->socks;
 }
 
+TcStream *
+_tc_node_get_chat_stream (TcNode     *self,
+                          const char *address)
+{
+  TcPeer *peer = g_hash_table_lookup (self->peers, address);
+
+  return peer ? tc_peer_get_stream (peer) : NULL;
+}
+
+GListModel *
+tc_node_get_transfers (TcNode *self)
+{
+  g_return_val_if_fail (TC_IS_NODE (self), NULL);
+  return tc_transfer_manager_get_model (self->transfers);
+}
+
+TcTransferManager *
+tc_node_get_transfer_manager (TcNode *self)
+{
+  g_return_val_if_fail (TC_IS_NODE (self), NULL);
+  return self->transfers;
+}
+
 TcConversation *
 _tc_node_peek_conversation (TcNode     *self,
                             const char *address)
@@ -1375,6 +1531,8 @@ static void
 tc_node_dispose (GObject *object)
 {
   TcNode *self = TC_NODE (object);
+  GHashTableIter iter;
+  gpointer value;
 
   if (self->service != NULL)
     {
@@ -1394,11 +1552,25 @@ tc_node_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->monitor, self);
   g_clear_object (&self->monitor);
 
+  /* A node that goes away without tc_node_stop_async() still ends its
+   * streams: their reads and timers would keep them open otherwise. */
   for (guint i = 0; i < self->handshakes->len; i++)
-    g_signal_handlers_disconnect_by_data (g_ptr_array_index (self->handshakes, i), self);
+    {
+      TcStream *stream = g_ptr_array_index (self->handshakes, i);
+
+      g_signal_handlers_disconnect_by_data (stream, self);
+      tc_stream_fail (stream, TC_CONDITION_SYSTEM_SHUTDOWN, NULL);
+    }
   g_ptr_array_set_size (self->handshakes, 0);
+
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    tc_peer_abort (value, TC_CONDITION_SYSTEM_SHUTDOWN);
   g_hash_table_remove_all (self->peers);
   g_hash_table_remove_all (self->conversations);
+  if (self->transfers != NULL)
+    g_object_run_dispose (G_OBJECT (self->transfers));
+  g_clear_object (&self->transfers);
 
   G_OBJECT_CLASS (tc_node_parent_class)->dispose (object);
 }
@@ -1407,9 +1579,10 @@ static void
 tc_node_finalize (GObject *object)
 {
   TcNode *self = TC_NODE (object);
+  g_autoptr(GError) error = NULL;
 
-  if (self->store != NULL)
-    tc_store_commit (self->store, NULL);
+  if (self->store != NULL && !tc_store_commit (self->store, &error))
+    g_warning ("Could not store the last changes: %s", error->message);
 
   g_clear_object (&self->store);
   g_clear_object (&self->identity);
@@ -1469,6 +1642,12 @@ tc_node_get_property (GObject    *object,
     case PROP_TOR:
       g_value_set_object (value, self->tor);
       break;
+    case PROP_UNLOCKED:
+      g_value_set_boolean (value, self->identity != NULL);
+      break;
+    case PROP_ENCRYPTED:
+      g_value_set_boolean (value, self->profile_kind == TC_PROFILE_KIND_ENCRYPTED);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1481,6 +1660,8 @@ tc_node_set_property (GObject      *object,
                       GParamSpec   *pspec)
 {
   TcNode *self = TC_NODE (object);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = TRUE;
 
   switch (prop_id)
     {
@@ -1488,20 +1669,25 @@ tc_node_set_property (GObject      *object,
       self->profile_dir = g_value_dup_string (value);
       break;
     case PROP_PRESENCE:
-      tc_node_set_status (self, g_value_get_enum (value), self->status_text, NULL);
+      ok = tc_node_set_status (self, g_value_get_enum (value), self->status_text, &error);
       break;
     case PROP_STATUS_TEXT:
-      tc_node_set_status (self, self->presence, g_value_get_string (value), NULL);
+      ok = tc_node_set_status (self, self->presence, g_value_get_string (value), &error);
       break;
     case PROP_NAME:
-      tc_node_set_profile (self, g_value_get_string (value), self->profile_text, NULL);
+      ok = tc_node_set_profile (self, g_value_get_string (value), self->profile_text, &error);
       break;
     case PROP_PROFILE_TEXT:
-      tc_node_set_profile (self, self->name, g_value_get_string (value), NULL);
+      ok = tc_node_set_profile (self, self->name, g_value_get_string (value), &error);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+
+  /* A property cannot fail: the value stays what it was, and the log says
+   * why. Callers who want the error call the setter. */
+  if (!ok)
+    g_warning ("Could not set %s: %s", pspec->name, error->message);
 }
 
 static void
@@ -1543,6 +1729,13 @@ tc_node_class_init (TcNodeClass *klass)
     g_param_spec_object ("tor", NULL, NULL, TC_TYPE_TOR,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  properties[PROP_UNLOCKED] =
+    g_param_spec_boolean ("unlocked", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ENCRYPTED] =
+    g_param_spec_boolean ("encrypted", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[MESSAGE_RECEIVED] =
@@ -1569,6 +1762,8 @@ tc_node_init (TcNode *self)
   self->presence = TC_PRESENCE_AVAILABLE;
   self->tokens = GLOBAL_RATE_BURST;
   self->tokens_time = g_get_monotonic_time ();
+  /* Empty until the profile is open (tc_transfer_manager_load()). */
+  self->transfers = tc_transfer_manager_new (self);
 }
 
 /* The name the user gives a contact locally; NULL or "" goes back to the

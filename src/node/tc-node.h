@@ -10,8 +10,10 @@
 #include "tc-conversation.h"
 #include "tc-identity.h"
 #include "tc-message.h"
+#include "tc-profile.h"
 #include "tc-store.h"
 #include "tc-tor.h"
+#include "tc-transfer-manager.h"
 
 G_BEGIN_DECLS
 
@@ -24,6 +26,7 @@ typedef enum {
   TC_NODE_ERROR_UNKNOWN_CONTACT,
   TC_NODE_ERROR_NOT_ALLOWED,      /* e.g. sending to a declined contact */
   TC_NODE_ERROR_SELF,             /* one's own address */
+  TC_NODE_ERROR_LOCKED,           /* the profile is encrypted and not unlocked */
 } TcNodeError;
 
 #define TC_TYPE_NODE (tc_node_get_type ())
@@ -39,6 +42,8 @@ G_DECLARE_FINAL_TYPE (TcNode, tc_node, TC, NODE, GObject)
  *   profile-text  string
  *   listen-port   uint, read-only: local port of the listener once started
  *   running       boolean, read-only
+ *   unlocked      boolean, read-only: identity and database are open
+ *   encrypted     boolean, read-only: the profile has a passphrase
  *
  * Signals:
  *   message-received (TcContact *contact, TcMessage *message)
@@ -48,8 +53,83 @@ G_DECLARE_FINAL_TYPE (TcNode, tc_node, TC, NODE, GObject)
 GQuark          tc_node_error_quark           (void);
 
 /* Opens (creating if needed) the profile in @profile_dir: takes the profile
- * lock, loads or makes the identity and opens the database. */
+ * lock, loads or makes the identity and opens the database. A new profile
+ * is created plaintext; an encrypted one fails with TC_NODE_ERROR_LOCKED
+ * (use tc_node_new_locked()). */
 TcNode         *tc_node_new                   (const char     *profile_dir,
+                                               GError        **error);
+
+/* The encrypted profile (tc-node-profile.c).
+ *
+ * tc_node_new_locked() takes the profile lock and finishes an encryption a
+ * crash interrupted, and reads no secret: the node is locked (no address,
+ * no contacts, cannot start) until tc_node_unlock_async() succeeds, which
+ * runs Argon2id in a thread. What it does depends on the profile kind:
+ *   NEW:       creates the profile, encrypted with @passphrase, or plaintext
+ *              when @passphrase is NULL;
+ *   PLAINTEXT: opens it; @passphrase must be NULL;
+ *   ENCRYPTED: opens it with @passphrase; TC_PROFILE_KEY_ERROR_WRONG_PASSPHRASE
+ *              leaves the node locked and the disk unchanged (try again).
+ * Other errors: TC_PROFILE_KEY_ERROR_DAMAGED (a truncated or altered
+ * profile.key), TC_PROFILE_KEY_ERROR_NEWER, TC_STORE_ERROR_*, G_IO_ERROR_*.
+ * Passphrases are @length bytes of UTF-8; the node copies them into locked
+ * memory and wipes the copy; the caller wipes its own. */
+TcNode         *tc_node_new_locked            (const char     *profile_dir,
+                                               GError        **error);
+TcProfileKind   tc_node_get_profile_kind      (TcNode         *self);
+gboolean        tc_node_get_unlocked          (TcNode         *self);
+gboolean        tc_node_get_encrypted         (TcNode         *self);
+void            tc_node_unlock_async          (TcNode         *self,
+                                               const char     *passphrase,
+                                               gsize           length,
+                                               GCancellable   *cancellable,
+                                               GAsyncReadyCallback callback,
+                                               gpointer        user_data);
+gboolean        tc_node_unlock_finish         (TcNode         *self,
+                                               GAsyncResult   *result,
+                                               GError        **error);
+/* Blocking forms, for the command line. */
+gboolean        tc_node_unlock                (TcNode         *self,
+                                               const char     *passphrase,
+                                               gsize           length,
+                                               GError        **error);
+/* An encrypted profile, locked or unlocked, running or not: checks
+ * @old_passphrase, then rewraps the profile key for @new_passphrase in one
+ * atomic rename (after a crash exactly one of the two opens the profile). */
+void            tc_node_change_passphrase_async (TcNode       *self,
+                                               const char     *old_passphrase,
+                                               gsize           old_length,
+                                               const char     *new_passphrase,
+                                               gsize           new_length,
+                                               GCancellable   *cancellable,
+                                               GAsyncReadyCallback callback,
+                                               gpointer        user_data);
+gboolean        tc_node_change_passphrase_finish (TcNode      *self,
+                                               GAsyncResult   *result,
+                                               GError        **error);
+gboolean        tc_node_change_passphrase     (TcNode         *self,
+                                               const char     *old_passphrase,
+                                               gsize           old_length,
+                                               const char     *new_passphrase,
+                                               gsize           new_length,
+                                               GError        **error);
+/* An unlocked plaintext profile, running or not: rewrites the database
+ * encrypted, then wipes and removes the plaintext database and
+ * identity.key; "encrypted" turns TRUE. Survives a crash at any point
+ * (before the commit point the plaintext profile is whole; after it the
+ * next open finishes the job). */
+void            tc_node_encrypt_async         (TcNode         *self,
+                                               const char     *passphrase,
+                                               gsize           length,
+                                               GCancellable   *cancellable,
+                                               GAsyncReadyCallback callback,
+                                               gpointer        user_data);
+gboolean        tc_node_encrypt_finish        (TcNode         *self,
+                                               GAsyncResult   *result,
+                                               GError        **error);
+gboolean        tc_node_encrypt               (TcNode         *self,
+                                               const char     *passphrase,
+                                               gsize           length,
                                                GError        **error);
 
 /* "HOST:PORT" for the listener the onion service forwards to (default
@@ -118,6 +198,10 @@ const char     *tc_node_get_profile_text      (TcNode         *self);
 GListModel     *tc_node_get_contacts          (TcNode         *self);
 TcContact      *tc_node_lookup_contact        (TcNode         *self,
                                                const char     *address);
+/* File transfers: a GListModel of TcTransfer, oldest first, and the object
+ * that runs them (tc-transfer-manager.h). */
+GListModel     *tc_node_get_transfers         (TcNode         *self);
+TcTransferManager *tc_node_get_transfer_manager (TcNode       *self);
 /* The conversation with @address (created on first use, kept by the node). */
 TcConversation *tc_node_get_conversation      (TcNode         *self,
                                                const char     *address);

@@ -24,6 +24,11 @@
  * race, settled by address order; otherwise the newer one wins. */
 #define RACE_WINDOW_US (30 * G_USEC_PER_SEC)
 #define MAX_STREAMS_PER_PEER 4
+/* A peer that refused with resource-constraint (busy, or its disk is full)
+ * is tried again after this back-off, doubled at each refusal, even though
+ * its streams became ready. */
+#define REFUSED_MIN_MS 1000
+#define REFUSED_MAX_MS (30 * 1000)
 
 struct _TcPeer
 {
@@ -46,6 +51,8 @@ struct _TcPeer
   GPtrArray     *new_messages;
   GPtrArray     *receipts_due;
   gboolean       contact_dirty;
+  gboolean       batch_failed;   /* a write of this batch failed */
+  guint          refused_ms;     /* back-off after resource-constraint */
 };
 
 G_DEFINE_FINAL_TYPE (TcPeer, tc_peer, G_TYPE_OBJECT)
@@ -106,7 +113,7 @@ send_outbox (TcPeer *self)
     tc_peer_send_message (self, g_ptr_array_index (outbox, i));
 
   if (!tc_store_commit (store, &error))
-    g_warning ("Could not store sent states: %s", error->message);
+    g_warning ("Could not store sent states for %s: %s", self->redacted, error->message);
 }
 
 /* What a fresh stream owes the peer, by the contact's state. */
@@ -143,6 +150,8 @@ greet (TcPeer *self)
         }
       tc_peer_send_presence (self);
       send_outbox (self);
+      tc_transfer_manager_peer_ready (tc_node_get_transfer_manager (self->node),
+                                      self->address);
       break;
 
     case TC_CONTACT_STATE_DECLINED:
@@ -288,8 +297,11 @@ handle_message (TcPeer *self,
 
   if (!tc_store_add_incoming (store, message, &duplicate, &error))
     {
-      /* No receipt: the sender keeps it and tries again later. */
-      g_warning ("Could not store a message from %s: %s", self->redacted, error->message);
+      /* The batch is poisoned: batch-done sends no receipt for any of it,
+       * and the sender writes it all again on the next stream. */
+      if (!self->batch_failed)
+        g_warning ("Could not store a message from %s: %s", self->redacted, error->message);
+      self->batch_failed = TRUE;
       return;
     }
 
@@ -311,9 +323,17 @@ handle_receipt (TcPeer *self,
 
   if (!tc_store_mark_delivered (store, self->address, mid, now, &changed, &error))
     {
-      g_warning ("Could not store a receipt from %s: %s", self->redacted, error->message);
+      /* Poisoned batch: the peer's receipts come again after the message
+       * is written again. */
+      if (!self->batch_failed)
+        g_warning ("Could not store a receipt from %s: %s", self->redacted, error->message);
+      self->batch_failed = TRUE;
       return;
     }
+
+  /* The peer stores again. */
+  if (changed)
+    self->refused_ms = 0;
 
   conversation = _tc_node_peek_conversation (self->node, self->address);
   if (changed && conversation != NULL)
@@ -325,6 +345,9 @@ stream_jmu_cb (TcStream *stream,
                TcJmu    *jmu,
                TcPeer   *self)
 {
+  /* A handler may end in the node dropping this peer, or the stream. */
+  G_GNUC_UNUSED g_autoptr(TcPeer) hold_peer = g_object_ref (self);
+  G_GNUC_UNUSED g_autoptr(TcStream) hold_stream = g_object_ref (stream);
   TcContact *contact = get_contact (self);
   TcJmuKind kind = tc_jmu_get_kind (jmu);
 
@@ -387,6 +410,16 @@ stream_jmu_cb (TcStream *stream,
       }
       break;
 
+    case TC_JMU_KIND_FILE_OFFER:
+    case TC_JMU_KIND_FILE_ACCEPT:
+    case TC_JMU_KIND_FILE_DECLINE:
+    case TC_JMU_KIND_FILE_DONE:
+    case TC_JMU_KIND_FILE_ERROR:
+    case TC_JMU_KIND_FILE_CANCEL:
+      tc_transfer_manager_handle_jmu (tc_node_get_transfer_manager (self->node),
+                                      self->address, jmu);
+      break;
+
     case TC_JMU_KIND_TYPING:
       {
         TcTyping typing = TC_TYPING_ACTIVE;
@@ -407,19 +440,35 @@ static void
 stream_batch_done_cb (TcStream *stream,
                       TcPeer   *self)
 {
+  G_GNUC_UNUSED g_autoptr(TcPeer) hold = g_object_ref (self);
+  G_GNUC_UNUSED g_autoptr(TcStream) hold_stream = g_object_ref (stream);
   TcStore *store = tc_node_get_store (self->node);
   TcContact *contact = get_contact (self);
   g_autoptr(GError) error = NULL;
+  gboolean saved = TRUE;
 
   if (self->contact_dirty && contact != NULL)
-    tc_store_save_contact (store, contact, NULL);
+    saved = tc_store_save_contact (store, contact, &error);
   self->contact_dirty = FALSE;
+  self->batch_failed = FALSE;
 
-  if (!tc_store_commit (store, &error))
+  /* A failed save poisoned the batch already: end it. */
+  if (!saved)
+    tc_store_rollback (store);
+  else
+    saved = tc_store_commit (store, &error);
+
+  if (!saved)
     {
+      gboolean full = g_error_matches (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL);
+
       g_warning ("Could not store what %s sent: %s", self->redacted, error->message);
       g_ptr_array_set_size (self->receipts_due, 0);
       g_ptr_array_set_size (self->new_messages, 0);
+      /* Say so, so that the sender reconnects after its refusal back-off
+       * and writes everything again (docs/protocol.md, section 7). */
+      tc_stream_fail (stream, TC_CONDITION_RESOURCE_CONSTRAINT,
+                      full ? "storage full" : "storage failed");
       return;
     }
 
@@ -474,6 +523,8 @@ stream_closed_cb (TcStream     *stream,
                   TcPeer       *self)
 {
   G_GNUC_UNUSED g_autoptr(TcStream) hold = g_object_ref (stream);
+  /* _tc_node_peer_idle() below may drop the node's reference. */
+  G_GNUC_UNUSED g_autoptr(TcPeer) hold_peer = g_object_ref (self);
   TcContact *contact = get_contact (self);
 
   g_signal_handlers_disconnect_by_data (stream, self);
@@ -493,6 +544,9 @@ stream_closed_cb (TcStream     *stream,
 
   if (error != NULL && contact != NULL)
     tc_contact_set_last_error (contact, error->message);
+
+  if (g_error_matches (error, TC_JMU_ERROR, TC_CONDITION_RESOURCE_CONSTRAINT))
+    self->refused_ms = CLAMP (self->refused_ms * 2, REFUSED_MIN_MS, REFUSED_MAX_MS);
 
   if (wants_stream (self))
     schedule_retry (self, error);
@@ -560,6 +614,9 @@ static void
 stream_ready_cb (TcStream *stream,
                  TcPeer   *self)
 {
+  G_GNUC_UNUSED g_autoptr(TcPeer) hold_peer = g_object_ref (self);
+  G_GNUC_UNUSED g_autoptr(TcStream) hold_stream = g_object_ref (stream);
+
   if (tc_stream_get_role (stream) == TC_STREAM_ROLE_INITIATOR &&
       !settle_duplicates (self, stream))
     return;
@@ -770,6 +827,8 @@ schedule_retry (TcPeer       *self,
   delay = self->backoff_ms / 2 + g_random_int_range (0, self->backoff_ms / 2 + 1);
   if (delay > QUICK_RETRY_MS && retry_quickly (self, error))
     delay = QUICK_RETRY_MS;
+  if (self->refused_ms > 0)
+    delay = MAX (delay, self->refused_ms / 2 + g_random_int_range (0, self->refused_ms / 2 + 1));
   self->retry_source = g_timeout_add (delay, retry_cb, self);
 }
 
@@ -836,9 +895,17 @@ tc_peer_send_message (TcPeer    *self,
     {
       TcConversation *conversation = _tc_node_peek_conversation (self->node, self->address);
 
-      tc_store_set_message_state (tc_node_get_store (self->node), self->address,
-                                  tc_message_get_id (message),
-                                  TC_MESSAGE_STATE_SENT, NULL);
+      TcStore *store = tc_node_get_store (self->node);
+      gboolean failing = tc_store_get_failure (store) != NULL;
+      g_autoptr(GError) error = NULL;
+
+      /* Written already: a state that cannot be stored is only shown
+       * wrong until the receipt comes. The first failure is logged, the
+       * rest of a poisoned batch repeats it. */
+      if (!tc_store_set_message_state (store, self->address, tc_message_get_id (message),
+                                       TC_MESSAGE_STATE_SENT, &error) &&
+          !failing && !g_error_matches (error, TC_STORE_ERROR, TC_STORE_ERROR_NOT_FOUND))
+        g_warning ("Could not mark a message to %s sent: %s", self->redacted, error->message);
       tc_message_set_state (message, TC_MESSAGE_STATE_SENT);
       if (conversation != NULL)
         tc_conversation_update_state (conversation, tc_message_get_id (message),
@@ -898,6 +965,31 @@ tc_peer_close (TcPeer *self)
     g_ptr_array_add (streams, g_object_ref (g_ptr_array_index (self->streams, i)));
   for (guint i = 0; i < streams->len; i++)
     tc_stream_close (g_ptr_array_index (streams, i));
+}
+
+void
+tc_peer_abort (TcPeer      *self,
+               TcCondition  condition)
+{
+  g_autoptr(GPtrArray) streams = NULL;
+
+  g_return_if_fail (TC_IS_PEER (self));
+
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+  g_cancellable_cancel (self->connecting);
+  g_clear_object (&self->connecting);
+
+  /* Nothing of ours runs for them any more: they only say goodbye. */
+  streams = g_steal_pointer (&self->streams);
+  self->streams = g_ptr_array_new_with_free_func (g_object_unref);
+  self->active = NULL;
+  for (guint i = 0; i < streams->len; i++)
+    {
+      TcStream *stream = g_ptr_array_index (streams, i);
+
+      g_signal_handlers_disconnect_by_data (stream, self);
+      tc_stream_fail (stream, condition, NULL);
+    }
 }
 
 gboolean

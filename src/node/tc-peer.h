@@ -44,6 +44,10 @@ void         tc_peer_send_typing      (TcPeer      *self,
                                        TcTyping     typing);
 /* Closes every stream; no reconnection until tc_peer_connect(). */
 void         tc_peer_close            (TcPeer      *self);
+/* Fails every stream with @condition at once, without waiting for the
+ * peer, and forgets them: for a node that goes away. */
+void         tc_peer_abort            (TcPeer      *self,
+                                       TcCondition  condition);
 /* No stream, no pending connection: the node may forget this peer. */
 gboolean     tc_peer_is_idle          (TcPeer      *self);
 

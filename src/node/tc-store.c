@@ -5,13 +5,19 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <glib/gi18n.h>
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "tc-store-private.h"
 
 #define BUSY_TIMEOUT_MS 5000
+#define CIPHER_PAGE_SIZE 4096
 
 /* Schema steps, applied in order; step i brings user_version from i to i+1.
  * Never edit a released step: add a new one. */
@@ -52,6 +58,8 @@ static const char * const migrations[] = {
   "  key            TEXT PRIMARY KEY NOT NULL,"
   "  value          TEXT NOT NULL"
   ") WITHOUT ROWID;",
+  /* 2: file transfers, see tc-store-transfers.c */
+  TC_STORE_TRANSFERS_SCHEMA,
 };
 
 #define SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))
@@ -63,7 +71,8 @@ typedef enum {
   STMT_BEGIN,
   STMT_COMMIT,
   STMT_LOAD_CONTACTS,
-  STMT_SAVE_CONTACT,
+  STMT_UPDATE_CONTACT,
+  STMT_INSERT_CONTACT,
   STMT_DELETE_CONTACT,
   STMT_INSERT_MESSAGE,
   STMT_INSERT_SEEN,
@@ -76,38 +85,45 @@ typedef enum {
   STMT_LIST_MESSAGES,
   STMT_LOOKUP_MESSAGE,
   STMT_DELETE_HISTORY,
+  STMT_DELETE_SEEN,
   STMT_GET_SETTING,
   STMT_SET_SETTING,
   STMT_DELETE_SETTING,
   N_STMTS
 } StmtId;
 
+/* UPDATE OR FAIL, not a plain UPDATE: an UPDATE that may abort gets a
+ * statement journal, and SQLCipher encrypts every page it copies there, which
+ * made each UPDATE eight times slower on an encrypted profile. These updates
+ * cannot violate a constraint, and with one row FAIL and ABORT are the same;
+ * the transaction still rolls back as a whole on any error. */
 static const char * const statements[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   [STMT_COMMIT] = "COMMIT",
   [STMT_LOAD_CONTACTS] =
     "SELECT address, nickname, name, profile_text, greeting, state, answer_pending"
     " FROM contacts ORDER BY created, address",
-  [STMT_SAVE_CONTACT] =
+  /* An update, then an insert when it changed nothing: SQLite 3.15 (inside
+   * SQLCipher) has no UPSERT, and INSERT OR REPLACE would reset `created`. */
+  [STMT_UPDATE_CONTACT] =
+    "UPDATE OR FAIL contacts SET nickname = ?2, name = ?3, profile_text = ?4, greeting = ?5,"
+    " state = ?6, answer_pending = ?7 WHERE address = ?1",
+  [STMT_INSERT_CONTACT] =
     "INSERT INTO contacts (address, nickname, name, profile_text, greeting, state,"
     "                      answer_pending, created)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-    " ON CONFLICT (address) DO UPDATE SET"
-    "  nickname = excluded.nickname, name = excluded.name,"
-    "  profile_text = excluded.profile_text, greeting = excluded.greeting,"
-    "  state = excluded.state, answer_pending = excluded.answer_pending",
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
   [STMT_DELETE_CONTACT] = "DELETE FROM contacts WHERE address = ?1",
   [STMT_INSERT_MESSAGE] =
     "INSERT INTO messages (" MESSAGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
   [STMT_INSERT_SEEN] = "INSERT OR IGNORE INTO seen (peer, mid) VALUES (?1, ?2)",
   [STMT_MARK_DELIVERED] =
-    "UPDATE messages SET state = 'delivered', received_date = ?3"
+    "UPDATE OR FAIL messages SET state = 'delivered', received_date = ?3"
     " WHERE peer = ?1 AND mid = ?2 AND direction = 'outgoing' AND state <> 'delivered'",
   [STMT_SET_STATE] =
-    "UPDATE messages SET state = ?4 WHERE peer = ?1 AND mid = ?2 AND direction = ?3",
+    "UPDATE OR FAIL messages SET state = ?4 WHERE peer = ?1 AND mid = ?2 AND direction = ?3",
   [STMT_LIST_OUTBOX] =
     "SELECT " MESSAGE_COLUMNS " FROM messages WHERE " OUTBOX_WHERE " ORDER BY id",
-  [STMT_FAIL_OUTBOX] = "UPDATE messages SET state = 'failed' WHERE " OUTBOX_WHERE,
+  [STMT_FAIL_OUTBOX] = "UPDATE OR FAIL messages SET state = 'failed' WHERE " OUTBOX_WHERE,
   [STMT_COUNT_OUTBOX] = "SELECT count(*) FROM messages WHERE " OUTBOX_WHERE,
   [STMT_COUNT_MESSAGES] = "SELECT count(*) FROM messages WHERE peer = ?1",
   /* The inner query pages over the (peer, id) index alone. */
@@ -119,10 +135,9 @@ static const char * const statements[N_STMTS] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages WHERE peer = ?1 AND mid = ?2"
     " ORDER BY id LIMIT 1",
   [STMT_DELETE_HISTORY] = "DELETE FROM messages WHERE peer = ?1",
+  [STMT_DELETE_SEEN] = "DELETE FROM seen WHERE peer = ?1",
   [STMT_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
-  [STMT_SET_SETTING] =
-    "INSERT INTO settings (key, value) VALUES (?1, ?2)"
-    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  [STMT_SET_SETTING] = "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)",
   [STMT_DELETE_SETTING] = "DELETE FROM settings WHERE key = ?1",
 };
 
@@ -133,7 +148,22 @@ struct _TcStore
   sqlite3       *db;
   sqlite3_stmt  *stmts[N_STMTS];
   int            schema_version;
+
+  /* The first failed write since the last commit: it poisons the batch, so
+   * that no later write of the same batch starts a transaction of its own
+   * and gets committed without the ones before it. */
+  GError        *batch_error;
+  /* The last failed write, kept until a commit succeeds again. */
+  char          *failure;
 };
+
+enum {
+  PROP_0,
+  PROP_FAILURE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (TcStore, tc_store, G_TYPE_OBJECT)
 
@@ -152,6 +182,45 @@ store_stmt_release (StoreStmt *stmt)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreStmt, store_stmt_release)
 
+/* SQLite's errno after a failed write is not always the write's (it makes
+ * more calls before it returns): look at the disk itself. Full is less
+ * than a little room left on the file system, or a file at the process's
+ * file size limit. */
+#define ROOM_BYTES (64 * 1024)
+
+static gboolean
+disk_is_full (TcStore *self)
+{
+  const char *path = self->db != NULL ? sqlite3_db_filename (self->db, "main") : NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *wal = NULL;
+  struct statvfs fs;
+  struct rlimit limit;
+
+  if (path == NULL || *path == '\0')
+    return FALSE;
+
+  dir = g_path_get_dirname (path);
+  if (statvfs (dir, &fs) == 0 && (guint64) fs.f_bavail * fs.f_frsize < ROOM_BYTES)
+    return TRUE;
+
+  wal = g_strconcat (path, "-wal", NULL);
+  if (getrlimit (RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    {
+      const char *files[] = { path, wal };
+
+      for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+        {
+          struct stat st;
+
+          if (stat (files[i], &st) == 0 && (guint64) st.st_size + ROOM_BYTES > limit.rlim_cur)
+            return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
 static void
 set_db_error (TcStore     *self,
               int          rc,
@@ -169,8 +238,12 @@ set_db_error (TcStore     *self,
       return;
 
     case SQLITE_IOERR:
-      if (system_errno == ENOSPC || system_errno == EDQUOT)
+      /* EFBIG: over the process's file size limit (RLIMIT_FSIZE). */
+      if (system_errno == ENOSPC || system_errno == EDQUOT || system_errno == EFBIG ||
+          disk_is_full (self))
         {
+          if (system_errno != ENOSPC && system_errno != EDQUOT && system_errno != EFBIG)
+            system_errno = ENOSPC;
           g_set_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL,
                        _("The disk is full: %s"), g_strerror (system_errno));
           return;
@@ -200,8 +273,14 @@ get_stmt (TcStore  *self,
   if (self->stmts[id] != NULL)
     return self->stmts[id];
 
-  rc = sqlite3_prepare_v3 (self->db, statements[id], -1, SQLITE_PREPARE_PERSISTENT,
-                           &self->stmts[id], NULL);
+  if (self->db == NULL)
+    {
+      g_set_error_literal (error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED,
+                           _("The database is closed"));
+      return NULL;
+    }
+
+  rc = sqlite3_prepare_v2 (self->db, statements[id], -1, &self->stmts[id], NULL);
   if (rc != SQLITE_OK)
     {
       set_db_error (self, rc, _("Could not prepare a database query"), error);
@@ -217,7 +296,7 @@ rollback (TcStore *self)
   int rc;
 
   /* SQLite rolls back by itself after some errors (full disk, I/O). */
-  if (sqlite3_get_autocommit (self->db))
+  if (self->db == NULL || sqlite3_get_autocommit (self->db))
     return;
 
   rc = sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
@@ -225,8 +304,26 @@ rollback (TcStore *self)
     g_warning ("Could not roll back the database transaction: %s", sqlite3_errmsg (self->db));
 }
 
-/* Records the error of a failed write, then drops the whole transaction:
- * a half-applied burst must never be committed later. */
+static void
+set_failure (TcStore    *self,
+             const char *failure)
+{
+  if (g_strcmp0 (self->failure, failure) == 0)
+    return;
+
+  if (failure != NULL && self->failure == NULL)
+    g_warning ("The profile’s database cannot store changes: %s", failure);
+  else if (failure == NULL && self->failure != NULL)
+    g_message ("The profile’s database stores changes again");
+
+  g_free (self->failure);
+  self->failure = g_strdup (failure);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FAILURE]);
+}
+
+/* Records the error of a failed write, then drops the whole transaction
+ * and poisons the batch: a half-applied burst must never be committed
+ * later, and tc_store_commit() reports the failure. */
 static gboolean
 write_failed (TcStore      *self,
               sqlite3_stmt *stmt,
@@ -234,11 +331,64 @@ write_failed (TcStore      *self,
               const char   *what,
               GError      **error)
 {
-  set_db_error (self, rc, what, error);
+  g_autoptr(GError) local = NULL;
+
+  set_db_error (self, rc, what, &local);
   if (stmt != NULL)
     sqlite3_reset (stmt);
   rollback (self);
+
+  if (self->batch_error == NULL)
+    self->batch_error = g_error_copy (local);
+  /* A constraint is the caller's mistake, not a store that fails. */
+  if ((rc & 0xff) != SQLITE_CONSTRAINT)
+    set_failure (self, local->message);
+
+  g_propagate_error (error, g_steal_pointer (&local));
   return FALSE;
+}
+
+/* A write after a failed one in the same batch fails the same way. */
+static gboolean
+check_batch (TcStore  *self,
+             GError  **error)
+{
+  if (self->batch_error == NULL)
+    return TRUE;
+
+  g_propagate_error (error, g_error_copy (self->batch_error));
+  return FALSE;
+}
+
+static gboolean begin_write (TcStore *self, GError **error);
+
+/* For the store's other parts (tc-store-transfers.c). */
+sqlite3 *
+_tc_store_get_db (TcStore *self)
+{
+  return self->db;
+}
+
+void
+_tc_store_set_error (TcStore     *self,
+                     int          rc,
+                     const char  *what,
+                     GError     **error)
+{
+  set_db_error (self, rc, what, error);
+}
+
+gboolean
+_tc_store_begin_write (TcStore  *self,
+                       GError  **error)
+{
+  return begin_write (self, error);
+}
+
+void
+_tc_store_rollback (TcStore *self)
+{
+  rollback (self);
 }
 
 static gboolean
@@ -248,7 +398,7 @@ begin_write (TcStore  *self,
   g_autoptr(StoreStmt) stmt = NULL;
   int rc;
 
-  if (!sqlite3_get_autocommit (self->db))
+  if (self->db != NULL && !sqlite3_get_autocommit (self->db))
     return TRUE;
 
   if (!(stmt = get_stmt (self, STMT_BEGIN, error)))
@@ -270,7 +420,7 @@ prepare_write (TcStore  *self,
 {
   StoreStmt *stmt;
 
-  if (!begin_write (self, error))
+  if (!check_batch (self, error) || !begin_write (self, error))
     return NULL;
 
   if (!(stmt = get_stmt (self, id, error)))
@@ -506,12 +656,12 @@ failed:
 }
 
 static void
-tc_store_finalize (GObject *object)
+store_close (TcStore *self)
 {
-  TcStore *self = TC_STORE (object);
-
   for (guint i = 0; i < N_STMTS; i++)
     g_clear_pointer (&self->stmts[i], sqlite3_finalize);
+  g_clear_error (&self->batch_error);
+  g_clear_pointer (&self->failure, g_free);
 
   if (self->db != NULL)
     {
@@ -521,8 +671,35 @@ tc_store_finalize (GObject *object)
       sqlite3_close_v2 (self->db);
       self->db = NULL;
     }
+}
+
+static void
+tc_store_finalize (GObject *object)
+{
+  TcStore *self = TC_STORE (object);
+
+  store_close (self);
 
   G_OBJECT_CLASS (tc_store_parent_class)->finalize (object);
+}
+
+static void
+tc_store_get_property (GObject    *object,
+                       guint       prop_id,
+                       GValue     *value,
+                       GParamSpec *pspec)
+{
+  TcStore *self = TC_STORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_FAILURE:
+      g_value_set_string (value, self->failure);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -531,6 +708,19 @@ tc_store_class_init (TcStoreClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = tc_store_finalize;
+  object_class->get_property = tc_store_get_property;
+
+  /**
+   * TcStore:failure:
+   *
+   * Why the last write failed (the disk is full, …), until a commit
+   * succeeds again; NULL while the store works.
+   */
+  properties[PROP_FAILURE] =
+    g_param_spec_string ("failure", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -538,33 +728,80 @@ tc_store_init (TcStore *self)
 {
 }
 
-TcStore *
-tc_store_open (const char  *path,
-               GError     **error)
+/* `KEY "x'<64 hex digits>'"`, SQLCipher's raw-key form: the key is used as
+ * it is, without SQLCipher's own PBKDF2 (the profile key already comes from
+ * Argon2id). In locked memory, wiped by sodium_free(). */
+static char *
+dup_key_clause (const char   *prefix,
+                const guint8  key[TC_STORE_KEY_LEN])
 {
-  g_autoptr(TcStore) self = NULL;
+  static const char head[] = " \"x'";
+  static const char tail[] = "'\"";
+  gsize prefix_len = strlen (prefix);
+  gsize len = prefix_len + sizeof head - 1 + 2 * TC_STORE_KEY_LEN + sizeof tail;
+  char *clause = sodium_malloc (len);
+
+  if (clause == NULL)
+    return NULL;
+
+  memcpy (clause, prefix, prefix_len);
+  memcpy (clause + prefix_len, head, sizeof head - 1);
+  sodium_bin2hex (clause + prefix_len + sizeof head - 1, 2 * TC_STORE_KEY_LEN + 1,
+                  key, TC_STORE_KEY_LEN);
+  memcpy (clause + prefix_len + sizeof head - 1 + 2 * TC_STORE_KEY_LEN, tail, sizeof tail);
+
+  return clause;
+}
+
+static gboolean
+store_connect (TcStore       *self,
+               const char    *path,
+               const guint8  *key,
+               GError       **error)
+{
   int version;
   int rc;
-
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  self = g_object_new (TC_TYPE_STORE, NULL);
 
   rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
   if (rc != SQLITE_OK)
     {
       set_db_error (self, rc, _("Could not open the database"), error);
-      return NULL;
+      return FALSE;
     }
 
   sqlite3_extended_result_codes (self->db, TRUE);
   sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
 
-  /* Check the version before anything writes to the file. */
+  if (key != NULL)
+    {
+      char *pragma = dup_key_clause ("PRAGMA key =", key);
+
+      if (pragma == NULL)
+        {
+          g_set_error_literal (error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED,
+                               _("Out of memory for the database key"));
+          return FALSE;
+        }
+
+      rc = sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
+      sodium_free (pragma);
+      /* 4 KiB pages like plain SQLite's (SQLCipher 3 has 1 KiB): a quarter of
+       * the pages to decrypt and authenticate. Part of the file format. */
+      if (rc == SQLITE_OK)
+        rc = sqlite3_exec (self->db, "PRAGMA cipher_page_size = " G_STRINGIFY (CIPHER_PAGE_SIZE),
+                           NULL, NULL, NULL);
+      if (rc != SQLITE_OK)
+        {
+          set_db_error (self, rc, _("Could not set the database key"), error);
+          return FALSE;
+        }
+    }
+
+  /* Check the version before anything writes to the file. With a key this
+   * is the first read, so a key that does not fit fails here (NOTADB). */
   version = read_user_version (self, error);
   if (version < 0)
-    return NULL;
+    return FALSE;
 
   if (version > SCHEMA_VERSION)
     {
@@ -573,23 +810,152 @@ tc_store_open (const char  *path,
                      "(database version %d; this version knows up to %d). "
                      "Update TORChat to open it."),
                    version, SCHEMA_VERSION);
-      return NULL;
+      return FALSE;
     }
 
-  /* synchronous=FULL: a receipt promises the message is on disk. */
+  /* synchronous=FULL: a receipt promises the message is on disk.
+   * secure_delete: deleted rows are overwritten, not left in free pages.
+   * temp_store: sorts and temporary tables never reach a file.
+   * cache_size: 16 MiB of pages kept (decrypted, for an encrypted profile)
+   * instead of 2 MiB, so that paging through history rarely goes to the
+   * file, and so through SQLCipher's decryption. */
   if (!exec (self,
              "PRAGMA journal_mode = WAL;"
              "PRAGMA synchronous = FULL;"
+             "PRAGMA secure_delete = ON;"
+             "PRAGMA temp_store = MEMORY;"
+             "PRAGMA cache_size = -16384;"
              "PRAGMA foreign_keys = ON;",
              _("Could not configure the database"), error))
-    return NULL;
+    return FALSE;
 
   if (version < SCHEMA_VERSION && !migrate (self, error))
-    return NULL;
+    return FALSE;
 
   self->schema_version = SCHEMA_VERSION;
 
+  return TRUE;
+}
+
+TcStore *
+tc_store_open (const char  *path,
+               GError     **error)
+{
+  return tc_store_open_encrypted (path, NULL, error);
+}
+
+TcStore *
+tc_store_open_encrypted (const char    *path,
+                         const guint8  *key,
+                         GError       **error)
+{
+  g_autoptr(TcStore) self = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (sodium_init () < 0)
+    {
+      g_set_error_literal (error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED,
+                           _("Could not initialise libsodium"));
+      return NULL;
+    }
+
+  self = g_object_new (TC_TYPE_STORE, NULL);
+  if (!store_connect (self, path, key, error))
+    return NULL;
+
   return g_steal_pointer (&self);
+}
+
+gboolean
+_tc_store_export_encrypted (TcStore       *self,
+                            const char    *path,
+                            const guint8   key[TC_STORE_KEY_LEN],
+                            GError       **error)
+{
+  g_autofree char *attach_head = NULL;
+  g_autofree char *version = NULL;
+  char *attach;
+  gboolean ok;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  if (!tc_store_commit (self, error))
+    return FALSE;
+
+  {
+    char *quoted = sqlite3_mprintf ("ATTACH DATABASE %Q AS encrypted KEY", path);
+
+    attach_head = g_strdup (quoted);
+    sqlite3_free (quoted);
+  }
+
+  if (!(attach = dup_key_clause (attach_head, key)))
+    {
+      g_set_error_literal (error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED,
+                           _("Out of memory for the database key"));
+      return FALSE;
+    }
+
+  ok = exec (self, attach, _("Could not create the encrypted database"), error);
+  sodium_free (attach);
+  if (ok)
+    ok = exec (self, "PRAGMA encrypted.cipher_page_size = " G_STRINGIFY (CIPHER_PAGE_SIZE),
+               _("Could not create the encrypted database"), error);
+  if (!ok)
+    exec (self, "DETACH DATABASE encrypted", NULL, NULL);
+  if (!ok)
+    return FALSE;
+
+  /* sqlcipher_export() copies schema and rows; the version goes by hand. */
+  version = g_strdup_printf ("PRAGMA encrypted.user_version = %d", self->schema_version);
+  ok = exec (self, "SELECT sqlcipher_export('encrypted')",
+             _("Could not write the encrypted database"), error) &&
+       exec (self, version, _("Could not write the encrypted database"), error);
+
+  if (!exec (self, "DETACH DATABASE encrypted", _("Could not close the encrypted database"),
+             ok ? error : NULL))
+    ok = FALSE;
+
+  return ok;
+}
+
+gboolean
+_tc_store_checkpoint (TcStore  *self,
+                      GError  **error)
+{
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+
+  if (!tc_store_commit (self, error))
+    return FALSE;
+
+  return exec (self, "PRAGMA wal_checkpoint(TRUNCATE)",
+               _("Could not write the database’s log back"), error);
+}
+
+void
+_tc_store_close (TcStore *self)
+{
+  g_return_if_fail (TC_IS_STORE (self));
+
+  store_close (self);
+}
+
+gboolean
+_tc_store_reopen (TcStore       *self,
+                  const char    *path,
+                  const guint8  *key,
+                  GError       **error)
+{
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  store_close (self);
+
+  return store_connect (self, path, key, error);
 }
 
 int
@@ -609,7 +975,15 @@ tc_store_commit (TcStore  *self,
 
   g_return_val_if_fail (TC_IS_STORE (self), FALSE);
 
-  if (sqlite3_get_autocommit (self->db))
+  /* A failed write rolled back the batch: nothing of it is on disk. */
+  if (self->batch_error != NULL)
+    {
+      rollback (self);
+      g_propagate_error (error, g_steal_pointer (&self->batch_error));
+      return FALSE;
+    }
+
+  if (self->db == NULL || sqlite3_get_autocommit (self->db))
     return TRUE;
 
   if (!(stmt = get_stmt (self, STMT_COMMIT, error)))
@@ -620,9 +994,33 @@ tc_store_commit (TcStore  *self,
 
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_DONE)
-    return write_failed (self, stmt, rc, _("Could not store the changes"), error);
+    {
+      gboolean ok = write_failed (self, stmt, rc, _("Could not store the changes"), error);
 
+      /* Reported here already: the next batch starts clean. */
+      g_clear_error (&self->batch_error);
+      return ok;
+    }
+
+  set_failure (self, NULL);
   return TRUE;
+}
+
+void
+tc_store_rollback (TcStore *self)
+{
+  g_return_if_fail (TC_IS_STORE (self));
+
+  g_clear_error (&self->batch_error);
+  rollback (self);
+}
+
+const char *
+tc_store_get_failure (TcStore *self)
+{
+  g_return_val_if_fail (TC_IS_STORE (self), NULL);
+
+  return self->failure;
 }
 
 gboolean
@@ -630,7 +1028,7 @@ tc_store_in_transaction (TcStore *self)
 {
   g_return_val_if_fail (TC_IS_STORE (self), FALSE);
 
-  return !sqlite3_get_autocommit (self->db);
+  return self->db != NULL && !sqlite3_get_autocommit (self->db);
 }
 
 GPtrArray *
@@ -679,19 +1077,10 @@ tc_store_load_contacts (TcStore  *self,
   return g_steal_pointer (&contacts);
 }
 
-gboolean
-tc_store_save_contact (TcStore    *self,
-                       TcContact  *contact,
-                       GError    **error)
+static void
+bind_contact (sqlite3_stmt *stmt,
+              TcContact    *contact)
 {
-  g_autoptr(StoreStmt) stmt = NULL;
-
-  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
-  g_return_val_if_fail (TC_IS_CONTACT (contact), FALSE);
-
-  if (!(stmt = prepare_write (self, STMT_SAVE_CONTACT, error)))
-    return FALSE;
-
   bind_text (stmt, 1, tc_contact_get_address (contact));
   bind_text (stmt, 2, tc_contact_get_nickname (contact));
   bind_text (stmt, 3, tc_contact_get_name (contact));
@@ -699,9 +1088,36 @@ tc_store_save_contact (TcStore    *self,
   bind_text (stmt, 5, tc_contact_get_greeting (contact));
   bind_text (stmt, 6, tc_contact_state_to_string (tc_contact_get_state (contact)));
   sqlite3_bind_int (stmt, 7, tc_contact_get_answer_pending (contact) ? 1 : 0);
-  sqlite3_bind_int64 (stmt, 8, g_get_real_time ());
+}
 
-  return step_write (self, stmt, _("Could not save the contact"), error);
+gboolean
+tc_store_save_contact (TcStore    *self,
+                       TcContact  *contact,
+                       GError    **error)
+{
+  g_autoptr(StoreStmt) update = NULL;
+  g_autoptr(StoreStmt) insert = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (TC_IS_CONTACT (contact), FALSE);
+
+  if (!(update = prepare_write (self, STMT_UPDATE_CONTACT, error)))
+    return FALSE;
+
+  bind_contact (update, contact);
+  if (!step_write (self, update, _("Could not save the contact"), error))
+    return FALSE;
+
+  if (sqlite3_changes (self->db) > 0)
+    return TRUE;
+
+  if (!(insert = prepare_write (self, STMT_INSERT_CONTACT, error)))
+    return FALSE;
+
+  bind_contact (insert, contact);
+  sqlite3_bind_int64 (insert, 8, g_get_real_time ());
+
+  return step_write (self, insert, _("Could not save the contact"), error);
 }
 
 gboolean
@@ -1013,6 +1429,63 @@ tc_store_delete_history (TcStore     *self,
   bind_text (stmt, 1, peer);
 
   return step_write (self, stmt, _("Could not delete the history"), error);
+}
+
+gboolean
+tc_store_forget_peer (TcStore     *self,
+                      const char  *peer,
+                      GError     **error)
+{
+  g_autoptr(StoreStmt) stmt = NULL;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (peer != NULL, FALSE);
+
+  if (!tc_store_delete_history (self, peer, error) ||
+      !tc_store_delete_contact (self, peer, error) ||
+      !(stmt = prepare_write (self, STMT_DELETE_SEEN, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, peer);
+
+  return step_write (self, stmt, _("Could not delete the history"), error);
+}
+
+gboolean
+tc_store_checkpoint (TcStore  *self,
+                     GError  **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean busy = FALSE;
+  int rc;
+
+  g_return_val_if_fail (TC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (!tc_store_in_transaction (self), FALSE);
+
+  if (self->db == NULL)
+    {
+      g_set_error_literal (error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED,
+                           _("The database is closed"));
+      return FALSE;
+    }
+
+  rc = sqlite3_prepare_v2 (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      busy = sqlite3_column_int (stmt, 0) != 0;
+      rc = SQLITE_DONE;
+    }
+
+  if (rc != SQLITE_DONE)
+    set_db_error (self, rc, _("Could not write the changes into the database"), error);
+  else if (busy)
+    g_set_error_literal (error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED,
+                         _("The database is busy; its journal is truncated later"));
+
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_DONE && !busy;
 }
 
 char *

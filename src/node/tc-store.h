@@ -27,17 +27,34 @@ G_DECLARE_FINAL_TYPE (TcStore, tc_store, TC, STORE, GObject)
 
 GQuark       tc_store_error_quark           (void);
 
+#define TC_STORE_KEY_LEN 32
+
+/* A plaintext database. */
 TcStore     *tc_store_open                  (const char          *path,
+                                             GError             **error);
+/* A database encrypted by SQLCipher under @key (TC_STORE_KEY_LEN bytes,
+ * used as the raw key); NULL @key is tc_store_open(). A key that does not
+ * fit gives TC_STORE_ERROR_CORRUPT. */
+TcStore     *tc_store_open_encrypted        (const char          *path,
+                                             const guint8        *key,
                                              GError             **error);
 int          tc_store_get_schema_version    (TcStore             *self);
 
 /* Writes go into one open transaction that is started on demand; nothing is
  * durable until tc_store_commit() returns TRUE. Callers commit once per burst
  * (one read from a stream, one user action). On failure the transaction is
- * rolled back and every write since the last commit is gone. */
+ * rolled back and every write since the last commit is gone: the batch is
+ * poisoned, every later write fails with the same error, and
+ * tc_store_commit() returns FALSE with it, until the batch ends with
+ * tc_store_commit() or tc_store_rollback(). */
 gboolean     tc_store_commit                (TcStore             *self,
                                              GError             **error);
+/* Drops every write since the last commit, and the failure of the batch. */
+void         tc_store_rollback              (TcStore             *self);
 gboolean     tc_store_in_transaction        (TcStore             *self);
+/* Why writes fail (e.g. the disk is full), from a failed write until the
+ * next successful commit; NULL while the store works. Property "failure". */
+const char  *tc_store_get_failure           (TcStore             *self);
 
 /* Contacts. */
 GPtrArray   *tc_store_load_contacts         (TcStore             *self,
@@ -97,6 +114,16 @@ TcMessage   *tc_store_lookup_message        (TcStore             *self,
                                              const char          *id);
 gboolean     tc_store_delete_history        (TcStore             *self,
                                              const char          *peer,
+                                             GError             **error);
+/* Removes the contact, its history and the ids of its messages (the
+ * duplicates table), as "Remove contact" promises. */
+gboolean     tc_store_forget_peer           (TcStore             *self,
+                                             const char          *peer,
+                                             GError             **error);
+/* Outside a transaction: copies the write-ahead log into the database and
+ * truncates it, so that deleted rows (overwritten, secure_delete) leave
+ * no copy in the log either. */
+gboolean     tc_store_checkpoint            (TcStore             *self,
                                              GError             **error);
 
 /* Small key/value table for the profile's own settings (status, profile

@@ -22,4 +22,8 @@ void     _tc_stream_set_timeouts    (TcStream     *self,
                                      guint         pong_ms,
                                      guint         close_ms);
 
+/* Stops the clock of the rate limiter, so that what a test feeds is
+ * judged as if it all arrived at once, however slow the machine. */
+void     _tc_stream_freeze_rate_clock (TcStream   *self);
+
 G_END_DECLS

@@ -36,6 +36,8 @@ G_DECLARE_FINAL_TYPE (TcStream, tc_stream, TC, STREAM, GObject)
  *                          pongs, close and errors are handled here)
  *   batch-done ()          the JMUs read in one go have been emitted: the
  *                          place to commit the store and send receipts
+ *   written ()             a write finished: tc_stream_get_pending_bytes()
+ *                          went down (file senders refill from here)
  *   closed (GError *)      once, at the end; NULL after a clean close. The
  *                          error is TC_JMU_ERROR with the condition, from
  *                          either side, or an I/O error.
@@ -55,6 +57,19 @@ const char    *tc_stream_get_peer       (TcStream      *self);
 gint64         tc_stream_get_created    (TcStream      *self);
 /* The wire version agreed in the handshake, e.g. "1.0". */
 const char    *tc_stream_get_version    (TcStream      *self);
+
+/* File streams ("open": "file"): an initiator sets the TID before
+ * tc_stream_start(); a receiver knows it once the open arrived. NULL for a
+ * chat stream. */
+void           tc_stream_set_file_id    (TcStream      *self,
+                                         const char    *tid);
+const char    *tc_stream_get_file_id    (TcStream      *self);
+/* Back-pressure: a paused stream reads nothing more from the socket (lines
+ * already read are still handled). */
+void           tc_stream_set_paused     (TcStream      *self,
+                                         gboolean       paused);
+/* Bytes queued or being written. */
+gsize          tc_stream_get_pending_bytes (TcStream   *self);
 
 /* Queues one line built by a tc_jmu_build_*() function. Ignored unless
  * ready. */

@@ -321,6 +321,9 @@ publish_now (TcTor *self)
                              blob, TC_VIRTUAL_PORT, self->local_port);
   tc_tor_control_command_async (self->control, command, self->cancellable,
                                 add_onion_cb, g_object_ref (self));
+  /* The onion key: our copies go as soon as the command has its own. */
+  explicit_bzero (blob, strlen (blob));
+  explicit_bzero (command, strlen (command));
 }
 
 static void
@@ -408,12 +411,24 @@ setevents_cb (GObject      *object,
                                  g_object_ref (self));
 }
 
+/* Without ownership our tor still ends with this process, only later:
+ * __OwningControllerProcess in its torrc has it check our PID every few
+ * seconds. Said in the log and in last-error, not fatal. */
 static void
-ignore_reply_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+takeownership_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
-  g_auto(GStrv) reply = tc_tor_control_command_finish (TC_TOR_CONTROL (object), result, NULL);
+  g_autoptr(TcTor) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) reply = tc_tor_control_command_finish (TC_TOR_CONTROL (object), result, &error);
+
+  if (reply != NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  g_warning ("Tor: TAKEOWNERSHIP failed (%s); tor ends some seconds after TORChat instead",
+             error->message);
+  set_string_prop (self, &self->last_error, error->message, PROP_LAST_ERROR);
 }
 
 static void
@@ -437,7 +452,7 @@ authenticated_cb (GObject      *object,
   /* Our tor exits when the control connection closes: no orphan tor. */
   if (self->managed)
     tc_tor_control_command_async (self->control, "TAKEOWNERSHIP", self->cancellable,
-                                  ignore_reply_cb, NULL);
+                                  takeownership_cb, g_object_ref (self));
 
   tc_tor_control_command_async (self->control, "SETEVENTS STATUS_CLIENT HS_DESC NOTICE WARN ERR",
                                 self->cancellable, setevents_cb, g_object_ref (self));

@@ -20,6 +20,11 @@ static const char * const typings[] = {
   "active", "composing", "paused", NULL
 };
 
+static const char * const transfer_states[] = {
+  "offered", "waiting", "active", "paused", "done", "failed", "cancelled",
+  "declined", NULL
+};
+
 static gboolean
 lookup (const char * const *names,
         const char         *str,
@@ -62,3 +67,4 @@ DEFINE_ENUM_STRINGS (TcContactState, tc_contact_state, contact_states)
 DEFINE_ENUM_STRINGS (TcPresence, tc_presence, presences)
 DEFINE_ENUM_STRINGS (TcMessageState, tc_message_state, message_states)
 DEFINE_ENUM_STRINGS (TcTyping, tc_typing, typings)
+DEFINE_ENUM_STRINGS (TcTransferState, tc_transfer_state, transfer_states)

@@ -49,6 +49,18 @@ typedef enum {
   TC_TYPING_PAUSED,
 } TcTyping;
 
+/* docs/protocol.md section 15.6. */
+typedef enum {
+  TC_TRANSFER_STATE_OFFERED,    /* outgoing: offer written, no answer yet; incoming: the user has not answered */
+  TC_TRANSFER_STATE_WAITING,    /* outgoing: offer not written yet (peer offline, hashing); incoming: accepted, no stream yet */
+  TC_TRANSFER_STATE_ACTIVE,     /* bytes are flowing, or being verified */
+  TC_TRANSFER_STATE_PAUSED,     /* accepted, incomplete, no stream: resumes on reconnection */
+  TC_TRANSFER_STATE_DONE,
+  TC_TRANSFER_STATE_FAILED,
+  TC_TRANSFER_STATE_CANCELLED,
+  TC_TRANSFER_STATE_DECLINED,
+} TcTransferState;
+
 const char *tc_contact_state_to_string   (TcContactState      state);
 gboolean    tc_contact_state_from_string (const char         *str,
                                           TcContactState     *state);
@@ -61,5 +73,9 @@ gboolean    tc_message_state_from_string (const char         *str,
 const char *tc_typing_to_string          (TcTyping            typing);
 gboolean    tc_typing_from_string        (const char         *str,
                                           TcTyping           *typing);
+
+const char *tc_transfer_state_to_string  (TcTransferState     state);
+gboolean    tc_transfer_state_from_string (const char        *str,
+                                          TcTransferState    *state);
 
 G_END_DECLS

@@ -48,6 +48,10 @@ rebuild (TcJmu *jmu)
     case TC_JMU_KIND_UNKNOWN:
       return NULL;
     case TC_JMU_KIND_OPEN:
+      if (g_strcmp0 (value, "file") == 0)
+        return tc_jmu_build_open_file (tc_jmu_get_string (jmu, "version"),
+                                       tc_jmu_get_string (jmu, "file"), from,
+                                       tc_jmu_get_string (jmu, "to"));
       return tc_jmu_build_open (tc_jmu_get_string (jmu, "version"), value, from,
                                 tc_jmu_get_string (jmu, "to"));
     case TC_JMU_KIND_ACK:
@@ -93,6 +97,34 @@ rebuild (TcJmu *jmu)
       if (!tc_condition_from_string (value, &condition))
         return NULL;
       return tc_jmu_build_error (condition, tc_jmu_get_string (jmu, "text"), from);
+    case TC_JMU_KIND_FILE_OFFER:
+      CHECK (tc_jmu_get_int (jmu, "size") >= 0);
+      return tc_jmu_build_file_offer (tc_jmu_get_file_id (jmu), value_member (jmu, "name"),
+                                      tc_jmu_get_int (jmu, "size"),
+                                      value_member (jmu, "sha256"),
+                                      value_member (jmu, "mime"), from);
+    case TC_JMU_KIND_FILE_ACCEPT:
+      CHECK (tc_jmu_get_int (jmu, "offset") >= 0);
+      return tc_jmu_build_file_accept (tc_jmu_get_file_id (jmu),
+                                       tc_jmu_get_int (jmu, "offset"), from);
+    case TC_JMU_KIND_FILE_DECLINE:
+    case TC_JMU_KIND_FILE_DONE:
+    case TC_JMU_KIND_FILE_CANCEL:
+      CHECK (tc_jmu_is_tid (tc_jmu_get_file_id (jmu)));
+      return tc_jmu_build_file_id (tc_jmu_get_kind (jmu), tc_jmu_get_file_id (jmu), from);
+    case TC_JMU_KIND_FILE_ERROR:
+      return tc_jmu_build_file_error (tc_jmu_get_file_id (jmu), value_member (jmu, "error"),
+                                      json_object_has_member (tc_jmu_get_value_object (jmu), "text") ?
+                                      value_member (jmu, "text") : NULL, from);
+    case TC_JMU_KIND_CHUNK:
+      {
+        g_autoptr(GBytes) data = tc_jmu_dup_chunk (jmu);
+
+        CHECK (data != NULL && g_bytes_get_size (data) > 0);
+        CHECK (tc_jmu_get_int (jmu, "offset") >= 0);
+        return tc_jmu_build_chunk (g_bytes_get_data (data, NULL), g_bytes_get_size (data),
+                                   tc_jmu_get_int (jmu, "offset"), from);
+      }
     default:
       abort ();
     }

@@ -22,6 +22,11 @@
  *   @SEND@   tc_stream_send() of a message to the peer
  *   @CLOSE@  tc_stream_close()
  *
+ * A receiver whose peer opens a file stream ("open": "file") gets a
+ * TcFileReceiver once ready, for a 64 KiB transfer written to /dev/null: its
+ * chunks are checked there (offsets, the offered size), and the bytes it
+ * counts as written never pass the size.
+ *
  * With FUZZ_STREAM_VERBOSE set, the final state and what the stream wrote
  * are printed: run the fuzzer on one file to see what an input does.
  *
@@ -33,9 +38,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tc-file-receiver.h"
 #include "tc-identity.h"
 #include "tc-jmu.h"
 #include "tc-stream-private.h"
+
+#define FILE_SIZE (64 * 1024)
 
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -73,6 +81,10 @@ typedef struct {
   gboolean       closed_error_is_jmu;
   int            closed_code;
   gsize          output_when_closed;
+
+  TcTransfer     *transfer;      /* of a file stream */
+  TcFileReceiver *receiver;
+  guint           n_finished;
 } Harness;
 
 static TcIdentity *alice;
@@ -142,6 +154,15 @@ authenticated_cb (TcStream *stream,
 }
 
 static void
+file_finished_cb (Harness      *h,
+                  const GError *error)
+{
+  CHECK (h->n_finished++ == 0);
+  if (error == NULL)
+    CHECK (tc_transfer_get_done (h->transfer) == FILE_SIZE);
+}
+
+static void
 ready_cb (TcStream *stream,
           Harness  *h)
 {
@@ -155,6 +176,20 @@ ready_cb (TcStream *stream,
       CHECK (h->n_authenticated == 1);
       CHECK (!(h->flags & FLAG_REFUSE));
     }
+
+  if (tc_stream_get_file_id (stream) != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      CHECK (tc_jmu_is_tid (tc_stream_get_file_id (stream)));
+      h->transfer = tc_transfer_new (tc_stream_get_file_id (stream),
+                                     TC_MESSAGE_DIRECTION_INCOMING, peer (h));
+      tc_transfer_set_size (h->transfer, FILE_SIZE);
+      h->receiver = tc_file_receiver_new (h->transfer, stream, "/dev/null", &error);
+      CHECK (h->receiver != NULL);
+      g_signal_connect_swapped (h->receiver, "finished", G_CALLBACK (file_finished_cb), h);
+      tc_file_receiver_start (h->receiver);
+    }
 }
 
 static void
@@ -166,7 +201,8 @@ jmu_cb (TcStream *stream,
 
   CHECK (tc_stream_get_state (stream) == TC_STREAM_STATE_READY);
   CHECK (g_strcmp0 (tc_jmu_get_from (jmu), peer (h)) == 0);
-  CHECK (kind >= TC_JMU_KIND_MESSAGE && kind <= TC_JMU_KIND_CONTACT_DECLINE);
+  CHECK ((kind >= TC_JMU_KIND_MESSAGE && kind <= TC_JMU_KIND_CONTACT_DECLINE) ||
+         kind >= TC_JMU_KIND_FILE_OFFER);
 
   if (kind == TC_JMU_KIND_MESSAGE && (h->flags & FLAG_RECEIPTS))
     {
@@ -266,6 +302,11 @@ feed (Harness      *h,
 
       _tc_stream_feed (h->stream, data, n);
       check_step (h);
+      /* The receiver's writes to /dev/null finish here. */
+      for (guint i = 0; i < 64 && g_main_context_iteration (NULL, FALSE); i++)
+        ;
+      if (h->transfer != NULL)
+        CHECK (tc_transfer_get_done (h->transfer) <= FILE_SIZE);
       data += n;
       length -= n;
     }
@@ -503,6 +544,19 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       g_printerr ("%s, %s\n%s", tc_stream_get_role (h.stream) ? "receiver" : "initiator",
                   states[tc_stream_get_state (h.stream)], output);
     }
+
+  if (h.receiver != NULL)
+    {
+      tc_file_receiver_stop (h.receiver);
+      CHECK (h.n_finished == 1);
+      /* A write still running (in a worker thread for /dev/null) holds the
+       * receiver until it comes back cancelled. */
+      g_object_add_weak_pointer (G_OBJECT (h.receiver), (gpointer *) &h.receiver);
+      g_object_unref (h.receiver);
+      while (h.receiver != NULL)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  g_clear_object (&h.transfer);
 
   /* Nothing may keep the stream alive: not its own timers, not a
    * reference cycle through a signal. */
