@@ -239,6 +239,9 @@ class Flow:
         a.call("type", text="second line")
         a.call("key", keys=["Return"])
         b.call("wait", role="label", name="First line\nsecond line", timeout=30)
+        # The last message under the name in the sidebar, on one line.
+        a.call("wait", role="label", name="You: First line second line")
+        b.call("wait", role="label", name="First line second line")
 
     def long_conversation(self):
         a, b = self.alice, self.bob
