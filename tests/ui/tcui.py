@@ -201,11 +201,13 @@ class Instance:
     """One torchat window: its own Xvfb, `dbus-run-session`, notification
     server and profile, driven through tc-ui-agent.py."""
 
-    def __init__(self, name, tmpdir, args, notify_delay=0, size="1280x800x24"):
+    def __init__(self, name, tmpdir, args, notify_delay=0, size="1280x800x24", bench=False,
+                 profile=None):
         self.name = name
         self.dir = os.path.join(tmpdir, name)
-        self.profile = os.path.join(self.dir, "profile")
-        os.makedirs(self.profile, mode=0o700)
+        os.makedirs(self.dir, exist_ok=True)
+        self.profile = profile or os.path.join(self.dir, "profile")
+        os.makedirs(self.profile, mode=0o700, exist_ok=True)
         self.xvfb = Xvfb(self.dir, size)
         env = dict(os.environ)
         env["DISPLAY"] = self.xvfb.display
@@ -218,7 +220,8 @@ class Instance:
         r, w = os.pipe()
         self.agent = subprocess.Popen(
             ["dbus-run-session", "--", "/usr/bin/python3", os.path.join(HERE, "tc-ui-agent.py"),
-             "--dir", self.dir, "--reply-fd", str(w), "--notify-delay", str(notify_delay), "--",
+             "--dir", self.dir, "--reply-fd", str(w), "--notify-delay", str(notify_delay)] +
+            (["--bench"] if bench else []) + ["--",
              binary(), "--profile", self.profile] + list(args),
             stdin=subprocess.PIPE, stdout=self.agent_log, stderr=self.agent_log,
             text=True, env=env, pass_fds=[w])
