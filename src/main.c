@@ -44,20 +44,20 @@ static const GOptionEntry entries[] = {
   { "headless", 0, 0, G_OPTION_ARG_NONE, &opt_headless,
     N_("Run the node without a window"), NULL },
   { "listen", 0, 0, G_OPTION_ARG_STRING, &opt_listen,
-    N_("With --headless: where the onion service reaches the node (default 127.0.0.1:0, any free port)"),
+    N_("Where the onion service reaches the node (default 127.0.0.1:0, any free port)"),
     N_("HOST:PORT") },
   { "socks", 0, 0, G_OPTION_ARG_STRING, &opt_socks,
-    N_("With --headless: use only the SOCKS port of a Tor you run yourself (and publish the onion service in its torrc)"),
+    N_("Use only the SOCKS port of a Tor you run yourself (and publish the onion service in its torrc)"),
     N_("HOST:PORT") },
   { "tor-control", 0, 0, G_OPTION_ARG_STRING, &opt_tor_control,
-    N_("With --headless: use the Tor whose control port is HOST:PORT or a socket PATH"),
+    N_("Use the Tor whose control port is HOST:PORT or a socket PATH"),
     N_("HOST:PORT|PATH") },
   { "tor-control-password", 0, 0, G_OPTION_ARG_STRING, &opt_tor_password,
     N_("The password of that control port (default: cookie authentication)"), N_("PASSWORD") },
   { "tor-binary", 0, 0, G_OPTION_ARG_FILENAME, &opt_tor_binary,
-    N_("With --headless: the tor program TORChat starts (default: tor)"), N_("PATH") },
+    N_("The tor program TORChat starts (default: tor)"), N_("PATH") },
   { "tor-config", 0, 0, G_OPTION_ARG_FILENAME, &opt_tor_config,
-    N_("With --headless: a file of extra torrc lines for the Tor TORChat starts"), N_("FILE") },
+    N_("A file of extra torrc lines for the Tor TORChat starts"), N_("FILE") },
   { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_passphrase_file,
     N_("With --headless or passphrase: read the profile’s passphrase from FILE "
        "(without it, asked on the terminal)"), N_("FILE") },
@@ -120,8 +120,10 @@ create_option_context (void)
   g_option_context_set_summary (context,
     _("TORChat: chat over Tor onion services, without servers.\n"
       "\n"
-      "  torchat [--profile DIR]\n"
-      "      Run the desktop app on the profile.\n"
+      "  torchat [--profile DIR] [--listen HOST:PORT]\n"
+      "          [--socks HOST:PORT | --tor-control HOST:PORT|PATH | --tor-config FILE]\n"
+      "      Run the desktop app on the profile; the Tor options override the\n"
+      "      choice made in Preferences.\n"
       "  torchat --headless [--profile DIR] [--listen HOST:PORT]\n"
       "          [--socks HOST:PORT | --tor-control HOST:PORT|PATH | --tor-config FILE]\n"
       "      Run the node without any window; needs no display server and no\n"
@@ -563,6 +565,11 @@ run_gui (const char *profile_dir,
   g_autoptr(GApplication) app = tc_application_new (profile_dir);
   char *app_argv[] = { argv0, NULL };
 
+  if (node_options_given ())
+    tc_application_set_node_options (TC_APPLICATION (app), opt_listen, opt_socks,
+                                      opt_tor_control, opt_tor_password,
+                                      opt_tor_binary, opt_tor_config);
+
   /* The options were ours; the application gets none. */
   return g_application_run (app, 1, app_argv);
 #else
@@ -655,9 +662,6 @@ main (int    argc,
 
   if (opt_json)
     return usage_error (_("--json goes with a command"));
-
-  if (!opt_headless && node_options_given ())
-    return usage_error (_("--listen, --socks and the --tor-… options go with --headless"));
 
   if (opt_passphrase_file != NULL && opt_no_passphrase)
     return usage_error (_("--passphrase-file and --no-passphrase exclude each other"));

@@ -108,6 +108,14 @@ match_type (GtkWidget     *widget,
 }
 
 static gboolean
+match_tooltip (GtkWidget     *widget,
+               gconstpointer  text)
+{
+  return GTK_IS_BUTTON (widget) && is_shown (widget) &&
+         g_strcmp0 (gtk_widget_get_tooltip_text (widget), text) == 0;
+}
+
+static gboolean
 match_window_title (GtkWidget     *widget,
                     gconstpointer  text)
 {
@@ -334,19 +342,18 @@ test_send_message (Fixture       *fixture,
   conversation = tc_node_get_conversation (fixture->node, address);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (conversation)), ==, 0);
 
-  entry = find_shown (fixture->window, GTK_TYPE_ENTRY);
+  entry = find_shown (fixture->window, GTK_TYPE_TEXT_VIEW);
   g_assert_nonnull (entry);
   g_assert_true (gtk_widget_is_sensitive (entry));
   /* Ready to type. */
-  g_assert_true (gtk_widget_is_ancestor (gtk_window_get_focus (GTK_WINDOW (fixture->window)), entry));
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (fixture->window)) == entry);
 
-  /* Typing and pressing Enter, which makes the focused text emit
-   * "activate", sends it. */
-  gtk_editable_set_text (GTK_EDITABLE (entry), text);
-  g_signal_emit_by_name (gtk_window_get_focus (GTK_WINDOW (fixture->window)), "activate");
+  /* Typing and clicking Send sends it (Enter is for the UI flow test). */
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (entry)), text, -1);
+  g_signal_emit_by_name (find_widget (GTK_WIDGET (fixture->window), match_tooltip, "Send"), "clicked");
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (conversation)), ==, 1);
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
+  g_assert_cmpint (gtk_text_buffer_get_char_count (gtk_text_view_get_buffer (GTK_TEXT_VIEW (entry))), ==, 0);
 
   text_label = wait_for_label (fixture->window, text);
   g_assert_nonnull (text_label);
@@ -508,7 +515,7 @@ test_contact_request (Fixture       *fixture,
   g_assert_true (tc_window_select_address (fixture->window, address));
   g_assert_nonnull (wait_for_label (fixture->window, "Carol wants to be your contact"));
   g_assert_nonnull (wait_for_label (fixture->window, "Carol from the library"));
-  g_assert_false (gtk_widget_is_sensitive (find_shown (fixture->window, GTK_TYPE_ENTRY)));
+  g_assert_false (gtk_widget_is_sensitive (find_shown (fixture->window, GTK_TYPE_TEXT_VIEW)));
 
   accept = wait_for_widget (fixture->window, match_button_label, "_Accept");
   g_assert_nonnull (accept);
@@ -517,7 +524,7 @@ test_contact_request (Fixture       *fixture,
 
   g_assert_cmpint (tc_contact_get_state (contact), ==, TC_CONTACT_STATE_ACCEPTED);
   g_assert_true (wait_for_no_label (fixture->window, "Carol wants to be your contact"));
-  g_assert_true (gtk_widget_is_sensitive (find_shown (fixture->window, GTK_TYPE_ENTRY)));
+  g_assert_true (gtk_widget_is_sensitive (find_shown (fixture->window, GTK_TYPE_TEXT_VIEW)));
 }
 
 /* A notification daemon on the private session bus, in a thread of its own
@@ -719,6 +726,27 @@ open_conversation_cb (GSimpleAction *action,
   *opened = g_variant_dup_string (param, NULL);
 }
 
+typedef struct {
+  FakeDaemon *daemon;
+  guint       n_notify;
+  guint       closed_id;
+} DaemonWait;
+
+/* The notifier talks to the daemon from its own thread. */
+static gboolean
+daemon_reached_cb (gpointer data)
+{
+  DaemonWait *wait = data;
+  gboolean done;
+
+  g_mutex_lock (&wait->daemon->mutex);
+  done = wait->daemon->n_notify >= wait->n_notify &&
+         (wait->closed_id == 0 || wait->daemon->closed_id == wait->closed_id);
+  g_mutex_unlock (&wait->daemon->mutex);
+
+  return done;
+}
+
 static gboolean
 string_set_cb (gpointer data)
 {
@@ -784,11 +812,12 @@ test_notifier (void)
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
 
-  notifier = tc_notifier_new (app, node);
+  notifier = tc_notifier_new (app, node, NULL);
 
   message = make_incoming (alice_address, "See you at seven");
   g_signal_emit_by_name (node, "message-received", alice, message);
 
+  g_assert_true (iterate_until (daemon_reached_cb, &(DaemonWait) { daemon, 1, 0 }));
   g_mutex_lock (&daemon->mutex);
   g_assert_cmpuint (daemon->n_notify, ==, 1);
   g_assert_cmpstr (daemon->summary, ==, "New message from Alice");
@@ -803,6 +832,7 @@ test_notifier (void)
   long_text = g_strnfill (500, 'x');
   long_message = make_incoming (alice_address, long_text);
   g_signal_emit_by_name (node, "message-received", alice, long_message);
+  g_assert_true (iterate_until (daemon_reached_cb, &(DaemonWait) { daemon, 2, 0 }));
   g_mutex_lock (&daemon->mutex);
   g_assert_cmpuint (daemon->n_notify, ==, 2);
   g_assert_cmpuint (daemon->replaces_id, ==, id);
@@ -823,11 +853,13 @@ test_notifier (void)
 
   /* Reading the conversation withdraws the notification. */
   tc_notifier_withdraw (notifier, alice_address);
+  g_assert_true (iterate_until (daemon_reached_cb, &(DaemonWait) { daemon, 2, id }));
   g_mutex_lock (&daemon->mutex);
   g_assert_cmpuint (daemon->closed_id, ==, id);
   g_mutex_unlock (&daemon->mutex);
 
   g_signal_emit_by_name (node, "contact-request", carol);
+  g_assert_true (iterate_until (daemon_reached_cb, &(DaemonWait) { daemon, 3, 0 }));
   g_mutex_lock (&daemon->mutex);
   g_assert_cmpuint (daemon->n_notify, ==, 3);
   g_assert_cmpuint (daemon->replaces_id, ==, 0);

@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tc-a11y.h"
 #include "tc-add-contact-dialog.h"
 
 struct _TcAddContactDialog
@@ -217,6 +218,7 @@ static void
 tc_add_contact_dialog_init (TcAddContactDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  tc_a11y_fix_button_names (GTK_WIDGET (self));
 }
 
 TcAddContactDialog *

@@ -5,11 +5,17 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <signal.h>
 
 #include "tc-application.h"
 #include "tc-control.h"
 #include "tc-notifier.h"
+#include "tc-preferences-window.h"
 #include "tc-window.h"
+
+/* A peer that said "composing" and then went quiet is not typing any more. */
+#define TYPING_TIMEOUT_SECONDS 20
 
 struct _TcApplication
 {
@@ -21,6 +27,21 @@ struct _TcApplication
   TcNotifier     *notifier;
   GError         *node_error;
   GSettings      *settings;
+
+  /* From the command line; override the Tor mode of the settings. */
+  gboolean        node_options;
+  char           *opt_listen;
+  char           *opt_socks;
+  char           *opt_tor_control;
+  char           *opt_tor_password;
+  char           *opt_tor_binary;
+  char           *opt_tor_config;
+
+  /* TcContact → timeout source: "Typing…" ends even if the peer never says. */
+  GHashTable     *typing_timeouts;
+
+  guint           sigterm_source;
+  guint           sigint_source;
 
   guint           holding : 1;
   guint           stopping : 1;
@@ -98,6 +119,15 @@ tc_application_stop (TcApplication *self)
   g_application_quit (G_APPLICATION (self));
 }
 
+/* SIGTERM and SIGINT quit like Ctrl+Q: streams closed, tor stopped. */
+static gboolean
+signal_cb (gpointer user_data)
+{
+  tc_application_stop (TC_APPLICATION (user_data));
+
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 quit_action (GSimpleAction *action,
              GVariant      *param,
@@ -140,6 +170,24 @@ help_action (GSimpleAction *action,
 }
 
 static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *param,
+                    gpointer       user_data)
+{
+  TcApplication *self = user_data;
+  GtkWidget *window;
+
+  if (self->node == NULL)
+    return;
+
+  window = tc_preferences_window_new (GTK_WINDOW (tc_application_get_main_window (self)),
+                                      self->node, self->settings, self->node_options);
+  adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (window),
+                                                g_variant_get_string (param, NULL));
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
 open_conversation_action (GSimpleAction *action,
                           GVariant      *param,
                           gpointer       user_data)
@@ -161,7 +209,9 @@ window_contact_cb (TcWindow      *window,
 {
   TcContact *contact = tc_window_get_contact (window);
 
-  if (contact != NULL && self->notifier != NULL)
+  /* Seen: its notification goes. */
+  if (contact != NULL && self->notifier != NULL &&
+      tc_window_is_conversation_in_view (window, tc_contact_get_address (contact)))
     tc_notifier_withdraw (self->notifier, tc_contact_get_address (contact));
 }
 
@@ -169,6 +219,18 @@ static gboolean
 window_close_request_cb (TcWindow      *window,
                          TcApplication *self)
 {
+  /* In the background the node keeps receiving; the held application
+   * lives on, and the next launch or a notification opens a new window. */
+  g_autofree char *action = NULL;
+
+  if (self->settings != NULL)
+    action = g_settings_get_string (self->settings, "close-action");
+  if (g_strcmp0 (action, "background") == 0)
+    {
+      gtk_window_destroy (GTK_WINDOW (window));
+      return TRUE;
+    }
+
   tc_application_stop (self);
 
   return TRUE;
@@ -220,18 +282,128 @@ control_quit_cb (TcApplication *self)
 }
 
 static gboolean
+typing_timeout_cb (gpointer data)
+{
+  TcContact *contact = data;
+  TcApplication *self = g_object_get_data (G_OBJECT (contact), "tc-application");
+
+  if (tc_contact_get_typing (contact) == TC_TYPING_COMPOSING)
+    tc_contact_set_typing (contact, TC_TYPING_PAUSED);
+  if (self != NULL)
+    g_hash_table_remove (self->typing_timeouts, contact);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+contact_typing_cb (TcApplication *self,
+                   GParamSpec    *pspec,
+                   TcContact     *contact)
+{
+  guint id;
+
+  g_hash_table_remove (self->typing_timeouts, contact);
+  if (tc_contact_get_typing (contact) != TC_TYPING_COMPOSING)
+    return;
+
+  g_object_set_data (G_OBJECT (contact), "tc-application", self);
+  id = g_timeout_add_seconds (TYPING_TIMEOUT_SECONDS, typing_timeout_cb, contact);
+  g_hash_table_insert (self->typing_timeouts, g_object_ref (contact), GUINT_TO_POINTER (id));
+}
+
+static void
+watch_typing (TcApplication *self,
+              TcContact     *contact)
+{
+  if (g_object_get_data (G_OBJECT (contact), "tc-typing-watched") != NULL)
+    return;
+
+  g_object_set_data (G_OBJECT (contact), "tc-typing-watched", GINT_TO_POINTER (TRUE));
+  g_signal_connect_object (contact, "notify::typing",
+                           G_CALLBACK (contact_typing_cb), self,
+                           G_CONNECT_SWAPPED);
+}
+
+static void
+contacts_changed_cb (TcApplication *self,
+                     guint          position,
+                     guint          removed,
+                     guint          added,
+                     GListModel    *contacts)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(TcContact) contact = g_list_model_get_item (contacts, i);
+
+      watch_typing (self, contact);
+    }
+}
+
+/* A message is the end of typing it, whatever the peer said before. */
+static void
+message_received_cb (TcApplication *self,
+                     TcContact     *contact,
+                     TcMessage     *message)
+{
+  tc_contact_set_typing (contact, TC_TYPING_ACTIVE);
+}
+
+static void
+remove_typing_timeout (gpointer data)
+{
+  g_source_remove (GPOINTER_TO_UINT (data));
+}
+
+static gboolean
+tc_application_setup_tor (TcApplication  *self,
+                          TcNode         *node,
+                          GError        **error)
+{
+  g_autofree char *mode = NULL;
+  g_autofree char *address = NULL;
+
+  if (self->node_options)
+    {
+      if (self->opt_listen != NULL &&
+          !tc_node_set_listen_address (node, self->opt_listen, error))
+        return FALSE;
+
+      return tc_node_setup_tor (node, self->opt_socks, self->opt_tor_control,
+                                self->opt_tor_password, self->opt_tor_binary,
+                                self->opt_tor_config, error);
+    }
+
+  if (self->settings != NULL)
+    mode = g_settings_get_string (self->settings, "tor-mode");
+
+  if (g_strcmp0 (mode, "socks") == 0)
+    {
+      address = g_settings_get_string (self->settings, "tor-socks-address");
+      return tc_node_setup_tor (node, address, NULL, NULL, NULL, NULL, error);
+    }
+
+  if (g_strcmp0 (mode, "control") == 0)
+    {
+      address = g_settings_get_string (self->settings, "tor-control-address");
+      return tc_node_setup_tor (node, NULL, address, NULL, NULL, NULL, error);
+    }
+
+  return tc_node_setup_tor (node, NULL, NULL, NULL, NULL, NULL, error);
+}
+
+static gboolean
 tc_application_start_node (TcApplication  *self,
                            GError        **error)
 {
   g_autoptr(TcNode) node = NULL;
   g_autoptr(GError) local_error = NULL;
+  GListModel *contacts;
 
   node = tc_node_new (self->profile_dir, error);
   if (node == NULL)
     return FALSE;
 
-  /* The desktop app always brings its own Tor. */
-  if (!tc_node_setup_tor (node, NULL, NULL, NULL, NULL, NULL, error) ||
+  if (!tc_application_setup_tor (self, node, error) ||
       !tc_node_start (node, error))
     return FALSE;
 
@@ -247,7 +419,16 @@ tc_application_start_node (TcApplication  *self,
                              G_CALLBACK (control_quit_cb), self,
                              G_CONNECT_SWAPPED);
 
-  self->notifier = tc_notifier_new (GTK_APPLICATION (self), self->node);
+  contacts = tc_node_get_contacts (self->node);
+  g_signal_connect_object (contacts, "items-changed",
+                           G_CALLBACK (contacts_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  contacts_changed_cb (self, 0, 0, g_list_model_get_n_items (contacts), contacts);
+  g_signal_connect_object (self->node, "message-received",
+                           G_CALLBACK (message_received_cb), self,
+                           G_CONNECT_SWAPPED);
+
+  self->notifier = tc_notifier_new (GTK_APPLICATION (self), self->node, self->settings);
 
   return TRUE;
 }
@@ -263,7 +444,9 @@ tc_application_startup (GApplication *app)
     { "about", about_action },
     { "help", help_action },
     { "open-conversation", open_conversation_action, "s" },
+    { "preferences", preferences_action, "s" },
   };
+  static const char *preferences_accels[] = { "<Primary>comma", NULL };
   static const char *quit_accels[] = { "<Primary>q", NULL };
   static const char *help_accels[] = { "F1", NULL };
   static const char *close_accels[] = { "<Primary>w", NULL };
@@ -277,6 +460,8 @@ tc_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.help", help_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "window.close", close_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences::general",
+                                         preferences_accels);
 
   source = g_settings_schema_source_get_default ();
   if (source != NULL)
@@ -286,6 +471,9 @@ tc_application_startup (GApplication *app)
       self->settings = g_settings_new_full (schema, NULL, NULL);
       g_settings_set_string (self->settings, "last-profile", self->profile_dir);
     }
+
+  self->sigterm_source = g_unix_signal_add (SIGTERM, signal_cb, self);
+  self->sigint_source = g_unix_signal_add (SIGINT, signal_cb, self);
 
   if (tc_application_start_node (self, &self->node_error))
     {
@@ -319,6 +507,8 @@ tc_application_activate (GApplication *app)
                                G_CALLBACK (window_close_request_cb), self, 0);
       g_signal_connect_object (window, "notify::contact",
                                G_CALLBACK (window_contact_cb), self, 0);
+      g_signal_connect_object (window, "notify::is-active",
+                               G_CALLBACK (window_contact_cb), self, 0);
     }
 
   gtk_window_present (GTK_WINDOW (window));
@@ -331,6 +521,8 @@ tc_application_shutdown (GApplication *app)
 
   g_clear_object (&self->notifier);
   g_clear_object (&self->control);
+  g_clear_handle_id (&self->sigterm_source, g_source_remove);
+  g_clear_handle_id (&self->sigint_source, g_source_remove);
 
   G_APPLICATION_CLASS (tc_application_parent_class)->shutdown (app);
 }
@@ -346,6 +538,13 @@ tc_application_finalize (GObject *object)
   g_clear_object (&self->settings);
   g_clear_error (&self->node_error);
   g_clear_pointer (&self->profile_dir, g_free);
+  g_clear_pointer (&self->typing_timeouts, g_hash_table_unref);
+  g_free (self->opt_listen);
+  g_free (self->opt_socks);
+  g_free (self->opt_tor_control);
+  g_free (self->opt_tor_password);
+  g_free (self->opt_tor_binary);
+  g_free (self->opt_tor_config);
 
   G_OBJECT_CLASS (tc_application_parent_class)->finalize (object);
 }
@@ -415,23 +614,88 @@ tc_application_class_init (TcApplicationClass *klass)
 static void
 tc_application_init (TcApplication *self)
 {
+  self->typing_timeouts = g_hash_table_new_full (NULL, NULL, g_object_unref,
+                                                 remove_typing_timeout);
+}
+
+/* One primary instance per profile: the default profile is the app's own
+ * id, any other one gets an id derived from its path, so a second launch on
+ * the same profile raises the running window instead of hitting the
+ * profile lock. */
+static char *
+dup_application_id (const char *profile_dir)
+{
+  g_autofree char *default_dir = g_build_filename (g_get_user_data_dir (), "torchat", "default", NULL);
+  g_autofree char *hash = NULL;
+
+  if (profile_dir == NULL || g_str_equal (profile_dir, default_dir))
+    return g_strdup (APP_ID);
+
+  hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, profile_dir, -1);
+  hash[16] = '\0';
+
+  return g_strdup_printf ("%s.Profile_%s", APP_ID, hash);
+}
+
+static void
+set_str (char       **field,
+         const char  *value)
+{
+  g_free (*field);
+  *field = g_strdup (value);
 }
 
 GApplication *
 tc_application_new (const char *profile_dir)
 {
+  g_autofree char *app_id = dup_application_id (profile_dir);
+
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  /* Each profile is its own process, guarded by the node's profile lock,
-   * so a second instance must not be forwarded to the first one. */
   return g_object_new (TC_TYPE_APPLICATION,
-                       "application-id", APP_ID,
-                       "flags", G_APPLICATION_NON_UNIQUE,
+                       "application-id", app_id,
                        "resource-base-path", "/io/github/torchat/TorChat",
                        "profile-dir", profile_dir,
                        NULL);
+}
+
+void
+tc_application_set_node_options (TcApplication *self,
+                                 const char    *listen,
+                                 const char    *socks,
+                                 const char    *tor_control,
+                                 const char    *tor_password,
+                                 const char    *tor_binary,
+                                 const char    *tor_config)
+{
+  g_return_if_fail (TC_IS_APPLICATION (self));
+  g_return_if_fail (self->node == NULL);
+
+  self->node_options = TRUE;
+  set_str (&self->opt_listen, listen);
+  set_str (&self->opt_socks, socks);
+  set_str (&self->opt_tor_control, tor_control);
+  set_str (&self->opt_tor_password, tor_password);
+  set_str (&self->opt_tor_binary, tor_binary);
+  set_str (&self->opt_tor_config, tor_config);
+}
+
+gboolean
+tc_application_get_node_options (TcApplication *self)
+{
+  g_return_val_if_fail (TC_IS_APPLICATION (self), FALSE);
+
+  return self->node_options;
+}
+
+GSettings *
+tc_application_get_settings (TcApplication *self)
+{
+  g_return_val_if_fail (TC_IS_APPLICATION (self), NULL);
+
+  return self->settings;
 }
 
 const char *

@@ -8,9 +8,34 @@
 #include <libnotify/notify.h>
 
 #include "tc-notifier.h"
+#include "tc-window.h"
 
 /* Longer messages are cut in the notification; the window has them whole. */
 #define MAX_BODY_CHARS 200
+
+/* libnotify's show and close are synchronous D-Bus calls: a notification
+ * server that hangs would freeze the window. They run on one worker thread,
+ * in the order they were asked for; the main thread only builds the jobs.
+ * The notifications' "closed" and action callbacks still come on the main
+ * thread, because the worker never pushes a main context of its own. */
+typedef enum {
+  JOB_SHOW,
+  JOB_CLOSE,
+} JobKind;
+
+typedef struct
+{
+  JobKind             kind;
+  NotifyNotification *notification;
+  char               *summary;
+  char               *body;
+} Job;
+
+typedef struct
+{
+  NotifyNotification *notification;
+  guint               count;
+} Entry;
 
 struct _TcNotifier
 {
@@ -18,25 +43,107 @@ struct _TcNotifier
 
   GtkApplication *application;   /* weak */
   TcNode         *node;
-  /* address → NotifyNotification: one per contact, replaced as messages
+  GSettings      *settings;
+  /* address → Entry: one notification per contact, replaced as messages
    * come in, so a chatty contact does not fill the notification list. */
-  GHashTable     *notifications;
+  GHashTable     *entries;
+  GThreadPool    *worker;
   gboolean        initialized;
 };
 
 G_DEFINE_FINAL_TYPE (TcNotifier, tc_notifier, G_TYPE_OBJECT)
 
-static gboolean
-tc_notifier_window_is_active (TcNotifier *self)
-{
-  GtkWindow *window;
+/* Jobs queued or running, in every notifier: a job may outlive its
+ * notifier. */
+static gint pending_jobs;
 
+static void
+job_free (gpointer data)
+{
+  Job *job = data;
+
+  g_clear_object (&job->notification);
+  g_free (job->summary);
+  g_free (job->body);
+  g_free (job);
+}
+
+static void
+run_job (gpointer data,
+         gpointer user_data)
+{
+  Job *job = data;
+  g_autoptr(GError) error = NULL;
+
+  if (job->kind == JOB_SHOW)
+    {
+      notify_notification_update (job->notification, job->summary, job->body, APP_ID);
+      /* No daemon, no session bus: not worth more than a debug line. */
+      if (!notify_notification_show (job->notification, &error))
+        g_debug ("Could not show a notification: %s", error->message);
+    }
+  else
+    {
+      if (!notify_notification_close (job->notification, &error))
+        g_debug ("Could not close a notification: %s", error->message);
+    }
+
+  job_free (job);
+  g_atomic_int_dec_and_test (&pending_jobs);
+}
+
+static void
+push_job (TcNotifier         *self,
+          JobKind             kind,
+          NotifyNotification *notification,
+          const char         *summary,
+          const char         *body)
+{
+  Job *job = g_new0 (Job, 1);
+  g_autoptr(GError) error = NULL;
+
+  job->kind = kind;
+  job->notification = g_object_ref (notification);
+  job->summary = g_strdup (summary);
+  job->body = g_strdup (body);
+
+  g_atomic_int_inc (&pending_jobs);
+  if (!g_thread_pool_push (self->worker, job, &error))
+    {
+      g_warning ("No notification thread: %s", error->message);
+      g_atomic_int_dec_and_test (&pending_jobs);
+      job_free (job);
+    }
+}
+
+static void
+entry_free (gpointer data)
+{
+  Entry *entry = data;
+
+  g_signal_handlers_disconnect_matched (entry->notification, G_SIGNAL_MATCH_DATA,
+                                        0, 0, NULL, NULL, entry);
+  g_object_unref (entry->notification);
+  g_free (entry);
+}
+
+/* Whether the conversation with @address is what the user is looking at:
+ * the main window is focused and shows it. */
+static gboolean
+tc_notifier_in_view (TcNotifier *self,
+                     const char *address)
+{
   if (self->application == NULL)
     return FALSE;
 
-  window = gtk_application_get_active_window (self->application);
+  for (GList *l = gtk_application_get_windows (self->application); l != NULL; l = l->next)
+    {
+      if (TC_IS_WINDOW (l->data) &&
+          tc_window_is_conversation_in_view (l->data, address))
+        return TRUE;
+    }
 
-  return window != NULL && gtk_window_is_active (window);
+  return FALSE;
 }
 
 static void
@@ -57,52 +164,55 @@ default_action_cb (NotifyNotification *notification,
 
 static void
 closed_cb (NotifyNotification *notification,
-           TcNotifier         *self)
+           Entry              *entry)
 {
+  TcNotifier *self = g_object_get_data (G_OBJECT (notification), "tc-notifier");
   const char *address = g_object_get_data (G_OBJECT (notification), "tc-address");
 
-  if (address != NULL &&
-      g_hash_table_lookup (self->notifications, address) == notification)
-    g_hash_table_remove (self->notifications, address);
+  if (self != NULL && address != NULL &&
+      g_hash_table_lookup (self->entries, address) == entry)
+    g_hash_table_remove (self->entries, address);
 }
 
-static void
-tc_notifier_show (TcNotifier *self,
-                  TcContact  *contact,
-                  const char *summary,
-                  const char *body)
+static gboolean
+tc_notifier_enabled (TcNotifier *self)
 {
-  g_autoptr(GError) error = NULL;
+  return self->initialized &&
+         (self->settings == NULL || g_settings_get_boolean (self->settings, "notifications"));
+}
+
+static gboolean
+tc_notifier_hide_text (TcNotifier *self)
+{
+  return self->settings != NULL &&
+         g_settings_get_boolean (self->settings, "notification-hide-text");
+}
+
+static Entry *
+tc_notifier_lookup_entry (TcNotifier *self,
+                          TcContact  *contact,
+                          const char *category)
+{
   const char *address = tc_contact_get_address (contact);
-  NotifyNotification *notification;
+  Entry *entry = g_hash_table_lookup (self->entries, address);
 
-  if (!self->initialized)
-    return;
+  if (entry != NULL)
+    return entry;
 
-  notification = g_hash_table_lookup (self->notifications, address);
-  if (notification != NULL)
-    {
-      notify_notification_update (notification, summary, body, APP_ID);
-    }
-  else
-    {
-      notification = notify_notification_new (summary, body, APP_ID);
-      g_object_set_data_full (G_OBJECT (notification), "tc-address",
-                              g_strdup (address), g_free);
-      notify_notification_set_hint (notification, "desktop-entry",
-                                    g_variant_new_string (APP_ID));
-      notify_notification_add_action (notification, "default", _("Open Conversation"),
-                                      default_action_cb, self, NULL);
-      g_signal_connect_object (notification, "closed",
-                               G_CALLBACK (closed_cb), self, 0);
-      g_hash_table_insert (self->notifications, g_strdup (address), notification);
-    }
+  entry = g_new0 (Entry, 1);
+  entry->notification = notify_notification_new ("", NULL, APP_ID);
+  g_object_set_data_full (G_OBJECT (entry->notification), "tc-address",
+                          g_strdup (address), g_free);
+  g_object_set_data (G_OBJECT (entry->notification), "tc-notifier", self);
+  notify_notification_set_hint (entry->notification, "desktop-entry",
+                                g_variant_new_string (APP_ID));
+  notify_notification_set_category (entry->notification, category);
+  notify_notification_add_action (entry->notification, "default", _("Open Conversation"),
+                                  default_action_cb, self, NULL);
+  g_signal_connect (entry->notification, "closed", G_CALLBACK (closed_cb), entry);
+  g_hash_table_insert (self->entries, g_strdup (address), entry);
 
-  notify_notification_set_category (notification, "im.received");
-
-  /* No daemon, no session bus: not worth more than a debug line. */
-  if (!notify_notification_show (notification, &error))
-    g_debug ("Could not show a notification: %s", error->message);
+  return entry;
 }
 
 static void
@@ -113,27 +223,39 @@ message_received_cb (TcNotifier *self,
 {
   g_autofree char *summary = NULL;
   g_autofree char *body = NULL;
+  const char *name = tc_contact_get_display_name (contact);
   const char *text;
+  Entry *entry;
 
-  if (tc_notifier_window_is_active (self))
+  if (!tc_notifier_enabled (self) ||
+      tc_notifier_in_view (self, tc_contact_get_address (contact)))
     return;
 
-  /* Translators: %s is the name of the contact who wrote */
-  summary = g_strdup_printf (_("New message from %s"), tc_contact_get_display_name (contact));
+  entry = tc_notifier_lookup_entry (self, contact, "im.received");
+  entry->count++;
+
+  if (entry->count == 1)
+    /* Translators: %s is the name of the contact who wrote */
+    summary = g_strdup_printf (_("New message from %s"), name);
+  else
+    /* Translators: %2$s is the name of the contact who wrote, %1$u how many messages */
+    summary = g_strdup_printf (ngettext ("%u new message from %s", "%u new messages from %s",
+                                         entry->count),
+                               entry->count, name);
 
   text = tc_message_get_text (message);
-  if (text != NULL && g_utf8_strlen (text, -1) > MAX_BODY_CHARS)
+  if (tc_notifier_hide_text (self))
+    body = NULL;
+  else if (text != NULL && g_utf8_strlen (text, -1) > MAX_BODY_CHARS)
     {
       g_autofree char *cut = g_utf8_substring (text, 0, MAX_BODY_CHARS);
 
       body = g_strconcat (cut, "…", NULL);
     }
   else
-    {
-      body = g_strdup (text);
-    }
+    body = g_strdup (text);
 
-  tc_notifier_show (self, contact, summary, body);
+  push_job (self, JOB_SHOW, entry->notification, summary, body);
 }
 
 static void
@@ -142,23 +264,20 @@ contact_request_cb (TcNotifier *self,
                     TcNode     *node)
 {
   g_autofree char *summary = NULL;
+  const char *greeting = NULL;
+  Entry *entry;
 
-  if (tc_notifier_window_is_active (self))
+  if (!tc_notifier_enabled (self) ||
+      tc_notifier_in_view (self, tc_contact_get_address (contact)))
     return;
+
+  entry = tc_notifier_lookup_entry (self, contact, "im");
+  if (!tc_notifier_hide_text (self))
+    greeting = tc_contact_get_greeting (contact);
 
   /* Translators: %s is the name of a person asking to be a contact */
   summary = g_strdup_printf (_("%s wants to be your contact"), tc_contact_get_display_name (contact));
-  tc_notifier_show (self, contact, summary, tc_contact_get_greeting (contact));
-}
-
-static void
-close_notification (gpointer data)
-{
-  NotifyNotification *notification = data;
-
-  g_signal_handlers_disconnect_matched (notification, G_SIGNAL_MATCH_FUNC,
-                                        0, 0, NULL, closed_cb, NULL);
-  g_object_unref (notification);
+  push_job (self, JOB_SHOW, entry->notification, summary, greeting);
 }
 
 static void
@@ -166,15 +285,29 @@ tc_notifier_dispose (GObject *object)
 {
   TcNotifier *self = (TcNotifier *)object;
 
-  g_clear_pointer (&self->notifications, g_hash_table_unref);
-  g_clear_weak_pointer (&self->application);
-  g_clear_object (&self->node);
+  if (self->node != NULL)
+    g_signal_handlers_disconnect_by_data (self->node, self);
 
-  if (self->initialized)
+  /* Before notify_uninit(): a notification disconnects from libnotify's
+   * proxy when it goes. */
+  g_clear_pointer (&self->entries, g_hash_table_unref);
+
+  if (self->worker != NULL)
     {
-      notify_uninit ();
+      /* A hung server must not hold up quitting: queued jobs are dropped,
+       * a running one is left to finish on its own. libnotify is only
+       * uninitialised when nothing can be using it any more. */
+      gboolean idle = g_atomic_int_get (&pending_jobs) == 0;
+
+      g_thread_pool_free (g_steal_pointer (&self->worker), !idle, idle);
+      if (idle && self->initialized)
+        notify_uninit ();
       self->initialized = FALSE;
     }
+
+  g_clear_weak_pointer (&self->application);
+  g_clear_object (&self->node);
+  g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (tc_notifier_parent_class)->dispose (object);
 }
@@ -190,23 +323,35 @@ tc_notifier_class_init (TcNotifierClass *klass)
 static void
 tc_notifier_init (TcNotifier *self)
 {
-  self->notifications = g_hash_table_new_full (g_str_hash, g_str_equal,
-                                               g_free, close_notification);
+  self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, entry_free);
 }
 
 TcNotifier *
 tc_notifier_new (GtkApplication *application,
-                 TcNode         *node)
+                 TcNode         *node,
+                 GSettings      *settings)
 {
+  g_autoptr(GError) error = NULL;
   TcNotifier *self;
 
   g_return_val_if_fail (!application || GTK_IS_APPLICATION (application), NULL);
   g_return_val_if_fail (TC_IS_NODE (node), NULL);
+  g_return_val_if_fail (!settings || G_IS_SETTINGS (settings), NULL);
 
   self = g_object_new (TC_TYPE_NOTIFIER, NULL);
   g_set_weak_pointer (&self->application, application);
   self->node = g_object_ref (node);
+  if (settings != NULL)
+    self->settings = g_object_ref (settings);
+  /* notify_init() makes no D-Bus call. */
   self->initialized = notify_is_initted () || notify_init (_("TORChat"));
+  /* One thread: the jobs run in order. */
+  self->worker = g_thread_pool_new_full (run_job, NULL, job_free, 1, FALSE, &error);
+  if (self->worker == NULL)
+    {
+      g_warning ("No notification thread: %s", error->message);
+      self->initialized = FALSE;
+    }
 
   g_signal_connect_object (node, "message-received",
                            G_CALLBACK (message_received_cb), self,
@@ -222,17 +367,17 @@ void
 tc_notifier_withdraw (TcNotifier *self,
                       const char *address)
 {
-  NotifyNotification *notification;
+  Entry *entry;
 
   g_return_if_fail (TC_IS_NOTIFIER (self));
 
-  if (address == NULL)
+  if (address == NULL || self->worker == NULL)
     return;
 
-  notification = g_hash_table_lookup (self->notifications, address);
-  if (notification != NULL)
+  entry = g_hash_table_lookup (self->entries, address);
+  if (entry != NULL)
     {
-      notify_notification_close (notification, NULL);
-      g_hash_table_remove (self->notifications, address);
+      push_job (self, JOB_CLOSE, entry->notification, NULL, NULL);
+      g_hash_table_remove (self->entries, address);
     }
 }

@@ -14,10 +14,13 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (TcNotifier, tc_notifier, TC, NOTIFIER, GObject)
 
-/* Notifies while no window of @application is active. Clicking a
- * notification activates "app.open-conversation" with the address. */
+/* Notifies unless the conversation is in view in a focused window of
+ * @application. Clicking a notification activates "app.open-conversation"
+ * with the address. @settings (may be NULL): the "notifications" and
+ * "notification-hide-text" keys. The D-Bus calls run on a worker thread. */
 TcNotifier *tc_notifier_new       (GtkApplication *application,
-                                   TcNode         *node);
+                                   TcNode         *node,
+                                   GSettings      *settings);
 /* Closes the notification for @address, once its conversation is seen. */
 void        tc_notifier_withdraw  (TcNotifier     *self,
                                    const char     *address);

@@ -6,63 +6,12 @@
 
 #include <glib/gi18n.h>
 
+#include "tc-a11y.h"
 #include "tc-add-contact-dialog.h"
 #include "tc-contact-row.h"
 #include "tc-message-row.h"
-#include "tc-window.h"
-
-/* Seconds without a keystroke after which we tell the peer we paused. */
-#define TYPING_PAUSE_SECONDS 5
-
-struct _TcWindow
-{
-  AdwApplicationWindow  parent_instance;
-
-  TcNode               *node;
-  TcContact            *contact;
-  TcConversation       *conversation;
-  GSettings            *settings;
-
-  GBindingGroup        *contact_bindings;
-  GSignalGroup         *contact_signals;
-  GSimpleActionGroup   *contact_actions;
-
-  GtkCustomSorter      *sorter;
-  GtkSortListModel     *sorted_contacts;
-  GtkSingleSelection   *contact_selection;
-  GtkNoSelection       *message_selection;
-  /* Every contact of the node, to re-sort when a name or state changes:
-   * TcContact → signal handler id. */
-  GHashTable           *watched;
-  /* Unsent composer text per contact address. */
-  GHashTable           *drafts;
-
-  guint                 typing_pause_source;
-  TcTyping              typing_sent;
-  gboolean              restoring_draft;
-  gboolean              updating_selection;
-  gboolean              stick_to_bottom;
-
-  AdwToastOverlay      *toast_overlay;
-  GtkStack             *main_stack;
-  GtkLabel             *empty_address_label;
-  AdwLeaflet           *leaflet;
-  GtkWidget            *sidebar;
-  GtkWidget            *content;
-  GtkLabel             *own_address_label;
-  GtkListView          *contact_list;
-  AdwWindowTitle       *conversation_title;
-  GtkWidget            *contact_menu_button;
-  GtkStack             *content_stack;
-  GtkRevealer          *request_revealer;
-  GtkLabel             *request_label;
-  GtkLabel             *greeting_label;
-  GtkScrolledWindow    *message_scroller;
-  GtkListView          *message_list;
-  GtkLabel             *conversation_notice;
-  GtkEntry             *composer;
-  GtkWidget            *send_button;
-};
+#include "tc-tor-page.h"
+#include "tc-window-private.h"
 
 G_DEFINE_FINAL_TYPE (TcWindow, tc_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -76,18 +25,6 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static void
-tc_window_send_typing (TcWindow *self,
-                       TcTyping  typing)
-{
-  if (self->contact == NULL || self->typing_sent == typing)
-    return;
-
-  self->typing_sent = typing;
-  if (tc_contact_get_state (self->contact) == TC_CONTACT_STATE_ACCEPTED)
-    tc_node_set_typing (self->node, tc_contact_get_address (self->contact), typing);
-}
-
-static void
 tc_window_mark_read (TcWindow *self)
 {
   if (self->contact == NULL || !gtk_window_is_active (GTK_WINDOW (self)))
@@ -99,6 +36,17 @@ tc_window_mark_read (TcWindow *self)
     return;
 
   tc_contact_set_unread (self->contact, 0);
+}
+
+/* An address wrapped over lines must not gain a hyphen it does not have. */
+static void
+set_no_hyphens (GtkLabel *label)
+{
+  PangoAttrList *attrs = pango_attr_list_new ();
+
+  pango_attr_list_insert (attrs, pango_attr_insert_hyphens_new (FALSE));
+  gtk_label_set_attributes (label, attrs);
+  pango_attr_list_unref (attrs);
 }
 
 static void
@@ -175,7 +123,7 @@ tc_window_update_contact_state (TcWindow *self)
               (state == TC_CONTACT_STATE_ACCEPTED || state == TC_CONTACT_STATE_REQUESTED);
   gtk_widget_set_sensitive (GTK_WIDGET (self->composer), can_write);
   gtk_widget_set_sensitive (self->send_button,
-                            can_write && gtk_entry_get_text_length (self->composer) > 0);
+                            can_write && gtk_text_buffer_get_char_count (gtk_text_view_get_buffer (self->composer)) > 0);
 
   action = g_action_map_lookup_action (G_ACTION_MAP (self->contact_actions), "accept");
   g_simple_action_set_enabled (G_SIMPLE_ACTION (action),
@@ -205,16 +153,21 @@ contact_notify_cb (TcWindow   *self,
   tc_window_update_contact_state (self);
 }
 
-/* Sorting: requests first, then contacts online, then the rest; by name. */
+/* Sorting: requests first, then contacts online, then the rest; by name.
+ * An expression over the properties, so the list re-sorts itself when one
+ * changes. */
 static int
-contact_rank (TcContact *contact)
+contact_rank_cb (TcContact      *contact,
+                 TcContactState  state,
+                 TcPresence      presence,
+                 gpointer        user_data)
 {
-  switch (tc_contact_get_state (contact))
+  switch (state)
     {
     case TC_CONTACT_STATE_PENDING:
       return 0;
     case TC_CONTACT_STATE_ACCEPTED:
-      return tc_contact_get_presence (contact) != TC_PRESENCE_OFFLINE ? 1 : 2;
+      return presence != TC_PRESENCE_OFFLINE ? 1 : 2;
     case TC_CONTACT_STATE_REQUESTED:
       return 2;
     case TC_CONTACT_STATE_DECLINED:
@@ -224,46 +177,100 @@ contact_rank (TcContact *contact)
     }
 }
 
-static int
-compare_contacts (gconstpointer a,
-                  gconstpointer b,
-                  gpointer      user_data)
+static GtkSorter *
+create_contact_sorter (void)
 {
-  TcContact *ca = (TcContact *)a;
-  TcContact *cb = (TcContact *)b;
-  int ra = contact_rank (ca);
-  int rb = contact_rank (cb);
-  int ret;
+  GtkExpression *params[2];
+  GtkMultiSorter *sorter = gtk_multi_sorter_new ();
+  GtkExpression *rank;
 
-  if (ra != rb)
-    return ra < rb ? -1 : 1;
+  params[0] = gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "state");
+  params[1] = gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "presence");
+  rank = gtk_cclosure_expression_new (G_TYPE_INT, NULL, 2, params,
+                                      G_CALLBACK (contact_rank_cb), NULL, NULL);
+  gtk_multi_sorter_append (sorter, GTK_SORTER (gtk_numeric_sorter_new (rank)));
+  gtk_multi_sorter_append (sorter, GTK_SORTER (gtk_string_sorter_new (
+    gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "display-name"))));
+  gtk_multi_sorter_append (sorter, GTK_SORTER (gtk_string_sorter_new (
+    gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "address"))));
 
-  ret = g_utf8_collate (tc_contact_get_display_name (ca),
-                        tc_contact_get_display_name (cb));
-  if (ret != 0)
-    return ret;
+  return GTK_SORTER (sorter);
+}
 
-  return g_strcmp0 (tc_contact_get_address (ca), tc_contact_get_address (cb));
+/* The search: a part of the name or of the address. */
+static GtkFilter *
+create_contact_filter (TcWindow *self)
+{
+  GtkAnyFilter *any = gtk_any_filter_new ();
+  const char *props[] = { "display-name", "address" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (props); i++)
+    {
+      GtkStringFilter *filter = gtk_string_filter_new (
+        gtk_property_expression_new (TC_TYPE_CONTACT, NULL, props[i]));
+
+      gtk_string_filter_set_match_mode (filter, GTK_STRING_FILTER_MATCH_MODE_SUBSTRING);
+      gtk_string_filter_set_ignore_case (filter, TRUE);
+      g_object_bind_property (self->search_entry, "text", filter, "search", G_BINDING_SYNC_CREATE);
+      gtk_multi_filter_append (GTK_MULTI_FILTER (any), GTK_FILTER (filter));
+    }
+
+  return GTK_FILTER (any);
+}
+
+void
+_tc_window_update_main_page (TcWindow *self)
+{
+  TcTor *tor = tc_node_get_tor (self->node);
+  guint n_contacts = g_list_model_get_n_items (tc_node_get_contacts (self->node));
+  TcTorState state = tor ? tc_tor_get_state (tor) : TC_TOR_STATE_READY;
+  gboolean first_run;
+  const char *page;
+
+  if (state == TC_TOR_STATE_READY)
+    self->tor_was_ready = TRUE;
+
+  /* A new user sees how Tor is doing until it is; later, the banner in
+   * the sidebar says it. */
+  first_run = tor != NULL && !self->tor_was_ready && !self->tor_page_dismissed && n_contacts == 0;
+
+  if (tor != NULL && (self->tor_page_wanted || first_run))
+    page = "tor";
+  else
+    page = n_contacts > 0 ? "main" : "empty";
+  gtk_stack_set_visible_child_name (self->main_stack, page);
+
+  gtk_revealer_set_reveal_child (self->tor_banner,
+                                 tor != NULL && (state != TC_TOR_STATE_READY || !tc_tor_get_reachable (tor)));
+  if (tor != NULL)
+    {
+      g_autofree char *text = NULL;
+
+      if (state == TC_TOR_STATE_BOOTSTRAPPING)
+        /* Translators: "Connecting to Tor… 45 %" */
+        text = g_strdup_printf (_("%s %u %%"), tc_tor_page_describe (tor),
+                                tc_tor_get_bootstrap_progress (tor));
+      else
+        text = g_strdup (tc_tor_page_describe (tor));
+      gtk_label_set_label (self->tor_banner_label, text);
+    }
 }
 
 static void
-watched_contact_notify_cb (TcWindow   *self,
-                           GParamSpec *pspec,
-                           TcContact  *contact)
+tor_notify_cb (TcWindow *self)
 {
-  if (g_str_equal (pspec->name, "display-name") ||
-      g_str_equal (pspec->name, "state") ||
-      g_str_equal (pspec->name, "presence"))
-    gtk_sorter_changed (GTK_SORTER (self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
+  _tc_window_update_main_page (self);
 }
 
 static void
-unwatch_contact (gpointer key,
-                 gpointer value,
-                 gpointer user_data)
+tor_page_stuck_cb (TcWindow *self)
 {
-  g_signal_handler_disconnect (key, GPOINTER_TO_SIZE (value));
-  g_object_unref (key);
+  /* Stuck: the banner's words alone are not enough. */
+  if (tc_tor_page_get_stuck (self->tor_page) && !self->tor_page_dismissed)
+    {
+      self->tor_page_wanted = TRUE;
+      _tc_window_update_main_page (self);
+    }
 }
 
 static void
@@ -273,37 +280,11 @@ contacts_items_changed_cb (TcWindow   *self,
                            guint       added,
                            GListModel *model)
 {
-  g_autoptr(GHashTable) watched = NULL;
-  guint n_items = g_list_model_get_n_items (model);
-
-  /* Contact lists are short: sweep them all instead of tracking removals. */
-  watched = g_hash_table_new (NULL, NULL);
-  for (guint i = 0; i < n_items; i++)
-    {
-      g_autoptr(TcContact) contact = g_list_model_get_item (model, i);
-      gpointer handler;
-
-      if (g_hash_table_steal_extended (self->watched, contact, NULL, &handler))
-        {
-          g_hash_table_insert (watched, contact, handler);
-        }
-      else
-        {
-          gulong id = g_signal_connect_object (contact, "notify",
-                                               G_CALLBACK (watched_contact_notify_cb),
-                                               self, G_CONNECT_SWAPPED);
-          g_hash_table_insert (watched, g_object_ref (contact), GSIZE_TO_POINTER (id));
-        }
-    }
-  g_hash_table_foreach (self->watched, unwatch_contact, NULL);
-  g_hash_table_unref (self->watched);
-  self->watched = g_steal_pointer (&watched);
-
-  gtk_stack_set_visible_child_name (self->main_stack, n_items > 0 ? "main" : "empty");
+  _tc_window_update_main_page (self);
 }
 
-static guint
-find_contact_position (TcWindow  *self,
+guint
+_tc_window_find_contact_position (TcWindow  *self,
                        TcContact *contact)
 {
   GListModel *model = G_LIST_MODEL (self->sorted_contacts);
@@ -318,42 +299,6 @@ find_contact_position (TcWindow  *self,
     }
 
   return GTK_INVALID_LIST_POSITION;
-}
-
-static void
-scroll_to_bottom (TcWindow *self)
-{
-  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->message_scroller);
-
-  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
-}
-
-static void
-vadjustment_changed_cb (TcWindow      *self,
-                        GtkAdjustment *adj)
-{
-  if (self->stick_to_bottom)
-    scroll_to_bottom (self);
-}
-
-static void
-vadjustment_value_changed_cb (TcWindow      *self,
-                              GtkAdjustment *adj)
-{
-  double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
-
-  self->stick_to_bottom = gtk_adjustment_get_value (adj) >= bottom - 24;
-}
-
-static void
-messages_items_changed_cb (TcWindow   *self,
-                           guint       position,
-                           guint       removed,
-                           guint       added,
-                           GListModel *model)
-{
-  if (self->stick_to_bottom)
-    scroll_to_bottom (self);
 }
 
 void
@@ -371,16 +316,16 @@ tc_window_set_contact (TcWindow  *self,
 
   if (self->contact != NULL)
     {
-      const char *text = gtk_editable_get_text (GTK_EDITABLE (self->composer));
+      g_autofree char *text = _tc_window_dup_composer_text (self);
 
       if (text[0] != '\0')
         g_hash_table_insert (self->drafts,
                              g_strdup (tc_contact_get_address (self->contact)),
-                             g_strdup (text));
+                             g_steal_pointer (&text));
       else
         g_hash_table_remove (self->drafts, tc_contact_get_address (self->contact));
 
-      tc_window_send_typing (self, TC_TYPING_ACTIVE);
+      _tc_window_send_typing (self, TC_TYPING_ACTIVE);
       g_clear_handle_id (&self->typing_pause_source, g_source_remove);
     }
 
@@ -400,15 +345,16 @@ tc_window_set_contact (TcWindow  *self,
     {
       self->stick_to_bottom = TRUE;
       gtk_no_selection_set_model (self->message_selection, G_LIST_MODEL (conversation));
+      _tc_window_stick_for_frames (self);
     }
 
   self->restoring_draft = TRUE;
-  gtk_editable_set_text (GTK_EDITABLE (self->composer), draft ? draft : "");
+  _tc_window_set_composer_text (self, draft ? draft : "");
   self->restoring_draft = FALSE;
 
   self->updating_selection = TRUE;
   gtk_single_selection_set_selected (self->contact_selection,
-                                     find_contact_position (self, contact));
+                                     _tc_window_find_contact_position (self, contact));
   self->updating_selection = FALSE;
   gtk_stack_set_visible_child_name (self->content_stack, contact ? "conversation" : "none");
   if (contact == NULL)
@@ -460,244 +406,6 @@ leaflet_visible_child_cb (TcWindow *self)
   tc_window_mark_read (self);
 }
 
-static gboolean
-typing_pause_cb (gpointer data)
-{
-  TcWindow *self = data;
-
-  self->typing_pause_source = 0;
-  tc_window_send_typing (self, TC_TYPING_PAUSED);
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-composer_changed_cb (TcWindow *self)
-{
-  gboolean empty = gtk_entry_get_text_length (self->composer) == 0;
-
-  gtk_widget_set_sensitive (self->send_button,
-                            !empty && gtk_widget_get_sensitive (GTK_WIDGET (self->composer)));
-
-  if (self->restoring_draft || self->contact == NULL)
-    return;
-
-  g_clear_handle_id (&self->typing_pause_source, g_source_remove);
-  if (empty)
-    {
-      tc_window_send_typing (self, TC_TYPING_ACTIVE);
-      return;
-    }
-
-  tc_window_send_typing (self, TC_TYPING_COMPOSING);
-  self->typing_pause_source = g_timeout_add_seconds (TYPING_PAUSE_SECONDS, typing_pause_cb, self);
-}
-
-static void
-composer_activate_cb (TcWindow *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TcMessage) message = NULL;
-  g_autofree char *text = NULL;
-
-  if (self->contact == NULL || !gtk_widget_get_sensitive (GTK_WIDGET (self->composer)))
-    return;
-
-  text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->composer)));
-  g_strstrip (text);
-  if (text[0] == '\0')
-    return;
-
-  message = tc_node_send_message (self->node, tc_contact_get_address (self->contact), text, &error);
-  if (message == NULL)
-    {
-      tc_window_show_error (self, error);
-      return;
-    }
-
-  self->stick_to_bottom = TRUE;
-  g_hash_table_remove (self->drafts, tc_contact_get_address (self->contact));
-  self->restoring_draft = TRUE;
-  gtk_editable_set_text (GTK_EDITABLE (self->composer), "");
-  self->restoring_draft = FALSE;
-  g_clear_handle_id (&self->typing_pause_source, g_source_remove);
-  /* The message itself tells the peer we stopped typing. */
-  self->typing_sent = TC_TYPING_ACTIVE;
-  scroll_to_bottom (self);
-}
-
-static void
-contact_added_cb (TcWindow           *self,
-                  TcContact          *contact,
-                  TcAddContactDialog *dialog)
-{
-  g_autofree char *text = NULL;
-
-  tc_window_set_contact (self, contact);
-  /* Translators: %s is the name of a new contact */
-  text = g_strdup_printf (_("Contact request sent to %s"), tc_contact_get_display_name (contact));
-  tc_window_add_toast (self, text);
-}
-
-static void
-add_contact_action (GtkWidget  *widget,
-                    const char *action_name,
-                    GVariant   *param)
-{
-  TcWindow *self = TC_WINDOW (widget);
-  TcAddContactDialog *dialog;
-
-  dialog = tc_add_contact_dialog_new (GTK_WINDOW (self), self->node);
-  g_signal_connect_object (dialog, "contact-added",
-                           G_CALLBACK (contact_added_cb), self,
-                           G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-copy_address_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *param)
-{
-  TcWindow *self = TC_WINDOW (widget);
-
-  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), tc_node_get_address (self->node));
-  tc_window_add_toast (self, _("Your address was copied"));
-}
-
-static void
-back_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *param)
-{
-  TcWindow *self = TC_WINDOW (widget);
-
-  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
-}
-
-static void
-open_contact_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *param)
-{
-  tc_window_select_address (TC_WINDOW (widget), g_variant_get_string (param, NULL));
-}
-
-static void
-presence_change_state_cb (GSimpleAction *action,
-                          GVariant      *value,
-                          gpointer       user_data)
-{
-  TcWindow *self = user_data;
-  g_autoptr(GError) error = NULL;
-  TcPresence presence;
-
-  if (!tc_presence_from_string (g_variant_get_string (value, NULL), &presence))
-    return;
-
-  if (!tc_node_set_status (self->node, presence, tc_node_get_status_text (self->node), &error))
-    {
-      tc_window_show_error (self, error);
-      return;
-    }
-
-  g_simple_action_set_state (action, value);
-}
-
-static void
-accept_cb (GSimpleAction *action,
-           GVariant      *param,
-           gpointer       user_data)
-{
-  TcWindow *self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (self->contact != NULL &&
-      !tc_node_accept_contact (self->node, tc_contact_get_address (self->contact), &error))
-    tc_window_show_error (self, error);
-}
-
-static void
-decline_cb (GSimpleAction *action,
-            GVariant      *param,
-            gpointer       user_data)
-{
-  TcWindow *self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (self->contact != NULL &&
-      !tc_node_decline_contact (self->node, tc_contact_get_address (self->contact), &error))
-    tc_window_show_error (self, error);
-}
-
-static void
-block_cb (GSimpleAction *action,
-          GVariant      *param,
-          gpointer       user_data)
-{
-  TcWindow *self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-
-  if (self->contact == NULL)
-    return;
-
-  if (!tc_node_block_contact (self->node, tc_contact_get_address (self->contact), &error))
-    {
-      tc_window_show_error (self, error);
-      return;
-    }
-
-  /* Translators: %s is the name of the contact who was blocked */
-  text = g_strdup_printf (_("%s is blocked"), tc_contact_get_display_name (self->contact));
-  tc_window_add_toast (self, text);
-}
-
-static void
-remove_response_cb (AdwMessageDialog *dialog,
-                    const char       *response,
-                    gpointer          user_data)
-{
-  TcWindow *self = TC_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
-  TcContact *contact = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (g_str_equal (response, "remove") &&
-      !tc_node_remove_contact (self->node, tc_contact_get_address (contact), &error))
-    tc_window_show_error (self, error);
-}
-
-static void
-remove_cb (GSimpleAction *action,
-           GVariant      *param,
-           gpointer       user_data)
-{
-  TcWindow *self = user_data;
-  GtkWidget *dialog;
-
-  if (self->contact == NULL)
-    return;
-
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL,
-                                   _("Their messages are deleted from this computer. You can add them again later with their address."));
-  /* Translators: %s is the contact's name */
-  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog), _("Remove %s?"),
-                                     tc_contact_get_display_name (self->contact));
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "remove", _("_Remove"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
-                                              ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_signal_connect_data (dialog, "response",
-                         G_CALLBACK (remove_response_cb),
-                         g_object_ref (self->contact),
-                         (GClosureNotify) (void (*) (void)) g_object_unref, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
 static void
 node_address_cb (TcWindow *self)
 {
@@ -740,28 +448,17 @@ tc_window_constructed (GObject *object)
   g_autoptr(GSettingsSchema) schema = NULL;
   GSettingsSchemaSource *source;
   GListModel *contacts;
-  static const GActionEntry contact_entries[] = {
-    { "accept", accept_cb },
-    { "decline", decline_cb },
-    { "block", block_cb },
-    { "remove", remove_cb },
-  };
-  static const GActionEntry win_entries[] = {
-    { "presence", NULL, "s", "'available'", presence_change_state_cb },
-  };
-
   G_OBJECT_CLASS (tc_window_parent_class)->constructed (object);
 
   g_assert (TC_IS_NODE (self->node));
 
-  g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries,
-                                   G_N_ELEMENTS (win_entries), self);
-  g_action_map_add_action_entries (G_ACTION_MAP (self->contact_actions), contact_entries,
-                                   G_N_ELEMENTS (contact_entries), self);
+  _tc_window_init_actions (self);
 
   contacts = tc_node_get_contacts (self->node);
-  self->sorted_contacts = gtk_sort_list_model_new (g_object_ref (contacts),
-                                                   g_object_ref (GTK_SORTER (self->sorter)));
+  self->sorted_contacts =
+    gtk_sort_list_model_new (G_LIST_MODEL (gtk_filter_list_model_new (g_object_ref (contacts),
+                                                                      create_contact_filter (self))),
+                             create_contact_sorter ());
   self->contact_selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->sorted_contacts)));
   gtk_single_selection_set_autoselect (self->contact_selection, FALSE);
   gtk_single_selection_set_can_unselect (self->contact_selection, TRUE);
@@ -785,6 +482,9 @@ tc_window_constructed (GObject *object)
   g_signal_connect_object (self->node, "contact-request",
                            G_CALLBACK (contact_request_cb), self,
                            G_CONNECT_SWAPPED);
+  tc_tor_page_set_tor (self->tor_page, tc_node_get_tor (self->node));
+  g_signal_group_set_target (self->tor_signals, tc_node_get_tor (self->node));
+  _tc_window_update_main_page (self);
   tc_window_update_own_address (self);
   tc_window_update_presence_action (self);
   tc_window_update_contact_state (self);
@@ -808,6 +508,11 @@ tc_window_dispose (GObject *object)
   TcWindow *self = (TcWindow *)object;
 
   g_clear_handle_id (&self->typing_pause_source, g_source_remove);
+  if (self->stick_tick != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->stick_tick);
+      self->stick_tick = 0;
+    }
 
   /* The node outlives the window: nothing of it may call back into a
    * disposed window. */
@@ -825,21 +530,18 @@ tc_window_dispose (GObject *object)
     g_binding_group_set_source (self->contact_bindings, NULL);
   if (self->contact_signals != NULL)
     g_signal_group_set_target (self->contact_signals, NULL);
+  if (self->tor_signals != NULL)
+    g_signal_group_set_target (self->tor_signals, NULL);
 
-  if (self->watched != NULL)
-    {
-      g_hash_table_foreach (self->watched, unwatch_contact, NULL);
-      g_clear_pointer (&self->watched, g_hash_table_unref);
-    }
 
   gtk_widget_dispose_template (GTK_WIDGET (self), TC_TYPE_WINDOW);
 
   g_clear_object (&self->contact_selection);
   g_clear_object (&self->sorted_contacts);
   g_clear_object (&self->message_selection);
-  g_clear_object (&self->sorter);
   g_clear_object (&self->contact_bindings);
   g_clear_object (&self->contact_signals);
+  g_clear_object (&self->tor_signals);
   g_clear_object (&self->contact_actions);
   g_clear_object (&self->conversation);
   g_clear_object (&self->contact);
@@ -930,9 +632,13 @@ tc_window_class_init (TcWindowClass *klass)
 
   g_type_ensure (TC_TYPE_CONTACT_ROW);
   g_type_ensure (TC_TYPE_MESSAGE_ROW);
+  g_type_ensure (TC_TYPE_TOR_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/torchat/TorChat/tc-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TcWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, tor_page);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, tor_banner);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, tor_banner_label);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, empty_address_label);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, leaflet);
@@ -940,6 +646,8 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TcWindow, content);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, own_address_label);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, contact_list);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, search_bar);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, conversation_title);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, contact_menu_button);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, content_stack);
@@ -950,45 +658,30 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TcWindow, message_list);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, conversation_notice);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, composer);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, composer_placeholder);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, send_button);
   gtk_widget_class_bind_template_callback (widget_class, contact_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, tor_page_stuck_cb);
   gtk_widget_class_bind_template_callback (widget_class, leaflet_visible_child_cb);
-  gtk_widget_class_bind_template_callback (widget_class, composer_activate_cb);
-  gtk_widget_class_bind_template_callback (widget_class, composer_changed_cb);
+  _tc_window_class_init_conversation (widget_class);
 
-  gtk_widget_class_install_action (widget_class, "win.add-contact", NULL, add_contact_action);
-  gtk_widget_class_install_action (widget_class, "win.copy-address", NULL, copy_address_action);
-  gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
-  gtk_widget_class_install_action (widget_class, "win.open-contact", "s", open_contact_action);
-
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.add-contact", NULL);
+  _tc_window_class_init_actions (widget_class);
 }
 
 static void
 tc_window_init (TcWindow *self)
 {
-  GtkAdjustment *vadj;
-
   gtk_widget_init_template (GTK_WIDGET (self));
+  tc_a11y_fix_button_names (GTK_WIDGET (self));
+  set_no_hyphens (self->empty_address_label);
+  set_no_hyphens (self->own_address_label);
 
   self->drafts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->watched = g_hash_table_new (NULL, NULL);
   self->typing_sent = TC_TYPING_ACTIVE;
 
-  self->sorter = gtk_custom_sorter_new (compare_contacts, NULL, NULL);
   self->message_selection = gtk_no_selection_new (NULL);
   gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (self->message_selection));
-  g_signal_connect_object (self->message_selection, "items-changed",
-                           G_CALLBACK (messages_items_changed_cb), self,
-                           G_CONNECT_SWAPPED);
-
-  vadj = gtk_scrolled_window_get_vadjustment (self->message_scroller);
-  g_signal_connect_object (vadj, "changed",
-                           G_CALLBACK (vadjustment_changed_cb), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (vadj, "value-changed",
-                           G_CALLBACK (vadjustment_value_changed_cb), self,
-                           G_CONNECT_SWAPPED);
+  _tc_window_init_conversation (self);
 
   self->contact_actions = g_simple_action_group_new ();
   gtk_widget_insert_action_group (GTK_WIDGET (self), "contact", G_ACTION_GROUP (self->contact_actions));
@@ -997,6 +690,10 @@ tc_window_init (TcWindow *self)
   g_binding_group_bind (self->contact_bindings, "display-name",
                         self->conversation_title, "title",
                         G_BINDING_SYNC_CREATE);
+  self->tor_signals = g_signal_group_new (TC_TYPE_TOR);
+  g_signal_group_connect_object (self->tor_signals, "notify",
+                                 G_CALLBACK (tor_notify_cb), self,
+                                 G_CONNECT_SWAPPED);
   self->contact_signals = g_signal_group_new (TC_TYPE_CONTACT);
   g_signal_group_connect_object (self->contact_signals, "notify",
                                  G_CALLBACK (contact_notify_cb), self,
@@ -1071,4 +768,26 @@ tc_window_show_error (TcWindow     *self,
   g_return_if_fail (error != NULL);
 
   tc_window_add_toast (self, error->message);
+}
+
+gboolean
+tc_window_is_conversation_in_view (TcWindow   *self,
+                                   const char *address)
+{
+  g_return_val_if_fail (TC_IS_WINDOW (self), FALSE);
+
+  if (self->contact == NULL || address == NULL ||
+      !g_str_equal (tc_contact_get_address (self->contact), address))
+    return FALSE;
+
+  if (!gtk_window_is_active (GTK_WINDOW (self)) ||
+      !gtk_widget_get_mapped (GTK_WIDGET (self->message_list)))
+    return FALSE;
+
+  /* Folded on the contact list, the conversation is not on screen. */
+  if (adw_leaflet_get_folded (self->leaflet) &&
+      adw_leaflet_get_visible_child (self->leaflet) != self->content)
+    return FALSE;
+
+  return TRUE;
 }

@@ -27,6 +27,9 @@ void       tc_window_set_contact     (TcWindow       *self,
 /* Shows the conversation with @address; FALSE if it is not a contact. */
 gboolean   tc_window_select_address  (TcWindow       *self,
                                       const char     *address);
+/* TRUE when the window is focused and shows that conversation. */
+gboolean   tc_window_is_conversation_in_view (TcWindow   *self,
+                                              const char *address);
 void       tc_window_add_toast       (TcWindow       *self,
                                       const char     *text);
 void       tc_window_show_error      (TcWindow       *self,

@@ -1765,3 +1765,31 @@ tc_node_init (TcNode *self)
   /* Empty until the profile is open (tc_transfer_manager_load()). */
   self->transfers = tc_transfer_manager_new (self);
 }
+
+/* The name the user gives a contact locally; NULL or "" goes back to the
+ * peer's own name. The contact keeps its old name if it cannot be stored. */
+gboolean
+tc_node_rename_contact (TcNode      *self,
+                        const char  *address,
+                        const char  *nickname,
+                        GError     **error)
+{
+  TcContact *contact;
+  g_autofree char *old = NULL;
+
+  g_return_val_if_fail (TC_IS_NODE (self), FALSE);
+
+  contact = find_contact (self, address, error);
+  if (contact == NULL)
+    return FALSE;
+
+  old = g_strdup (tc_contact_get_nickname (contact));
+  tc_contact_set_nickname (contact, nickname != NULL && nickname[0] != '\0' ? nickname : NULL);
+  if (!commit_contact (self, contact, error))
+    {
+      tc_contact_set_nickname (contact, old);
+      return FALSE;
+    }
+
+  return TRUE;
+}

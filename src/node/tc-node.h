@@ -225,6 +225,10 @@ gboolean        tc_node_block_contact         (TcNode         *self,
 gboolean        tc_node_remove_contact        (TcNode         *self,
                                                const char     *address,
                                                GError        **error);
+gboolean        tc_node_rename_contact        (TcNode         *self,
+                                               const char     *address,
+                                               const char     *nickname,
+                                               GError        **error);
 TcMessage      *tc_node_send_message          (TcNode         *self,
                                                const char     *address,
                                                const char     *text,

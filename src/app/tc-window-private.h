@@ -1,0 +1,95 @@
+/* tc-window-private.h: what the files of TcWindow share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "tc-tor-page.h"
+#include "tc-window.h"
+
+G_BEGIN_DECLS
+
+struct _TcWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  TcNode               *node;
+  TcContact            *contact;
+  TcConversation       *conversation;
+  GSettings            *settings;
+
+  GBindingGroup        *contact_bindings;
+  GSignalGroup         *contact_signals;
+  GSimpleActionGroup   *contact_actions;
+
+  GtkSortListModel     *sorted_contacts;
+  GtkSingleSelection   *contact_selection;
+  GtkNoSelection       *message_selection;
+  /* Unsent composer text per contact address. */
+  GHashTable           *drafts;
+
+  guint                 typing_pause_source;
+  TcTyping              typing_sent;
+  gboolean              restoring_draft;
+  gboolean              updating_selection;
+  gboolean              stick_to_bottom;
+  gboolean              scrolling;
+  guint                 stick_frames;
+  guint                 stick_tick;
+
+  /* The Tor screen: shown on a first run until Tor is ready, or when
+   * asked for. */
+  gboolean              tor_was_ready;
+  gboolean              tor_page_wanted;
+  gboolean              tor_page_dismissed;
+  GSignalGroup         *tor_signals;
+
+  AdwToastOverlay      *toast_overlay;
+  TcTorPage            *tor_page;
+  GtkRevealer          *tor_banner;
+  GtkLabel             *tor_banner_label;
+  GtkStack             *main_stack;
+  GtkLabel             *empty_address_label;
+  AdwLeaflet           *leaflet;
+  GtkWidget            *sidebar;
+  GtkWidget            *content;
+  GtkLabel             *own_address_label;
+  GtkListView          *contact_list;
+  GtkSearchBar         *search_bar;
+  GtkSearchEntry       *search_entry;
+  AdwWindowTitle       *conversation_title;
+  GtkWidget            *contact_menu_button;
+  GtkStack             *content_stack;
+  GtkRevealer          *request_revealer;
+  GtkLabel             *request_label;
+  GtkLabel             *greeting_label;
+  GtkScrolledWindow    *message_scroller;
+  GtkListView          *message_list;
+  GtkLabel             *conversation_notice;
+  GtkTextView          *composer;
+  GtkLabel             *composer_placeholder;
+  GtkWidget            *send_button;
+};
+
+/* tc-window.c */
+void   _tc_window_update_main_page         (TcWindow       *self);
+guint  _tc_window_find_contact_position    (TcWindow       *self,
+                                            TcContact      *contact);
+
+/* tc-window-actions.c: the win. and contact. actions and their keys */
+void   _tc_window_class_init_actions       (GtkWidgetClass *widget_class);
+void   _tc_window_init_actions             (TcWindow       *self);
+
+/* tc-window-conversation.c: the message list's scrolling and the composer */
+void   _tc_window_class_init_conversation  (GtkWidgetClass *widget_class);
+void   _tc_window_init_conversation        (TcWindow       *self);
+void   _tc_window_send_typing              (TcWindow       *self,
+                                            TcTyping        typing);
+char  *_tc_window_dup_composer_text        (TcWindow       *self);
+void   _tc_window_set_composer_text        (TcWindow       *self,
+                                            const char     *text);
+/* Keeps the newest message in view for the next frames, while the rows
+ * settle. */
+void   _tc_window_stick_for_frames         (TcWindow       *self);
+
+G_END_DECLS

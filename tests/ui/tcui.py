@@ -1,0 +1,298 @@
+# tcui.py: what the UI tests share: a torchat instance under its own Xvfb
+# and D-Bus session, driven by tc-ui-agent.py, a test SOCKS server standing
+# in for Tor, TAP output and screenshots.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TIMEOUT = float(os.environ.get("TC_UI_TIMEOUT", "30"))
+
+
+def require_tools():
+    """Exits with a TAP skip when the UI test tools are missing."""
+    missing = [tool for tool in ("Xvfb", "dbus-run-session", "xdotool") if shutil.which(tool) is None]
+    try:
+        import pyatspi  # noqa: F401
+    except ImportError:
+        missing.append("python3-pyatspi")
+    if missing:
+        print("1..0 # SKIP missing: " + ", ".join(missing), flush=True)
+        sys.exit(0)
+
+
+def binary():
+    path = os.environ.get("TORCHAT_BINARY")
+    if not path:
+        raise SystemExit("TORCHAT_BINARY is not set")
+    return path
+
+
+def note(*args):
+    for line in " ".join(str(a) for a in args).splitlines():
+        print("# " + line, flush=True)
+
+
+class Tap:
+    """Minimal TAP: one line per case, a plan at the end."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def case(self, name, func, *args):
+        self.n += 1
+        try:
+            func(*args)
+            print("ok %d %s" % (self.n, name), flush=True)
+        except Skip as e:
+            print("ok %d %s # SKIP %s" % (self.n, name, e), flush=True)
+        except Exception as e:
+            self.failed += 1
+            import traceback
+            for line in traceback.format_exc().splitlines():
+                print("# " + line, flush=True)
+            print("not ok %d %s" % (self.n, name), flush=True)
+
+    def done(self):
+        print("1..%d" % self.n, flush=True)
+        return 1 if self.failed else 0
+
+
+class Skip(Exception):
+    pass
+
+
+def check(cond, message):
+    if not cond:
+        raise AssertionError(message)
+
+
+def wait_until(func, timeout=TIMEOUT, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = func()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.2)
+
+
+class Xvfb:
+    """An X server of its own, on the display number it picks (-displayfd)."""
+
+    def __init__(self, tmpdir, size="1280x800x24"):
+        self.fbdir = os.path.join(tmpdir, "fb")
+        os.makedirs(self.fbdir, exist_ok=True)
+        r, w = os.pipe()
+        self.proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(w), "-screen", "0", size, "-nolisten", "tcp",
+             "-fbdir", self.fbdir, "-noreset"],
+            pass_fds=[w], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(w)
+        data = b""
+        with os.fdopen(r, "rb") as f:
+            while not data.endswith(b"\n"):
+                chunk = f.read(1)
+                if not chunk:
+                    raise RuntimeError("Xvfb did not start")
+                data += chunk
+        self.display = ":" + data.decode().strip()
+
+    def screenshot(self, path):
+        """Writes the screen as PNG, from the XWD file Xvfb keeps in -fbdir."""
+        with open(os.path.join(self.fbdir, "Xvfb_screen0"), "rb") as f:
+            data = f.read()
+        (header_size, _version, _format, depth, width, height, _xoff, byte_order, _unit,
+         _bit_order, _pad, bpp, bpl, _visual, _rmask, _gmask, _bmask, _bits, _entries,
+         ncolors, *_rest) = struct.unpack(">25I", data[:100])
+        offset = header_size + ncolors * 12
+        pixels = data[offset:offset + height * bpl]
+        # Only what windows cover: the root window stays black.
+        top, bottom, left, right = height, -1, width, -1
+        for y in range(height):
+            line = pixels[y * bpl: y * bpl + width * 4]
+            # Rows with only the pointer on black do not count.
+            if len(line) - line.count(0) < 40 * 3:
+                continue
+            top, bottom = min(top, y), y
+            stripped = line.rstrip(b"\0")
+            right = max(right, (len(stripped) + 3) // 4 - 1)
+            lead = len(line) - len(line.lstrip(b"\0"))
+            left = min(left, lead // 4)
+        if bottom < 0:
+            top, bottom, left, right = 0, height - 1, 0, width - 1
+        rows = []
+        for y in range(top, bottom + 1):
+            line = pixels[y * bpl + left * 4: y * bpl + (right + 1) * 4]
+            row = bytearray(b"\0")
+            # 32 bits per pixel, little-endian BGRX.
+            for x in range(0, len(line), 4):
+                row += bytes((line[x + 2], line[x + 1], line[x]))
+            rows.append(bytes(row))
+        raw = b"".join(rows)
+        width, height = right - left + 1, bottom - top + 1
+
+        def chunk(kind, body):
+            return (struct.pack(">I", len(body)) + kind + body +
+                    struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff))
+
+        png = (b"\x89PNG\r\n\x1a\n" +
+               chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
+               chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+        with open(path, "wb") as f:
+            f.write(png)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+
+
+class Socks:
+    """tests/tc-test-socks.c: maps NAME.onion to loopback ports from a file."""
+
+    def __init__(self, tmpdir):
+        self.map_path = os.path.join(tmpdir, "socks-map")
+        self.log_path = os.path.join(tmpdir, "socks.log")
+        port_file = os.path.join(tmpdir, "socks-port")
+        self.entries = {}
+        self.write_map()
+        self.proc = subprocess.Popen(
+            [os.environ["TORCHAT_TEST_SOCKS"], "--map", self.map_path, "--port-file", port_file],
+            stdout=subprocess.DEVNULL, stderr=open(self.log_path, "w"))
+        self.port = int(wait_until(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
+                                   what="the SOCKS server's port"))
+        self.address = "127.0.0.1:%d" % self.port
+
+    def add(self, onion, port):
+        self.entries[onion] = port
+        self.write_map()
+
+    def remove(self, onion):
+        self.entries.pop(onion, None)
+        self.write_map()
+
+    def write_map(self):
+        tmp = self.map_path + ".tmp"
+        with open(tmp, "w") as f:
+            for onion, port in self.entries.items():
+                f.write("%s 127.0.0.1:%d\n" % (onion, port))
+        os.rename(tmp, self.map_path)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+
+
+class Instance:
+    """One torchat window: its own Xvfb, `dbus-run-session`, notification
+    server and profile, driven through tc-ui-agent.py."""
+
+    def __init__(self, name, tmpdir, args, notify_delay=0, size="1280x800x24"):
+        self.name = name
+        self.dir = os.path.join(tmpdir, name)
+        self.profile = os.path.join(self.dir, "profile")
+        os.makedirs(self.profile, mode=0o700)
+        self.xvfb = Xvfb(self.dir, size)
+        env = dict(os.environ)
+        env["DISPLAY"] = self.xvfb.display
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        env.pop("AT_SPI_BUS_ADDRESS", None)
+        env.pop("WAYLAND_DISPLAY", None)
+        env["XDG_RUNTIME_DIR"] = os.path.join(self.dir, "run")
+        os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700)
+        self.agent_log = open(os.path.join(self.dir, "agent.log"), "w")
+        r, w = os.pipe()
+        self.agent = subprocess.Popen(
+            ["dbus-run-session", "--", "/usr/bin/python3", os.path.join(HERE, "tc-ui-agent.py"),
+             "--dir", self.dir, "--reply-fd", str(w), "--notify-delay", str(notify_delay), "--",
+             binary(), "--profile", self.profile] + list(args),
+            stdin=subprocess.PIPE, stdout=self.agent_log, stderr=self.agent_log,
+            text=True, env=env, pass_fds=[w])
+        os.close(w)
+        self.replies = os.fdopen(r, "r")
+        ready = self._read()
+        if not ready.get("ok"):
+            self.dump_logs()
+            raise RuntimeError("%s did not start: %s" % (name, ready.get("error")))
+        self.address, self.port = self.read_id()
+
+    def _read(self):
+        line = self.replies.readline()
+        if not line:
+            return {"ok": False, "error": "the agent ended"}
+        return json.loads(line)
+
+    def call(self, cmd, **kwargs):
+        kwargs["cmd"] = cmd
+        self.agent.stdin.write(json.dumps(kwargs) + "\n")
+        self.agent.stdin.flush()
+        reply = self._read()
+        if not reply.get("ok"):
+            raise AssertionError("%s: %s: %s" % (self.name, cmd, reply.get("error")))
+        return reply
+
+    def try_call(self, cmd, **kwargs):
+        try:
+            return self.call(cmd, **kwargs)
+        except AssertionError:
+            return None
+
+    def cli(self, *args):
+        return subprocess.run([binary(), "--profile", self.profile] + list(args),
+                              capture_output=True, text=True, timeout=30)
+
+    def read_id(self):
+        def ask():
+            result = self.cli("--json", "id")
+            if result.returncode != 0:
+                return None
+            data = json.loads(result.stdout)
+            return data.get("address"), data.get("listen-port")
+
+        return wait_until(ask, what="%s's node to answer `id`" % self.name)
+
+    def notifications(self, event=None):
+        events = self.call("notifications")["events"]
+        return [e for e in events if event is None or e["event"] == event]
+
+    def screenshot(self, path):
+        self.xvfb.screenshot(path)
+
+    def dump_logs(self):
+        for log in ("agent.log", "torchat.log"):
+            path = os.path.join(self.dir, log)
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    text = f.read()[-4000:]
+                note("--- %s %s ---\n%s" % (self.name, log, text))
+
+    def stop(self):
+        if self.agent.poll() is None:
+            try:
+                self.agent.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
+                self.agent.stdin.flush()
+                self.agent.wait(timeout=30)
+            except Exception:
+                self.agent.kill()
+                self.agent.wait()
+        self.xvfb.stop()
+
+
+def make_tmpdir(prefix):
+    return tempfile.mkdtemp(prefix=prefix)
+
+
+def remove_tmpdir(path):
+    shutil.rmtree(path, ignore_errors=True)
