@@ -11,7 +11,8 @@
  *
  *   meson test -C BUILD --benchmark tor-transfer -v
  *
- * Optional argument: the size in MB (default 20).
+ * Optional arguments: the size in MB (default 20) and the number of rounds
+ * (default 3), each raw then TORChat.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -288,12 +289,13 @@ main (int    argc,
   g_autofree guint32 *data = NULL;
   g_autofree char *path = NULL;
   g_autofree char *downloads = NULL;
-  g_autofree char *out = NULL;
   guint size_mb = argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : 20;
+  guint rounds = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 3;
   gsize size = (gsize) size_mb * MB;
   TcTestNode *a, *b;
-  double raw, t0, deadline, torchat, t_active = 0;
-  char *nl;
+
+  /* Line by line, so that a run cut short still shows its rounds. */
+  setvbuf (stdout, NULL, _IOLBF, 0);
 
   if (tc_test_tornet_missing () != NULL)
     {
@@ -319,47 +321,55 @@ main (int    argc,
   g_mkdir_with_parents (downloads, 0700);
   g_file_set_contents (path, (const char *) data, size, &error);
 
-  raw = raw_onion (a, b, (const guint8 *) data, size);
-
-  if (tc_test_run_cli (a, NULL, &out, NULL, "send-file", b->address, path) != 0)
-    fail ("send-file failed");
-  if ((nl = strchr (out, '\n')) != NULL)
-    *nl = '\0';
-  deadline = tc_test_now () + STEP_TIMEOUT;
-  while (!g_str_equal (transfer_member (b, out, "state"), "offered"))
-    {
-      if (tc_test_now () > deadline)
-        fail ("no offer");
-      tc_test_sleep (100);
-    }
-  t0 = tc_test_now ();
-  tc_test_run_cli (b, NULL, NULL, NULL, "accept-file", out, downloads);
-  for (;;)
-    {
-      const char *state = transfer_member (b, out, "state");
-
-      if (t_active == 0 && g_str_equal (state, "active"))
-        t_active = tc_test_now ();
-      if (g_str_equal (state, "done"))
-        break;
-      if (tc_test_now () > deadline + STEP_TIMEOUT)
-        fail ("the transfer did not finish");
-      tc_test_sleep (50);
-    }
-  torchat = tc_test_now () - t0;
-  if (t_active == 0)
-    t_active = t0;
-
   g_print ("size-mb: %u\n", size_mb);
-  g_print ("raw-onion-mb-per-s: %.2f (connected stream: first byte written to last byte read)\n",
-           size / raw / MB);
-  g_print ("torchat-mb-per-s: %.2f (accept to checked and in place)\n", size / torchat / MB);
-  g_print ("torchat-stream-mb-per-s: %.2f (file stream ready to checked and in place)\n",
-           size / (tc_test_now () - t_active) / MB);
-  g_print ("torchat-setup-s: %.2f (accept to file stream ready: answer, connect, handshake)\n",
-           t_active - t0);
-  g_print ("ratio: %.2f (whole), %.2f (stream)\n", raw / torchat,
-           raw / (tc_test_now () - t_active));
+  for (guint round = 1; round <= rounds; round++)
+    {
+      g_autofree char *out = NULL;
+      double raw, t0, deadline, torchat, t_active = 0, t_end;
+      char *nl;
+
+      /* Alternating, so that a change in the network's load hits both. */
+      raw = raw_onion (a, b, (const guint8 *) data, size);
+
+      if (tc_test_run_cli (a, NULL, &out, NULL, "send-file", b->address, path) != 0)
+        fail ("send-file failed");
+      if ((nl = strchr (out, '\n')) != NULL)
+        *nl = '\0';
+      deadline = tc_test_now () + STEP_TIMEOUT;
+      while (!g_str_equal (transfer_member (b, out, "state"), "offered"))
+        {
+          if (tc_test_now () > deadline)
+            fail ("no offer");
+          tc_test_sleep (100);
+        }
+      t0 = tc_test_now ();
+      tc_test_run_cli (b, NULL, NULL, NULL, "accept-file", out, downloads);
+      for (;;)
+        {
+          const char *state = transfer_member (b, out, "state");
+
+          if (t_active == 0 && g_str_equal (state, "active"))
+            t_active = tc_test_now ();
+          if (g_str_equal (state, "done"))
+            break;
+          if (tc_test_now () > deadline + STEP_TIMEOUT)
+            fail ("the transfer did not finish");
+          tc_test_sleep (50);
+        }
+      t_end = tc_test_now ();
+      torchat = t_end - t0;
+      if (t_active == 0)
+        t_active = t0;
+
+      g_print ("round %u raw-onion-mb-per-s: %.2f (connected stream: first byte written to last byte read)\n",
+               round, size / raw / MB);
+      g_print ("round %u torchat-mb-per-s: %.2f (accept to checked and in place)\n",
+               round, size / torchat / MB);
+      g_print ("round %u torchat-setup-s: %.2f (accept to file stream ready)\n",
+               round, t_active - t0);
+      g_print ("round %u ratio: %.2f (whole), %.2f (from the file stream ready)\n",
+               round, raw / torchat, raw / (t_end - t_active));
+    }
 
   tc_test_net_free (net);
   return 0;
