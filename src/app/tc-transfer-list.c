@@ -20,6 +20,8 @@ struct _TcTransferList
 
   GtkWidget           *scroller;
   GtkListBox          *list_box;
+  guint                scroll_tick;
+  guint                scroll_frames;
 };
 
 G_DEFINE_FINAL_TYPE (TcTransferList, tc_transfer_list, GTK_TYPE_WIDGET)
@@ -78,18 +80,32 @@ tc_transfer_list_is_empty (TcTransferList *self)
   return model == NULL || g_list_model_get_n_items (model) == 0;
 }
 
+/* The newest transfer, at the end, comes into view: for a few frames,
+ * while the new row gets its size. */
+static gboolean
+scroll_tick_cb (GtkWidget     *widget,
+                GdkFrameClock *clock,
+                gpointer       user_data)
+{
+  TcTransferList *self = TC_TRANSFER_LIST (widget);
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller));
+
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  if (--self->scroll_frames > 0)
+    return G_SOURCE_CONTINUE;
+  self->scroll_tick = 0;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 items_changed_cb (TcTransferList *self)
 {
   gtk_widget_set_visible (GTK_WIDGET (self), !tc_transfer_list_is_empty (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EMPTY]);
-}
 
-/* The newest transfer, at the end, stays in view. */
-static void
-vadjustment_changed_cb (GtkAdjustment *adj)
-{
-  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  self->scroll_frames = 10;
+  if (self->scroll_tick == 0)
+    self->scroll_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_tick_cb, NULL, NULL);
 }
 
 static void
@@ -281,8 +297,6 @@ tc_transfer_list_init (TcTransferList *self)
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("File Transfers"),
                                   -1);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), GTK_WIDGET (self->list_box));
-  g_signal_connect (gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller)),
-                    "changed", G_CALLBACK (vadjustment_changed_cb), NULL);
 
   gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
 }

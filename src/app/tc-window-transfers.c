@@ -162,6 +162,8 @@ _tc_window_class_init_transfers (GtkWidgetClass *widget_class)
   g_type_ensure (TC_TYPE_TRANSFER_LIST);
   gtk_widget_class_install_action (widget_class, "win.attach-file", NULL, attach_file_action);
   gtk_widget_class_install_action (widget_class, "win.show-transfers", NULL, show_transfers_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_t, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.show-transfers", NULL);
 }
 
 void

@@ -145,6 +145,8 @@ class Transfer:
             f.write(os.urandom(300000))
         tid = self.send_file(other)
         b.call("wait", role="label", name="notes.bin", timeout=60)
+        # The newest offer scrolls into view.
+        b.call("wait", role="push button", name="Decline", timeout=10)
         b.call("click", role="push button", name="Decline")
         b.call("wait", role="label", contains="Declined")
         # Alice opens her conversation with Bob: her row says declined.
@@ -157,8 +159,8 @@ class Transfer:
 
     def transfers_window(self):
         b = self.bob
-        b.call("key", keys=["F10"])
-        b.call("click", role="menu item", name="File Transfers")
+        # Also in the main menu; Ctrl+Shift+T is its key.
+        b.call("key", keys=["ctrl+shift+t"])
         b.call("wait", role="frame", name="File Transfers")
         b.call("wait", role="label", name="holiday.png", window="File Transfers")
         b.call("wait", role="label", name="notes.bin", window="File Transfers")
