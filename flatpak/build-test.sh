@@ -34,6 +34,10 @@ fi
 mkdir -p "$cache" "$work"
 work=$(cd "$work" && pwd)
 
+# One build at a time uses the cache (two test runs on one machine).
+exec 9>"$cache/lock"
+flock 9
+
 step () { echo "build-test.sh: $*" >&2; }
 
 # 1. The module sources, from Debian's source packages.

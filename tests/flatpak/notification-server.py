@@ -50,7 +50,11 @@ INTERFACE = """
 """
 
 log_path = sys.argv[1]
+# The test asks for a click by writing "ID ACTION" lines to this file.
+click_path = log_path + ".click"
+clicks_done = 0
 next_id = 1
+connection_ = None
 
 
 def caller_exe(connection, sender):
@@ -90,7 +94,25 @@ def method_call(connection, sender, path, interface, method, params, invocation)
         invocation.return_value(GLib.Variant("(u)", (nid,)))
 
 
+def poll_clicks():
+    global clicks_done
+    try:
+        with open(click_path) as f:
+            lines = [line.split() for line in f if line.strip()]
+    except OSError:
+        return True
+    for nid, action in lines[clicks_done:]:
+        connection_.emit_signal(None, "/org/freedesktop/Notifications",
+                                "org.freedesktop.Notifications", "ActionInvoked",
+                                GLib.Variant("(us)", (int(nid), action)))
+    clicks_done = len(lines)
+    return True
+
+
 def bus_acquired(connection, name):
+    global connection_
+    connection_ = connection
+    GLib.timeout_add(200, poll_clicks)
     info = Gio.DBusNodeInfo.new_for_xml(INTERFACE).interfaces[0]
     connection.register_object("/org/freedesktop/Notifications", info, method_call, None, None)
 

@@ -15,6 +15,10 @@ build=$(cd "${2:?usage: run.sh SOURCE_DIR BUILD_DIR}" && pwd)
 export TORCHAT_BINARY="${TORCHAT_BINARY:-$build/src/torchat}"
 export TORCHAT_TEST_SOCKS="${TORCHAT_TEST_SOCKS:-$build/tests/tc-test-socks}"
 
+# debootstrap lives in /usr/sbin, and building the runtime needs root; a
+# runtime already in the cache does not.
+export PATH="$PATH:/usr/sbin:/sbin"
+
 # Flatpak needs unprivileged user namespaces (or a setuid bwrap). Without
 # them nothing here can be tested: say so and fail, never skip.
 for tool in flatpak flatpak-builder bwrap debootstrap Xvfb dbus-run-session; do

@@ -86,11 +86,13 @@ def flatpak(*args, timeout=120, env=None):
 
 
 def instance():
-    r = subprocess.run(["flatpak", "ps", "--columns=instance,application"],
+    """The running app's instance (`flatpak ps` can still list ended ones)."""
+    r = subprocess.run(["flatpak", "ps", "--columns=instance,child-pid,application"],
                        capture_output=True, text=True, timeout=30)
-    for line in r.stdout.splitlines():
+    for line in reversed(r.stdout.splitlines()):
         fields = line.split()
-        if len(fields) == 2 and fields[1] == APP_ID:
+        if len(fields) == 3 and fields[2] == APP_ID and fields[1].isdigit() and \
+                os.path.exists("/proc/%s" % fields[1]):
             return fields[0]
     return None
 
@@ -287,9 +289,18 @@ def stop_app(proc):
     sandbox_torchat("quit")
     try:
         proc.wait(30)
+        return True
     except subprocess.TimeoutExpired:
-        flatpak("kill", APP_ID)
-        proc.wait(10)
+        diag("the app did not quit within 30 s; killing it")
+        inst = instance()
+        if inst:
+            subprocess.run(["flatpak", "kill", inst], capture_output=True, timeout=30)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        return False
 
 
 # --- the app in the sandbox ----------------------------------------------------
@@ -386,7 +397,12 @@ ok(bool(request), "a contact request from the headless node raises a notificatio
    log_tail("app.log") + log_tail("bob.log") + log_tail("socks.log"))
 
 accepted = sandbox_torchat("accept", bob_address)
-ok(accepted.returncode == 0, "the request is accepted from inside the sandbox", accepted.stderr)
+contacts = sandbox_torchat("contacts")
+ok(accepted.returncode == 0 and
+   any(line.startswith(bob_address) and " accepted " in line + " "
+       for line in contacts.stdout.splitlines()),
+   "the request is accepted from inside the sandbox",
+   accepted.stderr + contacts.stdout + contacts.stderr)
 
 text = "A message from outside the sandbox"
 host_torchat(bob, "send", address, text)
@@ -415,9 +431,32 @@ if note:
        "the notification came through the portal, on behalf of %s" % APP_ID, json.dumps(n))
     ok("Bob" in n["summary"], "the notification names the sender", json.dumps(n))
 
-stop_app(app)
-ok(not sandbox_processes("tor"), "quitting the app stops its tor",
-   str(sandbox_processes("tor")))
+    # The user clicks it: the portal hands the click to the app, which opens
+    # the conversation, where the message is (the sidebar shows it too, as
+    # the contact's last message: once before the click, twice after).
+    def times_shown():
+        found = 0
+        for node in walk(window):
+            try:
+                seen = node.name or ""
+                if text not in seen:
+                    t = node.queryText()
+                    seen = t.getText(0, t.characterCount)
+                found += text in seen
+            except Exception:
+                pass
+        return found
+
+    before = times_shown()
+    with open(notify_log + ".click", "a") as f:
+        f.write("%d default\n" % n["id"])
+    after = wait_for(lambda: times_shown() > before and times_shown(), 15)
+    ok(bool(after), "clicking the notification opens the conversation with the message",
+       "shown %d times before the click, %s after; actions: %s" % (before, after, n["actions"]))
+
+quit_ok = stop_app(app)
+ok(quit_ok and not sandbox_processes("tor"), "`torchat quit` ends the app and its tor",
+   "quit by itself: %s; tor: %s" % (quit_ok, sandbox_processes("tor")))
 
 # --- German ----------------------------------------------------------------
 
