@@ -488,6 +488,7 @@ tc_window_constructed (GObject *object)
   g_assert (TC_IS_NODE (self->node));
 
   _tc_window_init_actions (self);
+  _tc_window_init_transfers (self);
 
   contacts = tc_node_get_contacts (self->node);
   self->sorted_contacts =
@@ -695,10 +696,12 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TcWindow, composer);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, composer_placeholder);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, send_button);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, transfer_list);
   gtk_widget_class_bind_template_callback (widget_class, contact_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, tor_page_stuck_cb);
   gtk_widget_class_bind_template_callback (widget_class, leaflet_visible_child_cb);
   _tc_window_class_init_conversation (widget_class);
+  _tc_window_class_init_transfers (widget_class);
 
   _tc_window_class_init_actions (widget_class);
 }
