@@ -12,6 +12,7 @@
 
 #include "tc-store.h"
 #include "tc-store-private.h"
+#include "tc-store-transfers.h"
 
 #define ALICE "alice2hbsvwrsa7gp6ddvyxbp4kjlmkpftbjgzjhs4sljkqlsdqs7nad"
 #define BOB   "bob4oxrkhyh6zqbjc4r5wsjrljlvvglmdqe3fnqhqewtfbmvzdpvid"
@@ -861,6 +862,40 @@ test_full (Fixture       *f,
   commit (f);
 }
 
+/* A failed write in the store's other files (transfers) spoils the batch
+ * like any other: the messages written before it in the same batch are not
+ * committed and the commit says so. */
+static void
+test_full_transfer (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(TcTransfer) transfer = tc_transfer_new ("t1", TC_MESSAGE_DIRECTION_INCOMING, ALICE);
+  g_autofree char *name = g_strnfill (200000, 'n');
+  g_autoptr(GError) error = NULL;
+  guint64 generation;
+
+  g_assert_true (_tc_store_exec (f->store, "PRAGMA max_page_count = 1", &error));
+  g_assert_no_error (error);
+  generation = tc_store_get_generation (f->store);
+
+  g_assert_false (add_incoming (f, ALICE, "small"));
+  tc_transfer_set_name (transfer, name);
+  g_test_expect_message ("torchat-node", G_LOG_LEVEL_WARNING, "*cannot store changes*");
+  g_assert_false (tc_store_save_transfer (f->store, transfer, &error));
+  g_test_assert_expected_messages ();
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_cmpuint (tc_store_get_generation (f->store), >, generation);
+
+  /* Poisoned: the next write fails, the commit too, "small" is gone. */
+  g_assert_false (tc_store_set_setting (f->store, "x", "1", &error));
+  g_clear_error (&error);
+  g_assert_false (tc_store_commit (f->store, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_cmpuint (tc_store_count_messages (f->store, ALICE), ==, 0);
+}
+
 static void
 count_notify_cb (GObject    *object,
                  GParamSpec *pspec,
@@ -961,6 +996,7 @@ main (int   argc,
   ADD ("fail-outbox", test_fail_outbox);
   ADD ("duplicates", test_duplicates);
   ADD ("seen-bounded", test_seen_bounded);
+  ADD ("full-transfer", test_full_transfer);
   ADD ("idle-checkpoint", test_idle_checkpoint);
   ADD ("unread-kept", test_unread_kept);
   ADD ("uncommitted", test_uncommitted);

@@ -490,16 +490,29 @@ _tc_store_set_error (TcStore     *self,
   set_db_error (self, rc, what, error);
 }
 
+/* For the store's other files (tc-store-transfers.c): the same batch
+ * rules as the writes here. A write after a failed one fails too. */
 gboolean
 _tc_store_begin_write (TcStore  *self,
                        GError  **error)
 {
-  return begin_write (self, error);
+  return check_batch (self, error) && begin_write (self, error);
 }
 
+/* Called after a failed write: the batch is poisoned, so that
+ * tc_store_commit() reports it and a caller holding writes for a later
+ * commit sees the generation change. */
 void
 _tc_store_rollback (TcStore *self)
 {
+  gboolean full = disk_is_full (self);
+
+  self->generation++;
+  if (self->batch_error == NULL)
+    self->batch_error = full ?
+      g_error_new_literal (TC_STORE_ERROR, TC_STORE_ERROR_FULL, _("The disk is full")) :
+      g_error_new_literal (TC_STORE_ERROR, TC_STORE_ERROR_FAILED, _("A write of this batch failed"));
+  set_failure (self, self->batch_error->message);
   rollback (self);
 }
 
