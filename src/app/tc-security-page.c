@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "tc-a11y.h"
 #include "tc-keyring.h"
 #include "tc-profile-key.h"
 #include "tc-security-page.h"
@@ -91,6 +92,7 @@ update_mode (TcSecurityPage *self)
       gtk_button_set_label (GTK_BUTTON (self->apply_button), _("_Encrypt This Profile"));
       gtk_widget_set_visible (GTK_WIDGET (self->old_row), FALSE);
     }
+  tc_a11y_fix_button_names (self->apply_button);
   changed_cb (self);
 }
 

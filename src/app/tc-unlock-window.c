@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "tc-a11y.h"
 #include "tc-keyring.h"
 #include "tc-profile-key.h"
 #include "tc-unlock-window.h"
@@ -364,6 +365,11 @@ tc_unlock_window_setup (TcUnlockWindow *self)
   gtk_label_set_text (self->title_label, title);
   gtk_window_set_title (GTK_WINDOW (self), title);
   adw_window_title_set_title (self->window_title, _("TORChat"));
+  tc_a11y_fix_button_names (GTK_WIDGET (self));
+  /* The same for the check button: "Remember in the keyring", once. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->remember_check),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Remember in the keyring"), -1);
   gtk_widget_grab_focus (GTK_WIDGET (self->passphrase_row));
 }
 
