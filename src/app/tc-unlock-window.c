@@ -354,6 +354,7 @@ tc_unlock_window_setup (TcUnlockWindow *self)
       gtk_widget_set_visible (GTK_WIDGET (self->confirm_row), FALSE);
       gtk_widget_set_visible (self->strength_box, FALSE);
       gtk_widget_set_visible (self->skip_box, FALSE);
+      gtk_window_set_default_size (GTK_WINDOW (self), 520, 520);
 
       self->keyring_cancellable = g_cancellable_new ();
       self->keyring_timeout = g_timeout_add_seconds (KEYRING_TIMEOUT_SECONDS,

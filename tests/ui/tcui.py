@@ -243,6 +243,10 @@ class Instance:
         self.address = self.port = None
         if wait_id:
             self.address, self.port = self.read_id()
+            if passphrase is not None:
+                check(os.path.exists(os.path.join(self.profile, "profile.key")) and
+                      not os.path.exists(os.path.join(self.profile, "identity.key")),
+                      "%s's profile is encrypted" % name)
 
     def _read(self):
         line = self.replies.readline()

@@ -51,6 +51,13 @@ class Passphrase:
         self.app = None
         self.friend = onion("friend of dana")
 
+    def screenshot(self, name):
+        if self.shots:
+            os.makedirs(self.shots, exist_ok=True)
+            self.app.call("mouse_away")
+            time.sleep(0.3)
+            self.app.screenshot(os.path.join(self.shots, name))
+
     def start(self, name):
         self.app = tcui.Instance(name, self.tmp, NODE_ARGS, passphrase=None, wait_id=False)
         return self.app
@@ -105,6 +112,7 @@ class Passphrase:
         check(create and "sensitive" not in create[0]["states"], "differing passphrases are refused")
         a.call("type", text=FIRST[-1])
         a.call("wait", role="push button", name="Create Profile", state="sensitive")
+        self.screenshot("first-run.png")
         a.call("click", role="push button", name="Create Profile")
         self.main_window()
         files = os.listdir(a.profile)
@@ -127,11 +135,7 @@ class Passphrase:
         after = profile_hashes(a.profile)
         check(before == after, "the wrong passphrase changed files: %r → %r" % (before, after))
         check(a.cli("id").returncode != 0, "a locked node answers no command")
-        if self.shots:
-            os.makedirs(self.shots, exist_ok=True)
-            a.call("mouse_away")
-            time.sleep(0.3)
-            a.screenshot(os.path.join(self.shots, "unlock.png"))
+        self.screenshot("unlock.png")
 
     def right_passphrase(self):
         a = self.app
