@@ -107,6 +107,7 @@ tc_application_stop (TcApplication *self)
     return;
   self->stopping = TRUE;
 
+  self->unlock_window = NULL;
   /* Windows go at once; the node says goodbye to its peers behind them. */
   for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; )
     {

@@ -58,8 +58,8 @@ class Passphrase:
             time.sleep(0.3)
             self.app.screenshot(os.path.join(self.shots, name))
 
-    def start(self, name):
-        self.app = tcui.Instance(name, self.tmp, NODE_ARGS, passphrase=None, wait_id=False)
+    def start(self, name, passphrase=None):
+        self.app = tcui.Instance(name, self.tmp, NODE_ARGS, passphrase=passphrase, wait_id=False)
         return self.app
 
     def quit(self):
@@ -178,6 +178,24 @@ class Passphrase:
         a.call("wait", role="label", name="Friendly Fran")
         self.quit()
 
+    def passphrase_file(self):
+        # --passphrase-file: no page; the right one opens the window...
+        a = self.start("dana", passphrase=SECOND)
+        self.main_window()
+        check(not a.call("find", role="label", name="Unlock Your Profile")["items"],
+              "no unlock page with --passphrase-file")
+        self.quit()
+        # ...a wrong one says why in a window and changes nothing.
+        before = profile_hashes(os.path.join(self.tmp, "dana", "profile"))
+        a = self.start("dana", passphrase=FIRST)
+        a.call("wait", role="label", name="Could Not Open Your Profile")
+        check(profile_hashes(a.profile) == before, "the wrong passphrase file changed files")
+        a.call("click", role="push button", name="Close")
+        code = a.call("wait_exit")["code"]
+        check(code == 0, "closing exits with %d" % code)
+        a.stop()
+        self.app = None
+
     def skip(self):
         a = self.start("erin")
         a.call("wait", role="label", name="Protect Your Profile")
@@ -224,7 +242,7 @@ def main():
     p = Passphrase()
     try:
         for name in ("first_run_choose", "wrong_passphrase", "right_passphrase",
-                     "change_passphrase", "only_new_works", "skip", "encrypt"):
+                     "change_passphrase", "only_new_works", "passphrase_file", "skip", "encrypt"):
             before = t.failed
             t.case(name.replace("_", " "), getattr(p, name))
             if t.failed != before:
