@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "tc-conversation.h"
 #include "tc-profile-key.h"
 #include "tc-store.h"
 
@@ -163,6 +164,133 @@ run (const guint8 *key,
   g_rmdir (dir);
 }
 
+/* "bench-store deep [N]": a conversation of N messages (1,000,000 by
+ * default), plaintext: counting, keyset pages at any depth, the window's
+ * model scrolled at the middle. Not in the meson benchmark (it takes a
+ * minute to build). */
+static void
+run_deep (guint n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("bench-store-deep-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  g_autoptr(TcStore) store = NULL;
+  g_autoptr(TcConversation) conversation = NULL;
+  const char *files[] = { "torchat.db", "torchat.db-wal", "torchat.db-shm" };
+  const guint depths[] = { 0, n / 2, n - 64 };
+  guint total = 0;
+  gint64 start;
+
+  check (dir != NULL, error);
+  path = g_build_filename (dir, "torchat.db", NULL);
+  store = tc_store_open (path, &error);
+  check (store != NULL, error);
+  g_print ("== deep: %u messages in %s ==\n", n, dir);
+
+  for (guint done = 0; done < n; done += 100000)
+    {
+      g_autofree char *prefix = g_strdup_printf ("deep%u", done);
+
+      add_incoming (store, prefix, MIN (100000, n - done), FALSE);
+    }
+
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < 100; i++)
+    total = tc_store_count_messages (store, PEER);
+  report ("count messages", 100, g_get_monotonic_time () - start);
+  g_print ("  %u messages\n", total);
+
+  /* Search: a word in 10 of them, and a word in every one. */
+  {
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+    const char *words[] = { "zebra", "ordinary" };
+
+    for (guint i = 0; i < 10; i++)
+      {
+        g_autofree char *id = g_strdup_printf ("rare-%u", i);
+        g_autoptr(TcMessage) message = tc_message_new (id, PEER, "a zebra crossed the road",
+                                                       TC_MESSAGE_DIRECTION_INCOMING, now, NULL,
+                                                       TC_MESSAGE_STATE_RECEIVED);
+        gboolean duplicate;
+
+        check (tc_store_add_incoming (store, message, &duplicate, &error), error);
+      }
+    check (tc_store_commit (store, &error), error);
+
+    for (guint w = 0; w < G_N_ELEMENTS (words); w++)
+      {
+        g_autofree char *what = g_strdup_printf ("search \"%s\", newest 100", words[w]);
+        guint found = 0;
+
+        start = g_get_monotonic_time ();
+        for (guint i = 0; i < 10; i++)
+          {
+            g_autoptr(GPtrArray) hits = tc_store_search (store, words[w], NULL, 100, &error);
+
+            check (hits != NULL, error);
+            found = hits->len;
+          }
+        report (what, 10, g_get_monotonic_time () - start);
+        g_print ("  %u found\n", found);
+      }
+  }
+
+  for (guint d = 0; d < G_N_ELEMENTS (depths); d++)
+    {
+      g_autofree char *what = NULL;
+      g_autoptr(GPtrArray) anchor = NULL;
+      gint64 first = -1, last = -1;
+
+      /* The key of the row before the page, found once by offset. */
+      anchor = tc_store_list_page (store, PEER, TC_STORE_PAGE_FROM_START, depths[d],
+                                   64, &first, &last, &error);
+      check (anchor != NULL && anchor->len > 0, error);
+
+      what = g_strdup_printf ("keyset page of 64 after position %u", depths[d]);
+      start = g_get_monotonic_time ();
+      for (guint i = 0; i < 100; i++)
+        {
+          g_autoptr(GPtrArray) page = tc_store_list_page (store, PEER, TC_STORE_PAGE_AFTER,
+                                                          first - 1, 64, NULL, NULL, &error);
+          check (page != NULL && page->len == 64, error);
+        }
+      report (what, 100, g_get_monotonic_time () - start);
+
+      g_free (what);
+      what = g_strdup_printf ("keyset page of 64 before position %u", depths[d] + 64);
+      start = g_get_monotonic_time ();
+      for (guint i = 0; i < 100; i++)
+        {
+          g_autoptr(GPtrArray) page = tc_store_list_page (store, PEER, TC_STORE_PAGE_BEFORE,
+                                                          last + 1, 64, NULL, NULL, &error);
+          check (page != NULL && page->len == 64, error);
+        }
+      report (what, 100, g_get_monotonic_time () - start);
+    }
+
+  /* The window's model: open, jump to the middle (no key known: an offset
+   * from the nearer end), then scroll 100 pages up by key. */
+  start = g_get_monotonic_time ();
+  conversation = tc_conversation_new (store, PEER);
+  report ("open the conversation (count)", 1, g_get_monotonic_time () - start);
+  start = g_get_monotonic_time ();
+  g_object_unref (g_list_model_get_item (G_LIST_MODEL (conversation), n / 2));
+  report ("jump to the middle (cold page)", 1, g_get_monotonic_time () - start);
+  start = g_get_monotonic_time ();
+  for (guint p = 1; p <= 100; p++)
+    g_object_unref (g_list_model_get_item (G_LIST_MODEL (conversation), n / 2 - p * 64));
+  report ("scroll up from the middle, per page", 100, g_get_monotonic_time () - start);
+  g_clear_object (&conversation);
+
+  g_clear_object (&store);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *file = g_build_filename (dir, files[i], NULL);
+      g_unlink (file);
+    }
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -179,6 +307,16 @@ main (int   argc,
   static const char passphrase[] = "a passphrase for the benchmark";
   gint64 start, kdf, open;
   guint total;
+
+  if (argc > 1 && g_str_equal (argv[1], "deep"))
+    {
+      names = g_ptr_array_new_with_free_func (g_free);
+      times = g_array_new (FALSE, FALSE, sizeof (gint64));
+      run_deep (argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 1000000);
+      g_clear_pointer (&times, g_array_unref);
+      g_ptr_array_unref (names);
+      return 0;
+    }
 
   check (key != NULL, error);
   tc_profile_key_derive (key, TC_PROFILE_SUBKEY_DATABASE, subkey);

@@ -365,6 +365,70 @@ test_send_unknown (Fixture       *f,
   assert_one_error_line (history.err);
 }
 
+static guint
+search_count (Fixture    *f,
+              const char *text,
+              const char *address)
+{
+  g_auto(Result) result = { 0 };
+  g_autoptr(JsonNode) root = NULL;
+
+  if (address != NULL)
+    RUN_JSON (f, &result, "search", text, address);
+  else
+    RUN_JSON (f, &result, "search", text);
+  g_assert_cmpint (result.status, ==, TC_EXIT_OK);
+  root = parse_json (result.out);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (root));
+
+  return json_array_get_length (json_node_get_array (root));
+}
+
+static void
+test_search (Fixture       *f,
+             gconstpointer  data)
+{
+  g_auto(Result) add = { 0 };
+  g_auto(Result) send = { 0 };
+  g_auto(Result) plain = { 0 };
+  g_auto(Result) typo = { 0 };
+  g_auto(Result) status = { 0 };
+  g_autofree char *bad = g_strdup (f->other);
+  g_autoptr(JsonNode) root = NULL;
+
+  RUN (f, &add, "add", f->other);
+  g_assert_cmpint (add.status, ==, TC_EXIT_OK);
+  run_argv (f, FALSE, "The quick brown Fox\nlazy dog\nÜber den Café\n", &send,
+            (const char * const[]) { "send", f->other, "-", NULL });
+  g_assert_cmpint (send.status, ==, TC_EXIT_OK);
+
+  g_assert_cmpuint (search_count (f, "fox", NULL), ==, 1);
+  g_assert_cmpuint (search_count (f, "FOX quick", NULL), ==, 1);
+  g_assert_cmpuint (search_count (f, "fox dog", NULL), ==, 0);
+  g_assert_cmpuint (search_count (f, "cat", NULL), ==, 0);
+  /* Case and accents folded. */
+  g_assert_cmpuint (search_count (f, "uber cafe", NULL), ==, 1);
+  /* Search syntax is text. */
+  g_assert_cmpuint (search_count (f, "\"fox\" OR NEAR* -", NULL), ==, 0);
+  g_assert_cmpuint (search_count (f, "\"fox\"", f->other), ==, 1);
+
+  RUN (f, &plain, "search", "dog");
+  g_assert_cmpint (plain.status, ==, TC_EXIT_OK);
+  g_assert_true (g_str_has_prefix (plain.out, f->other));
+  g_assert_nonnull (strstr (plain.out, "> queued lazy dog\n"));
+
+  bad[10] = bad[10] == 'a' ? 'b' : 'a';
+  RUN (f, &typo, "search", "dog", bad);
+  g_assert_cmpint (typo.status, ==, TC_EXIT_FAILED);
+  assert_one_error_line (typo.err);
+
+  /* "status" alone: the storage works. */
+  RUN_JSON (f, &status, "status");
+  g_assert_cmpint (status.status, ==, TC_EXIT_OK);
+  root = parse_json (status.out);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "storage"), ==, "ok");
+}
+
 static void
 test_send_history (Fixture       *f,
                    gconstpointer  data)
@@ -562,6 +626,8 @@ test_contact_actions (Fixture       *f,
   g_auto(Result) block = { 0 };
   g_auto(Result) remove = { 0 };
   g_auto(Result) remove_again = { 0 };
+  g_auto(Result) retry = { 0 };
+  g_auto(Result) retry_gone = { 0 };
 
   RUN (f, &add, "add", f->other);
   g_assert_cmpint (add.status, ==, TC_EXIT_OK);
@@ -576,9 +642,18 @@ test_contact_actions (Fixture       *f,
   g_assert_cmpint (tc_contact_get_state (tc_node_lookup_contact (f->node, f->other)), ==,
                    TC_CONTACT_STATE_BLOCKED);
 
+  /* "Try now" works for any contact (no tor here: it reconnects at once). */
+  RUN (f, &retry, "retry", f->other);
+  g_assert_cmpint (retry.status, ==, TC_EXIT_OK);
+  g_assert_cmpstr (retry.out, ==, "");
+
   RUN (f, &remove, "remove", f->other);
   g_assert_cmpint (remove.status, ==, TC_EXIT_OK);
   g_assert_cmpuint (n_contacts (f), ==, 0);
+
+  RUN (f, &retry_gone, "retry", f->other);
+  g_assert_cmpint (retry_gone.status, ==, TC_EXIT_FAILED);
+  assert_one_error_line (retry_gone.err);
 
   RUN (f, &remove_again, "remove", f->other);
   g_assert_cmpint (remove_again.status, ==, TC_EXIT_FAILED);
@@ -961,6 +1036,7 @@ main (int    argc,
   ADD ("add-self", test_add_self);
   ADD ("send-unknown", test_send_unknown);
   ADD ("send-history", test_send_history);
+  ADD ("search", test_search);
   ADD ("send-stdin", test_send_stdin);
   ADD ("untrusted-text", test_untrusted_text);
   ADD ("status-profile", test_status);

@@ -205,6 +205,48 @@ test_order (Fixture       *f,
   g_assert_null (g_list_model_get_item (model, G_MAXUINT));
 }
 
+/* Pages read by key from a neighbour, or by offset from the nearer end:
+ * whatever the order of the jumps, every position holds its message. */
+static void
+test_jumps (Fixture       *f,
+            gconstpointer  data)
+{
+  GRand *rand = g_rand_new_with_seed (42);
+  guint starts[] = { N_MESSAGES * 3 / 4, N_MESSAGES / 2 + 1, N_MESSAGES - 1, 5 };
+
+  for (guint s = 0; s < G_N_ELEMENTS (starts); s++)
+    {
+      g_autoptr(TcConversation) fresh = tc_conversation_new (f->store, PEER);
+
+      /* From a jump, backwards to the start, then forwards to the end. */
+      for (gint i = starts[s]; i >= 0; i--)
+        {
+          g_autoptr(TcMessage) message = g_list_model_get_item (G_LIST_MODEL (fresh), i);
+          g_autofree char *id = message_id (i);
+
+          g_assert_cmpstr (tc_message_get_id (message), ==, id);
+        }
+      for (guint i = starts[s]; i < N_MESSAGES; i++)
+        {
+          g_autoptr(TcMessage) message = g_list_model_get_item (G_LIST_MODEL (fresh), i);
+          g_autofree char *id = message_id (i);
+
+          g_assert_cmpstr (tc_message_get_id (message), ==, id);
+        }
+    }
+
+  for (guint n = 0; n < 500; n++)
+    {
+      guint i = g_rand_int_range (rand, 0, N_MESSAGES);
+      g_autoptr(TcMessage) message = get_item (f, i);
+      g_autofree char *id = message_id (i);
+
+      g_assert_cmpstr (tc_message_get_id (message), ==, id);
+    }
+
+  g_rand_free (rand);
+}
+
 static void
 test_same_object (Fixture       *f,
                   gconstpointer  data)
@@ -395,6 +437,7 @@ main (int   argc,
   g_test_add ("/conversation/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
   ADD ("order", test_order);
+  ADD ("jumps", test_jumps);
   ADD ("same-object", test_same_object);
   ADD ("bounded", test_bounded);
   ADD ("append", test_append);

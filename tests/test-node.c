@@ -651,6 +651,99 @@ test_dispose_running (Fixture       *f,
   }
 }
 
+static gboolean
+b_has_two_unread (Fixture *f)
+{
+  TcContact *c = contact_of (f->b, f->a);
+  return c != NULL && tc_contact_get_unread (c) == 2;
+}
+
+/* The unread count is stored with the messages: it survives a restart, and
+ * so does reading them. */
+static void
+test_unread_survives_restart (Fixture       *f,
+                              gconstpointer  data)
+{
+  const char *texts[] = { "one", "two", NULL };
+  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a_address = NULL;
+
+  if (f->socks == NULL)
+    return;
+
+  befriend (f);
+  a_address = g_strdup (tc_node_get_address (f->a));
+  sent = tc_node_send_messages (f->a, tc_node_get_address (f->b), texts, &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_for (b_has_two_unread, f));
+
+  stop_node (&f->b);
+  f->b = start_node (f, "b");
+  write_map (f);
+  g_assert_cmpuint (tc_contact_get_unread (tc_node_lookup_contact (f->b, a_address)), ==, 2);
+
+  g_assert_true (tc_node_mark_read (f->b, a_address, &error));
+  g_assert_no_error (error);
+  stop_node (&f->b);
+  f->b = start_node (f, "b");
+  write_map (f);
+  g_assert_cmpuint (tc_contact_get_unread (tc_node_lookup_contact (f->b, a_address)), ==, 0);
+}
+
+static gboolean
+a_first_delivered (Fixture *f)
+{
+  g_autoptr(GPtrArray) sent = tc_store_list_messages (tc_node_get_store (f->a),
+                                                      tc_node_get_address (f->b), 0, 1, NULL);
+
+  return sent != NULL && sent->len == 1 &&
+         tc_message_get_state (g_ptr_array_index (sent, 0)) == TC_MESSAGE_STATE_DELIVERED;
+}
+
+/* A resend of a message B has deleted from its history since (its receipt
+ * was lost): dropped, and receipted again. */
+static void
+test_resend_after_delete (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(TcMessage) sent = NULL;
+  g_autoptr(GError) error = NULL;
+  TcStore *a_store, *b_store;
+
+  if (f->socks == NULL)
+    return;
+
+  befriend (f);
+  a_store = tc_node_get_store (f->a);
+  b_store = tc_node_get_store (f->b);
+  sent = tc_node_send_message (f->a, tc_node_get_address (f->b), "only once", &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_for (a_outbox_empty, f));
+
+  g_assert_true (tc_store_delete_history (b_store, tc_node_get_address (f->a), &error));
+  g_assert_no_error (error);
+  g_assert_true (tc_store_commit (b_store, &error));
+  g_assert_no_error (error);
+
+  /* As if the receipt had been lost: A has it in its outbox again. */
+  g_assert_true (tc_store_set_message_state (a_store, tc_node_get_address (f->b),
+                                             tc_message_get_id (sent),
+                                             TC_MESSAGE_STATE_SENT, &error));
+  g_assert_no_error (error);
+  g_assert_true (tc_store_commit (a_store, &error));
+  g_assert_no_error (error);
+  g_assert_false (a_first_delivered (f));
+  /* A fresh stream brings the outbox again. */
+  stop_node (&f->b);
+  f->b = start_node (f, "b");
+  write_map (f);
+  tc_node_reconnect_all (f->a);
+  g_assert_true (wait_for (a_first_delivered, f));
+  g_assert_cmpuint (tc_store_count_messages (tc_node_get_store (f->b),
+                                             tc_node_get_address (f->a)), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -669,6 +762,8 @@ main (int   argc,
   ADD ("/node/full-disk", test_full_disk);
   ADD ("/node/remove-deletes-history", test_remove_deletes_history);
   ADD ("/node/dispose-running", test_dispose_running);
+  ADD ("/node/unread-survives-restart", test_unread_survives_restart);
+  ADD ("/node/resend-after-delete", test_resend_after_delete);
 
   return g_test_run ();
 }

@@ -566,6 +566,106 @@ test_duplicates (Fixture       *f,
   commit (f);
 }
 
+/* The duplicates rule (docs/protocol.md, section 7): an id is recognised
+ * in the history itself; `seen` holds only the ids of deleted messages,
+ * for a window, so it does not grow with the history. */
+static void
+test_seen_bounded (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const guint n = 2000;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("m%u", i);
+      g_assert_false (add_incoming (f, ALICE, id));
+    }
+  commit (f);
+  g_assert_cmpuint (_tc_store_count_seen (f->store, ALICE), ==, 0);
+  g_assert_true (add_incoming (f, ALICE, "m7"));
+  g_assert_cmpuint (tc_store_count_messages (f->store, ALICE), ==, n);
+
+  /* Deleted: the ids stay for the window, so a resend is dropped. */
+  g_assert_true (tc_store_delete_history (f->store, ALICE, &error));
+  g_assert_no_error (error);
+  commit (f);
+  g_assert_cmpuint (_tc_store_count_seen (f->store, ALICE), ==, n);
+  g_assert_true (add_incoming (f, ALICE, "m7"));
+  commit (f);
+  g_assert_cmpuint (tc_store_count_messages (f->store, ALICE), ==, 0);
+
+  /* Inside the window, even after a reopen (which prunes). */
+  reopen (f);
+  g_assert_cmpuint (_tc_store_count_seen (f->store, ALICE), ==, n);
+  g_assert_true (_tc_store_prune_seen (f->store, g_get_real_time () / G_USEC_PER_SEC +
+                                       89 * 24 * 3600, &error));
+  g_assert_no_error (error);
+  commit (f);
+  g_assert_cmpuint (_tc_store_count_seen (f->store, ALICE), ==, n);
+
+  /* After it: forgotten. */
+  g_assert_true (_tc_store_prune_seen (f->store, g_get_real_time () / G_USEC_PER_SEC +
+                                       91 * 24 * 3600, &error));
+  g_assert_no_error (error);
+  commit (f);
+  g_assert_cmpuint (_tc_store_count_seen (f->store, ALICE), ==, 0);
+  g_assert_false (add_incoming (f, ALICE, "m7"));
+  commit (f);
+}
+
+static void
+test_unread_kept (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(TcContact) contact = tc_contact_new (ALICE);
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GError) error = NULL;
+
+  tc_contact_set_unread (contact, 7);
+  g_assert_true (tc_store_save_contact (f->store, contact, &error));
+  g_assert_no_error (error);
+  commit (f);
+  reopen (f);
+
+  contacts = load_contacts (f);
+  g_assert_cmpuint (contacts->len, ==, 1);
+  g_assert_cmpuint (tc_contact_get_unread (g_ptr_array_index (contacts, 0)), ==, 7);
+}
+
+static goffset
+size_of (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? st.st_size : -1;
+}
+
+/* Committed pages reach the database file in a quiet moment after the
+ * commit, not during a burst. */
+static void
+test_idle_checkpoint (Fixture       *f,
+                      gconstpointer  data)
+{
+  gint64 deadline;
+  goffset before;
+
+  for (guint i = 0; i < 500; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("c%u", i);
+      g_assert_false (add_incoming (f, ALICE, id));
+    }
+  commit (f);
+  before = size_of (f->path);
+
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (size_of (f->path) == before && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_test_message ("database file: %" G_GOFFSET_FORMAT " bytes, then %" G_GOFFSET_FORMAT,
+                  before, size_of (f->path));
+  g_assert_cmpint (size_of (f->path), >, before);
+}
+
 /* Nothing is durable before the commit: a crash (here, closing) loses it. */
 static void
 test_uncommitted (Fixture       *f,
@@ -730,6 +830,17 @@ test_full (Fixture       *f,
   g_assert_false (tc_store_commit (f->store, &error));
   g_assert_error (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL);
   g_clear_error (&error);
+  /* Every rollback of written rows shows in the generation, so that a
+   * caller who left writes for a later commit knows they are gone. */
+  {
+    guint64 generation = tc_store_get_generation (f->store);
+
+    g_assert_true (tc_store_set_setting (f->store, "gone", "1", &error));
+    tc_store_rollback (f->store);
+    g_assert_cmpuint (tc_store_get_generation (f->store), >, generation);
+    g_assert_null (tc_store_dup_setting (f->store, "gone"));
+  }
+
   /* The next batch starts clean; the store still says it is failing until
    * something is stored. */
   g_assert_nonnull (tc_store_get_failure (f->store));
@@ -849,6 +960,9 @@ main (int   argc,
   ADD ("outbox", test_outbox);
   ADD ("fail-outbox", test_fail_outbox);
   ADD ("duplicates", test_duplicates);
+  ADD ("seen-bounded", test_seen_bounded);
+  ADD ("idle-checkpoint", test_idle_checkpoint);
+  ADD ("unread-kept", test_unread_kept);
   ADD ("uncommitted", test_uncommitted);
   ADD ("failed-write", test_failed_write);
   ADD ("settings", test_settings);

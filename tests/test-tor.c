@@ -168,6 +168,78 @@ test_managed_publishes (Fixture       *f,
 }
 
 static void
+store_result_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  *slot = g_object_ref (result);
+}
+
+static gboolean
+fetch (TcTor       *tor,
+       const char  *address,
+       GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  tc_tor_fetch_descriptor_async (tor, address, NULL, store_result_cb, &result);
+  while (result == NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (result);
+
+  return tc_tor_fetch_descriptor_finish (tor, result, error);
+}
+
+/* "Try now" asks the real tor to fetch a descriptor again (HSFETCH): tor
+ * takes a real onion address, refuses a malformed one, and nothing but an
+ * address reaches its control port. */
+static void
+test_fetch_descriptor (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *state = NULL;
+  guint8 seed[TC_SEED_LEN];
+  g_autoptr(TcIdentity) someone = NULL;
+
+  if (f->dir == NULL)
+    return;
+
+  /* Not connected yet: said so, nothing sent. */
+  state = state_path (f, NULL);
+  f->tor = tc_tor_new_managed (state, NULL, f->extra);
+  g_assert_false (fetch (f->tor, tc_identity_get_address (f->identity), &error));
+  g_assert_error (error, TC_TOR_ERROR, TC_TOR_ERROR_FAILED);
+  g_clear_error (&error);
+
+  tc_tor_publish (f->tor, f->identity, 4242);
+  tc_tor_start (f->tor);
+  g_assert_true (wait_until (is_published, f->tor, 60));
+
+  for (guint i = 0; i < sizeof seed; i++)
+    seed[i] = 3 * i + 5;
+  someone = tc_identity_new_from_seed (seed);
+  g_assert_true (fetch (f->tor, tc_identity_get_address (someone), &error));
+  g_assert_no_error (error);
+
+  /* Tor's own refusal of something that is not a v3 address. */
+  g_assert_false (fetch (f->tor, "notanonionaddress", &error));
+  g_assert_nonnull (error);
+  g_test_message ("tor: %s", error->message);
+  g_clear_error (&error);
+
+  /* Not even sent. */
+  g_assert_false (fetch (f->tor, "abc\r\nSIGNAL HALT", &error));
+  g_assert_error (error, TC_TOR_ERROR, TC_TOR_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_true (fetch (f->tor, tc_identity_get_address (someone), &error));
+  g_assert_no_error (error);
+}
+
+static void
 test_restarts_after_kill (Fixture       *f,
                           gconstpointer  data)
 {
@@ -329,6 +401,7 @@ main (int   argc,
   ADD ("/tor/managed-publishes", test_managed_publishes);
   ADD ("/tor/restarts-after-kill", test_restarts_after_kill);
   ADD ("/tor/external-control", test_external_control);
+  ADD ("/tor/fetch-descriptor", test_fetch_descriptor);
   ADD ("/tor/bad-binary", test_bad_binary);
   g_test_add_func ("/tor/bridge-lines", test_bridge_lines);
 

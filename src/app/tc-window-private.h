@@ -43,6 +43,7 @@ struct _TcWindow
   gboolean              tor_page_wanted;
   gboolean              tor_page_dismissed;
   GSignalGroup         *tor_signals;
+  gint64                frame_start;
 
   AdwToastOverlay      *toast_overlay;
   TcTorPage            *tor_page;

@@ -27,6 +27,8 @@ static GParamSpec *properties[N_PROPS];
 static void
 tc_window_mark_read (TcWindow *self)
 {
+  g_autoptr(GError) error = NULL;
+
   if (self->contact == NULL || !gtk_window_is_active (GTK_WINDOW (self)))
     return;
 
@@ -35,7 +37,9 @@ tc_window_mark_read (TcWindow *self)
       adw_leaflet_get_visible_child (self->leaflet) != self->content)
     return;
 
-  tc_contact_set_unread (self->contact, 0);
+  /* Stored, so that the count survives a restart. */
+  if (!tc_node_mark_read (self->node, tc_contact_get_address (self->contact), &error))
+    g_warning ("Could not store that the conversation was read: %s", error->message);
 }
 
 /* An address wrapped over lines must not gain a hyphen it does not have. */
@@ -435,6 +439,37 @@ contact_request_cb (TcWindow  *self,
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
+/* For docs/benchmarks.md: with TORCHAT_BENCH_FRAMES set, how long each
+ * frame took from its first phase to the end of painting, on stderr. */
+static void
+frame_begin_cb (GdkFrameClock *clock,
+                TcWindow      *self)
+{
+  self->frame_start = g_get_monotonic_time ();
+}
+
+static void
+frame_end_cb (GdkFrameClock *clock,
+              TcWindow      *self)
+{
+  if (self->frame_start != 0)
+    g_printerr ("tc-frame %.3f %" G_GINT64_FORMAT "\n",
+                (g_get_monotonic_time () - self->frame_start) / 1000.0, g_get_monotonic_time ());
+  self->frame_start = 0;
+}
+
+static void
+realize_cb (TcWindow *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (g_getenv ("TORCHAT_BENCH_FRAMES") == NULL || clock == NULL)
+    return;
+
+  g_signal_connect_object (clock, "before-paint", G_CALLBACK (frame_begin_cb), self, 0);
+  g_signal_connect_object (clock, "after-paint", G_CALLBACK (frame_end_cb), self, 0);
+}
+
 static void
 is_active_cb (TcWindow *self)
 {
@@ -700,6 +735,7 @@ tc_window_init (TcWindow *self)
                                  G_CONNECT_SWAPPED);
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
+  g_signal_connect (self, "realize", G_CALLBACK (realize_cb), NULL);
 }
 
 TcWindow *

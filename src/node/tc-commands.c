@@ -508,6 +508,7 @@ command_history (Context            *ctx,
   g_autoptr(JsonBuilder) builder = NULL;
   g_autofree char *address = NULL;
   gsize out_start = ctx->out->len;
+  gint64 last_key = -1;
   guint n_messages;
 
   if (!(address = normalize_argument (ctx, args[0])))
@@ -528,12 +529,14 @@ command_history (Context            *ctx,
       json_builder_begin_array (builder);
     }
 
+  /* By key, page after page: the same cost for every page. */
   for (guint offset = 0; offset < n_messages; offset += HISTORY_PAGE)
     {
       g_autoptr(GPtrArray) page = NULL;
       g_autoptr(GError) error = NULL;
 
-      page = tc_store_list_messages (store, address, offset, HISTORY_PAGE, &error);
+      page = tc_store_list_page (store, address, TC_STORE_PAGE_AFTER, last_key,
+                                 HISTORY_PAGE, NULL, &last_key, &error);
       if (page == NULL)
         {
           g_string_truncate (ctx->out, out_start);
@@ -559,6 +562,50 @@ command_history (Context            *ctx,
       json_builder_end_array (builder);
       root = json_builder_get_root (builder);
       append_json (ctx, root);
+    }
+
+  return TC_EXIT_OK;
+}
+
+#define SEARCH_LIMIT 100
+
+/* "search TEXT [ADDRESS]": the newest messages holding every word. */
+static int
+command_search (Context            *ctx,
+                const char * const *args,
+                guint               n_args,
+                ContactAction       action)
+{
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GError) error = NULL;
+
+  found = tc_node_search (ctx->node, args[0], n_args > 1 ? args[1] : NULL, SEARCH_LIMIT, &error);
+  if (found == NULL)
+    return fail (ctx->err, TC_EXIT_FAILED, "%s", error->message);
+
+  if (ctx->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < found->len; i++)
+        build_message (builder, g_ptr_array_index (found, i));
+      json_builder_end_array (builder);
+      root = json_builder_get_root (builder);
+      append_json (ctx, root);
+    }
+  else
+    {
+      for (guint i = 0; i < found->len; i++)
+        {
+          TcMessage *message = g_ptr_array_index (found, i);
+
+          /* Across conversations, whose it is. */
+          if (n_args == 1)
+            g_string_append_printf (ctx->out, "%s ", tc_message_get_peer (message));
+          append_message_line (ctx, message);
+        }
     }
 
   return TC_EXIT_OK;
@@ -781,9 +828,11 @@ static const Command commands[] = {
   { "decline", "decline ADDRESS", 1, 1, command_contact_action, tc_node_decline_contact },
   { "block", "block ADDRESS", 1, 1, command_contact_action, tc_node_block_contact },
   { "remove", "remove ADDRESS", 1, 1, command_contact_action, tc_node_remove_contact },
+  { "retry", "retry ADDRESS", 1, 1, command_contact_action, tc_node_retry_contact },
   { "send", "send ADDRESS TEXT|-", 2, G_MAXUINT, command_send, NULL },
   { "contacts", "contacts", 0, 0, command_contacts, NULL },
   { "history", "history ADDRESS", 1, 1, command_history, NULL },
+  { "search", "search TEXT [ADDRESS]", 1, 2, command_search, NULL },
   { "status", "status [available|away|xa|dnd [TEXT]]", 0, G_MAXUINT, command_status, NULL },
   { "profile", "profile NAME [TEXT]", 1, G_MAXUINT, command_profile, NULL },
   { "tor", "tor", 0, 0, command_tor, NULL },

@@ -25,6 +25,13 @@ struct _TcConversation
 
   /* Page*, most recently used first; at most MAX_PAGES. */
   GQueue      pages;
+  /* Row keys by page number, -1 where unknown: the first of every page
+   * read, the last of every full page read. Positions never shift (new
+   * messages go at the end; a deletion reloads), so they stay true, and
+   * the next or previous page is read by key, at the same cost at any
+   * depth. */
+  GArray     *first_keys;
+  GArray     *last_keys;
 
   /* Every TcMessage handed out or cached and still alive, by direction and
    * id, without a reference: a weak notify removes it. This is what gives
@@ -114,6 +121,73 @@ clear_pages (TcConversation *self)
 
   while ((page = g_queue_pop_head (&self->pages)))
     page_free (page);
+
+  g_array_set_size (self->first_keys, 0);
+  g_array_set_size (self->last_keys, 0);
+}
+
+static gint64
+get_key (GArray *keys,
+         guint   number)
+{
+  return number < keys->len ? g_array_index (keys, gint64, number) : -1;
+}
+
+static void
+set_key (GArray *keys,
+         guint   number,
+         gint64  key)
+{
+  if (number >= keys->len)
+    {
+      guint old = keys->len;
+
+      g_array_set_size (keys, number + 1);
+      for (guint i = old; i <= number; i++)
+        g_array_index (keys, gint64, i) = -1;
+    }
+
+  g_array_index (keys, gint64, number) = key;
+}
+
+/* By key from a neighbour whose key is known; else by offset from the
+ * nearer end. */
+static GPtrArray *
+read_page (TcConversation  *self,
+           guint            number,
+           GError         **error)
+{
+  guint start = number * PAGE_SIZE;
+  gint64 first = -1, last = -1;
+  GPtrArray *messages;
+  gint64 key;
+
+  if (number > 0 && (key = get_key (self->last_keys, number - 1)) >= 0)
+    messages = tc_store_list_page (self->store, self->peer, TC_STORE_PAGE_AFTER, key,
+                                   PAGE_SIZE, &first, &last, error);
+  else if ((key = get_key (self->first_keys, number + 1)) >= 0)
+    messages = tc_store_list_page (self->store, self->peer, TC_STORE_PAGE_BEFORE, key,
+                                   PAGE_SIZE, &first, &last, error);
+  else if (start <= self->n_items / 2 || start >= self->n_items)
+    messages = tc_store_list_page (self->store, self->peer, TC_STORE_PAGE_FROM_START, start,
+                                   PAGE_SIZE, &first, &last, error);
+  else
+    {
+      guint end = MIN (start + PAGE_SIZE, self->n_items);
+
+      messages = tc_store_list_page (self->store, self->peer, TC_STORE_PAGE_FROM_END,
+                                     self->n_items - end, end - start, &first, &last, error);
+    }
+
+  if (messages == NULL)
+    return NULL;
+
+  if (first >= 0)
+    set_key (self->first_keys, number, first);
+  if (messages->len == PAGE_SIZE)
+    set_key (self->last_keys, number, last);
+
+  return messages;
 }
 
 static Page *
@@ -153,8 +227,7 @@ load_page (TcConversation *self,
   g_autoptr(GError) error = NULL;
   Page *page;
 
-  messages = tc_store_list_messages (self->store, self->peer,
-                                     number * PAGE_SIZE, PAGE_SIZE, &error);
+  messages = read_page (self, number, &error);
   if (messages == NULL)
     {
       g_warning ("Could not read the conversation: %s", error->message);
@@ -282,6 +355,8 @@ tc_conversation_finalize (GObject *object)
   TcConversation *self = TC_CONVERSATION (object);
 
   g_clear_pointer (&self->live, g_hash_table_unref);
+  g_clear_pointer (&self->first_keys, g_array_unref);
+  g_clear_pointer (&self->last_keys, g_array_unref);
   g_clear_object (&self->store);
   g_clear_pointer (&self->peer, g_free);
 
@@ -371,6 +446,8 @@ static void
 tc_conversation_init (TcConversation *self)
 {
   g_queue_init (&self->pages);
+  self->first_keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  self->last_keys = g_array_new (FALSE, FALSE, sizeof (gint64));
   self->live = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 

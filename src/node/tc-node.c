@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "tc-address.h"
 #include "tc-enum-types.h"
 #include "tc-jmu.h"
 #include "tc-node-private.h"
@@ -1164,12 +1165,9 @@ tc_node_send_messages (TcNode              *self,
 
   conversation = _tc_node_peek_conversation (self, tc_contact_get_address (contact));
   peer = ensure_peer (self, tc_contact_get_address (contact));
-  for (guint i = 0; i < messages->len; i++)
-    {
-      if (conversation != NULL)
-        tc_conversation_append (conversation, g_ptr_array_index (messages, i));
-      tc_peer_send_message (peer, g_ptr_array_index (messages, i));
-    }
+  for (guint i = 0; i < messages->len && conversation != NULL; i++)
+    tc_conversation_append (conversation, g_ptr_array_index (messages, i));
+  tc_peer_send_messages (peer, messages);
 
   /* The messages are stored; only their "sent" state may be lost, and the
    * receipt sets them delivered anyway. */
@@ -1271,6 +1269,122 @@ tc_node_set_profile (TcNode      *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROFILE_TEXT]);
 
   broadcast_presence (self);
+
+  return TRUE;
+}
+
+typedef struct {
+  TcNode *node;
+  char   *address;
+} RetryData;
+
+static void
+retry_fetched_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  RetryData *data = user_data;
+  g_autoptr(TcNode) self = data->node;
+  g_autofree char *address = data->address;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *redacted = tc_address_redact (address);
+  TcPeer *peer;
+
+  g_free (data);
+
+  /* Connect in any case: without a fresh descriptor tor tries with what it
+   * has. */
+  if (!tc_tor_fetch_descriptor_finish (TC_TOR (object), result, &error))
+    g_message ("Tor could not fetch the descriptor of %s again: %s", redacted, error->message);
+  else
+    g_debug ("Tor fetches the descriptor of %s again", redacted);
+
+  peer = g_hash_table_lookup (self->peers, address);
+  if (peer != NULL && self->running)
+    tc_peer_retry (peer);
+}
+
+gboolean
+tc_node_retry_contact (TcNode      *self,
+                       const char  *address,
+                       GError     **error)
+{
+  TcContact *contact;
+  TcPeer *peer;
+
+  g_return_val_if_fail (TC_IS_NODE (self), FALSE);
+
+  contact = find_contact (self, address, error);
+  if (contact == NULL)
+    return FALSE;
+
+  peer = ensure_peer (self, tc_contact_get_address (contact));
+  if (self->tor != NULL && tc_tor_get_state (self->tor) == TC_TOR_STATE_READY &&
+      tc_peer_get_stream (peer) == NULL)
+    {
+      RetryData *data = g_new0 (RetryData, 1);
+
+      data->node = g_object_ref (self);
+      data->address = g_strdup (tc_contact_get_address (contact));
+      tc_tor_fetch_descriptor_async (self->tor, data->address, NULL, retry_fetched_cb, data);
+      return TRUE;
+    }
+
+  tc_peer_retry (peer);
+  return TRUE;
+}
+
+GPtrArray *
+tc_node_search (TcNode      *self,
+                const char  *text,
+                const char  *address,
+                guint        limit,
+                GError     **error)
+{
+  g_autofree char *normalized = NULL;
+
+  g_return_val_if_fail (TC_IS_NODE (self), NULL);
+  g_return_val_if_fail (text != NULL, NULL);
+
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_set_error_literal (error, TC_NODE_ERROR, TC_NODE_ERROR_INVALID_ARGUMENT,
+                           _("The search text must be UTF-8"));
+      return NULL;
+    }
+
+  /* A removed contact's history is gone; a typo is an error, not "nothing
+   * found". */
+  if (address != NULL && !(normalized = normalize_other (self, address, error)))
+    return NULL;
+
+  return tc_store_search (self->store, text, normalized, limit, error);
+}
+
+gboolean
+tc_node_mark_read (TcNode      *self,
+                   const char  *address,
+                   GError     **error)
+{
+  TcContact *contact;
+  guint unread;
+
+  g_return_val_if_fail (TC_IS_NODE (self), FALSE);
+
+  contact = find_contact (self, address, error);
+  if (contact == NULL)
+    return FALSE;
+
+  unread = tc_contact_get_unread (contact);
+  if (unread == 0)
+    return TRUE;
+
+  tc_contact_set_unread (contact, 0);
+  if (!commit_contact (self, contact, error))
+    {
+      tc_contact_set_unread (contact, unread);
+      return FALSE;
+    }
 
   return TRUE;
 }

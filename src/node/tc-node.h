@@ -246,6 +246,25 @@ gboolean        tc_node_set_profile           (TcNode         *self,
                                                const char     *name,
                                                const char     *text,
                                                GError        **error);
+/* "Try now" for a contact: when the node has tor's control port, asks tor
+ * to fetch the contact's onion descriptor again (HSFETCH: tor remembers a
+ * failed fetch for a while otherwise), then connects at once, back-off
+ * forgotten. FALSE only for an unknown address. */
+gboolean        tc_node_retry_contact         (TcNode         *self,
+                                               const char     *address,
+                                               GError        **error);
+/* Searches the history: messages holding every word of @text, newest first,
+ * at most @limit, in the conversation with @address only if not NULL. */
+GPtrArray      *tc_node_search                (TcNode         *self,
+                                               const char     *text,
+                                               const char     *address,
+                                               guint           limit,
+                                               GError        **error);
+/* The user has read the conversation: its unread count goes to 0, and is
+ * stored (the count survives a restart). */
+gboolean        tc_node_mark_read             (TcNode         *self,
+                                               const char     *address,
+                                               GError        **error);
 void            tc_node_set_typing            (TcNode         *self,
                                                const char     *address,
                                                TcTyping        typing);

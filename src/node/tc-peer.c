@@ -24,6 +24,10 @@
  * race, settled by address order; otherwise the newer one wins. */
 #define RACE_WINDOW_US (30 * G_USEC_PER_SEC)
 #define MAX_STREAMS_PER_PEER 4
+/* A burst is committed once the main loop is idle, or after this long, or
+ * with this many receipts waiting, whichever comes first. */
+#define BURST_MAX_US (250 * 1000)
+#define BURST_MAX_RECEIPTS 4096
 /* A peer that refused with resource-constraint (busy, or its disk is full)
  * is tried again after this back-off, doubled at each refusal, even though
  * its streams became ready. */
@@ -52,6 +56,15 @@ struct _TcPeer
   GPtrArray     *receipts_due;
   gboolean       contact_dirty;
   gboolean       batch_failed;   /* a write of this batch failed */
+  /* Batches waiting for one commit (a burst): since when (0: none), the
+   * store's generation then, the unread count before them, how many of
+   * new_messages are counted in it, the stream for their receipts. */
+  gint64         pending_since;
+  guint64        pending_generation;
+  guint          unread_before;
+  guint          counted;
+  TcStream      *pending_stream;
+  guint          commit_source;
   guint          refused_ms;     /* back-off after resource-constraint */
 };
 
@@ -109,8 +122,7 @@ send_outbox (TcPeer *self)
       return;
     }
 
-  for (guint i = 0; i < outbox->len; i++)
-    tc_peer_send_message (self, g_ptr_array_index (outbox, i));
+  tc_peer_send_messages (self, outbox);
 
   if (!tc_store_commit (store, &error))
     g_warning ("Could not store sent states for %s: %s", self->redacted, error->message);
@@ -434,45 +446,67 @@ stream_jmu_cb (TcStream *stream,
     }
 }
 
-/* Receipts only after the commit: a receipt promises the message is on
- * disk. */
+/* A burst's batch fails: nothing of it (nor of the batches waiting for the
+ * same commit) is on disk, no receipt goes out, and the stream ends so
+ * that the sender writes it all again (docs/protocol.md, section 7). */
 static void
-stream_batch_done_cb (TcStream *stream,
-                      TcPeer   *self)
+burst_failed (TcPeer       *self,
+              TcStream     *stream,
+              const GError *error)
+{
+  TcContact *contact = get_contact (self);
+  gboolean full = g_error_matches (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL);
+
+  g_warning ("Could not store what %s sent: %s", self->redacted, error->message);
+  if (contact != NULL && self->pending_since != 0)
+    tc_contact_set_unread (contact, self->unread_before);
+  g_ptr_array_set_size (self->receipts_due, 0);
+  g_ptr_array_set_size (self->new_messages, 0);
+  self->counted = 0;
+  self->pending_since = 0;
+  g_clear_handle_id (&self->commit_source, g_source_remove);
+  g_clear_object (&self->pending_stream);
+
+  if (stream != NULL)
+    tc_stream_fail (stream, TC_CONDITION_RESOURCE_CONSTRAINT,
+                    full ? "storage full" : "storage failed");
+}
+
+/* Commits what the batches of a burst wrote, then sends their receipts:
+ * a receipt promises the message is on disk. */
+static void
+finish_burst (TcPeer *self)
 {
   G_GNUC_UNUSED g_autoptr(TcPeer) hold = g_object_ref (self);
-  G_GNUC_UNUSED g_autoptr(TcStream) hold_stream = g_object_ref (stream);
+  g_autoptr(TcStream) stream = g_steal_pointer (&self->pending_stream);
   TcStore *store = tc_node_get_store (self->node);
   TcContact *contact = get_contact (self);
   g_autoptr(GError) error = NULL;
-  gboolean saved = TRUE;
 
-  if (self->contact_dirty && contact != NULL)
-    saved = tc_store_save_contact (store, contact, &error);
-  self->contact_dirty = FALSE;
-  self->batch_failed = FALSE;
+  g_clear_handle_id (&self->commit_source, g_source_remove);
+  if (self->pending_since == 0)
+    return;
 
-  /* A failed save poisoned the batch already: end it. */
-  if (!saved)
-    tc_store_rollback (store);
-  else
-    saved = tc_store_commit (store, &error);
-
-  if (!saved)
+  /* Someone else's failed write rolled the shared transaction back since:
+   * these rows are gone even if the commit finds nothing to do. */
+  if (tc_store_get_generation (store) != self->pending_generation)
     {
-      gboolean full = g_error_matches (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL);
-
-      g_warning ("Could not store what %s sent: %s", self->redacted, error->message);
-      g_ptr_array_set_size (self->receipts_due, 0);
-      g_ptr_array_set_size (self->new_messages, 0);
-      /* Say so, so that the sender reconnects after its refusal back-off
-       * and writes everything again (docs/protocol.md, section 7). */
-      tc_stream_fail (stream, TC_CONDITION_RESOURCE_CONSTRAINT,
-                      full ? "storage full" : "storage failed");
+      g_set_error_literal (&error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED,
+                           "rolled back with another write that failed");
+      burst_failed (self, stream, error);
       return;
     }
 
-  for (guint i = 0; i < self->receipts_due->len; i++)
+  if (!tc_store_commit (store, &error))
+    {
+      burst_failed (self, stream, error);
+      return;
+    }
+
+  self->pending_since = 0;
+  self->counted = 0;
+
+  for (guint i = 0; stream != NULL && i < self->receipts_due->len; i++)
     {
       g_autofree char *line = tc_jmu_build_receipt (g_ptr_array_index (self->receipts_due, i),
                                                     own_address (self));
@@ -486,7 +520,6 @@ stream_batch_done_cb (TcStream *stream,
       TcConversation *conversation = _tc_node_peek_conversation (self->node, self->address);
 
       self->new_messages = g_ptr_array_new_with_free_func (g_object_unref);
-      tc_contact_set_unread (contact, tc_contact_get_unread (contact) + messages->len);
       for (guint i = 0; i < messages->len; i++)
         {
           if (conversation != NULL)
@@ -494,6 +527,83 @@ stream_batch_done_cb (TcStream *stream,
           _tc_node_emit_message_received (self->node, contact, g_ptr_array_index (messages, i));
         }
     }
+  g_ptr_array_set_size (self->new_messages, 0);
+}
+
+static gboolean
+commit_idle_cb (gpointer user_data)
+{
+  TcPeer *self = user_data;
+
+  self->commit_source = 0;
+  finish_burst (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The JMUs of one read have been handled. Their writes join those of the
+ * reads before it that wait for the same commit: the commit comes once
+ * the main loop has nothing more to do (the burst is over), or when the
+ * burst has waited BURST_MAX_US or holds BURST_MAX_RECEIPTS receipts. */
+static void
+stream_batch_done_cb (TcStream *stream,
+                      TcPeer   *self)
+{
+  G_GNUC_UNUSED g_autoptr(TcPeer) hold = g_object_ref (self);
+  G_GNUC_UNUSED g_autoptr(TcStream) hold_stream = g_object_ref (stream);
+  TcStore *store = tc_node_get_store (self->node);
+  TcContact *contact = get_contact (self);
+  g_autoptr(GError) error = NULL;
+  gboolean failed = self->batch_failed;
+  gint64 now = g_get_monotonic_time ();
+
+  self->batch_failed = FALSE;
+
+  if (self->pending_since == 0)
+    {
+      /* No rollback can come between the writes of this batch and here:
+       * they all ran in this one callback. */
+      self->pending_since = now;
+      self->pending_generation = tc_store_get_generation (store);
+      self->unread_before = contact != NULL ? tc_contact_get_unread (contact) : 0;
+    }
+  if (self->pending_stream != stream)
+    g_set_object (&self->pending_stream, stream);
+
+  /* The unread count is stored with the messages it counts. */
+  if (!failed && contact != NULL && self->new_messages->len > self->counted)
+    {
+      tc_contact_set_unread (contact, tc_contact_get_unread (contact) +
+                             self->new_messages->len - self->counted);
+      self->counted = self->new_messages->len;
+      self->contact_dirty = TRUE;
+    }
+
+  if (!failed && self->contact_dirty && contact != NULL &&
+      !tc_store_save_contact (store, contact, &error))
+    failed = TRUE;
+  self->contact_dirty = FALSE;
+
+  if (failed)
+    {
+      /* End the poisoned batch: a failed save has its error already; a
+       * failed message write's error is what the commit reports. */
+      if (error != NULL)
+        tc_store_rollback (store);
+      else if (tc_store_commit (store, &error))
+        g_set_error_literal (&error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED, "storage failed");
+      burst_failed (self, stream, error);
+      return;
+    }
+
+  if (self->receipts_due->len >= BURST_MAX_RECEIPTS || now - self->pending_since >= BURST_MAX_US)
+    {
+      finish_burst (self);
+      return;
+    }
+
+  if (self->commit_source == 0)
+    self->commit_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, commit_idle_cb, self, NULL);
 }
 
 static void
@@ -528,6 +638,10 @@ stream_closed_cb (TcStream     *stream,
   TcContact *contact = get_contact (self);
 
   g_signal_handlers_disconnect_by_data (stream, self);
+  /* What it brought is stored now; its receipts are lost with it (the
+   * sender writes those messages again and gets them as duplicates). */
+  if (self->pending_stream == stream)
+    finish_burst (self);
   g_ptr_array_remove (self->streams, stream);
   g_debug ("Stream with %s closed: %s", self->redacted, error ? error->message : "cleanly");
 
@@ -849,6 +963,27 @@ tc_peer_connect (TcPeer   *self,
 }
 
 void
+tc_peer_retry (TcPeer *self)
+{
+  g_return_if_fail (TC_IS_PEER (self));
+
+  self->backoff_ms = 0;
+  self->refused_ms = 0;
+  self->quick_retries = QUICK_RETRIES;
+  self->fresh_since = 0;
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+
+  /* An attempt still waiting may be on tor's old view of the peer. */
+  if (self->connecting != NULL && self->active == NULL)
+    {
+      g_cancellable_cancel (self->connecting);
+      g_clear_object (&self->connecting);
+    }
+
+  connect_now (self);
+}
+
+void
 tc_peer_contact_changed (TcPeer *self)
 {
   TcContact *contact = get_contact (self);
@@ -868,13 +1003,17 @@ tc_peer_contact_changed (TcPeer *self)
     tc_peer_connect (self, TRUE);
 }
 
+/* Writes @messages on the active stream, in order, then marks every queued
+ * one sent with one statement: a burst costs one UPDATE, not one each. The
+ * caller commits. */
 void
-tc_peer_send_message (TcPeer    *self,
-                      TcMessage *message)
+tc_peer_send_messages (TcPeer    *self,
+                       GPtrArray *messages)
 {
   TcContact *contact = get_contact (self);
-  g_autofree char *date = NULL;
-  g_autofree char *line = NULL;
+  TcConversation *conversation;
+  g_autoptr(GError) error = NULL;
+  gboolean any_queued = FALSE;
 
   g_return_if_fail (TC_IS_PEER (self));
 
@@ -885,32 +1024,50 @@ tc_peer_send_message (TcPeer    *self,
        tc_contact_get_state (contact) != TC_CONTACT_STATE_REQUESTED))
     return;
 
-  date = tc_jmu_format_date (tc_message_get_date (message));
-  line = tc_jmu_build_message (tc_message_get_text (message),
-                               tc_message_get_id (message),
-                               own_address (self), self->address, date);
-  tc_stream_send (self->active, line);
-
-  if (tc_message_get_state (message) == TC_MESSAGE_STATE_QUEUED)
+  for (guint i = 0; i < messages->len; i++)
     {
-      TcConversation *conversation = _tc_node_peek_conversation (self->node, self->address);
+      TcMessage *message = g_ptr_array_index (messages, i);
+      g_autofree char *date = tc_jmu_format_date (tc_message_get_date (message));
+      g_autofree char *line = tc_jmu_build_message (tc_message_get_text (message),
+                                                    tc_message_get_id (message),
+                                                    own_address (self), self->address, date);
 
-      TcStore *store = tc_node_get_store (self->node);
-      gboolean failing = tc_store_get_failure (store) != NULL;
-      g_autoptr(GError) error = NULL;
+      tc_stream_send (self->active, line);
+      any_queued |= tc_message_get_state (message) == TC_MESSAGE_STATE_QUEUED;
+    }
 
-      /* Written already: a state that cannot be stored is only shown
-       * wrong until the receipt comes. The first failure is logged, the
-       * rest of a poisoned batch repeats it. */
-      if (!tc_store_set_message_state (store, self->address, tc_message_get_id (message),
-                                       TC_MESSAGE_STATE_SENT, &error) &&
-          !failing && !g_error_matches (error, TC_STORE_ERROR, TC_STORE_ERROR_NOT_FOUND))
-        g_warning ("Could not mark a message to %s sent: %s", self->redacted, error->message);
+  if (!any_queued)
+    return;
+
+  /* Written already: a state that cannot be stored is only shown wrong
+   * until the receipt comes. */
+  if (!tc_store_mark_sent (tc_node_get_store (self->node), self->address, &error))
+    g_warning ("Could not mark messages to %s sent: %s", self->redacted, error->message);
+
+  conversation = _tc_node_peek_conversation (self->node, self->address);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      TcMessage *message = g_ptr_array_index (messages, i);
+
+      if (tc_message_get_state (message) != TC_MESSAGE_STATE_QUEUED)
+        continue;
       tc_message_set_state (message, TC_MESSAGE_STATE_SENT);
       if (conversation != NULL)
         tc_conversation_update_state (conversation, tc_message_get_id (message),
                                       TC_MESSAGE_STATE_SENT, NULL);
     }
+}
+
+void
+tc_peer_send_message (TcPeer    *self,
+                      TcMessage *message)
+{
+  g_autoptr(GPtrArray) messages = g_ptr_array_new ();
+
+  g_return_if_fail (TC_IS_PEER (self));
+
+  g_ptr_array_add (messages, message);
+  tc_peer_send_messages (self, messages);
 }
 
 void
@@ -1038,6 +1195,12 @@ static void
 tc_peer_dispose (GObject *object)
 {
   TcPeer *self = TC_PEER (object);
+
+  /* Uncommitted writes stay in the store's transaction, committed with the
+   * next commit; no receipt for them, so the sender writes them again. */
+  g_clear_handle_id (&self->commit_source, g_source_remove);
+  g_clear_object (&self->pending_stream);
+  self->pending_since = 0;
 
   g_clear_handle_id (&self->retry_source, g_source_remove);
   if (self->connecting != NULL)

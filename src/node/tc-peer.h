@@ -31,6 +31,9 @@ guint        tc_peer_get_n_streams    (TcPeer      *self);
  * @now, any back-off is forgotten. */
 void         tc_peer_connect          (TcPeer      *self,
                                        gboolean     now);
+/* "Try now": back-off and quick retries forgotten, a waiting attempt
+ * dropped, a new one at once. */
+void         tc_peer_retry            (TcPeer      *self);
 /* A receiver stream that just authenticated as this peer. Returns FALSE
  * when it was refused (and failed with the reason). */
 gboolean     tc_peer_adopt_stream     (TcPeer      *self,
@@ -39,6 +42,8 @@ gboolean     tc_peer_adopt_stream     (TcPeer      *self,
 void         tc_peer_contact_changed  (TcPeer      *self);
 void         tc_peer_send_message     (TcPeer      *self,
                                        TcMessage   *message);
+void         tc_peer_send_messages    (TcPeer      *self,
+                                       GPtrArray   *messages);
 void         tc_peer_send_presence    (TcPeer      *self);
 void         tc_peer_send_typing      (TcPeer      *self,
                                        TcTyping     typing);

@@ -62,4 +62,13 @@ gboolean _tc_store_reopen           (TcStore       *self,
                                      const guint8  *key,
                                      GError       **error);
 
+/* Forgets the ids of deleted messages whose window ended before @now_s
+ * (Unix seconds); the store does it at every open. */
+gboolean _tc_store_prune_seen (TcStore     *self,
+                               gint64       now_s,
+                               GError     **error);
+/* How many ids of deleted messages from @peer are remembered. */
+guint    _tc_store_count_seen (TcStore     *self,
+                               const char  *peer);
+
 G_END_DECLS

@@ -52,6 +52,10 @@ gboolean     tc_store_commit                (TcStore             *self,
 /* Drops every write since the last commit, and the failure of the batch. */
 void         tc_store_rollback              (TcStore             *self);
 gboolean     tc_store_in_transaction        (TcStore             *self);
+/* Changes at every rollback of written rows: a caller that left writes
+ * in the open transaction for a later commit checks that it did not
+ * change meanwhile, or its rows are gone although the commit succeeds. */
+guint64      tc_store_get_generation        (TcStore             *self);
 /* Why writes fail (e.g. the disk is full), from a failed write until the
  * next successful commit; NULL while the store works. Property "failure". */
 const char  *tc_store_get_failure           (TcStore             *self);
@@ -90,6 +94,10 @@ gboolean     tc_store_set_message_state     (TcStore             *self,
                                              const char          *id,
                                              TcMessageState       state,
                                              GError             **error);
+/* Every queued outgoing message to @peer becomes sent (one statement). */
+gboolean     tc_store_mark_sent             (TcStore             *self,
+                                             const char          *peer,
+                                             GError             **error);
 /* Every outgoing message to @peer in state queued or sent, oldest first. */
 GPtrArray   *tc_store_list_outbox           (TcStore             *self,
                                              const char          *peer,
@@ -107,6 +115,34 @@ guint        tc_store_count_messages        (TcStore             *self,
 GPtrArray   *tc_store_list_messages         (TcStore             *self,
                                              const char          *peer,
                                              guint                offset,
+                                             guint                limit,
+                                             GError             **error);
+/* One page of @peer's history, oldest first, by row key (keyset paging:
+ * the same cost at any depth): the @limit messages right after key @where,
+ * right before it, or (a fallback without a key) at offset @where from
+ * the oldest or from the newest end. *first_key and *last_key are the keys
+ * of the page's first and last message, -1 for an empty page. */
+typedef enum {
+  TC_STORE_PAGE_AFTER,
+  TC_STORE_PAGE_BEFORE,
+  TC_STORE_PAGE_FROM_START,
+  TC_STORE_PAGE_FROM_END,
+} TcStorePageFrom;
+
+GPtrArray   *tc_store_list_page             (TcStore             *self,
+                                             const char          *peer,
+                                             TcStorePageFrom      from,
+                                             gint64               where,
+                                             guint                limit,
+                                             gint64              *first_key,
+                                             gint64              *last_key,
+                                             GError             **error);
+/* Messages holding every word of @text (full-text search, FTS4, case and
+ * accents folded by unicode61), newest first, at most @limit; only with
+ * @peer if not NULL. The words are words: no search syntax. */
+GPtrArray   *tc_store_search                (TcStore             *self,
+                                             const char          *text,
+                                             const char          *peer,
                                              guint                limit,
                                              GError             **error);
 TcMessage   *tc_store_lookup_message        (TcStore             *self,

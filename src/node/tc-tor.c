@@ -235,6 +235,16 @@ control_event_cb (TcTorControl  *control,
           self->identity != NULL &&
           g_str_has_prefix (tc_identity_get_address (self->identity), words[2]))
         set_bool_prop (self, &self->reachable, TRUE, PROP_REACHABLE);
+      /* What became of a fetch (ours from tc_tor_fetch_descriptor_async()
+       * or tor's own), for the debug log. */
+      else if (g_strv_length (words) >= 3 &&
+               (g_str_equal (words[1], "RECEIVED") || g_str_equal (words[1], "FAILED")))
+        {
+          g_autofree char *redacted = g_strndup (words[2], 8);
+
+          g_debug ("Tor: descriptor of %s… %s", redacted,
+                   g_str_equal (words[1], "RECEIVED") ? "fetched" : "not fetched");
+        }
     }
   else if (g_str_equal (name, "NOTICE") || g_str_equal (name, "WARN") ||
            g_str_equal (name, "ERR"))
@@ -951,6 +961,74 @@ tc_tor_restart (TcTor *self)
   end_run (self, FALSE);
   self->backoff_ms = 0;
   start_run (self);
+}
+
+static void
+hsfetch_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) reply = tc_tor_control_command_finish (TC_TOR_CONTROL (object), result, &error);
+
+  if (reply == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+tc_tor_fetch_descriptor_async (TcTor               *self,
+                               const char          *address,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *service = NULL;
+  g_autofree char *command = NULL;
+
+  g_return_if_fail (TC_IS_TOR (self));
+  g_return_if_fail (address != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tc_tor_fetch_descriptor_async);
+
+  if (self->control == NULL || tc_tor_control_is_closed (self->control))
+    {
+      g_task_return_new_error (task, TC_TOR_ERROR, TC_TOR_ERROR_FAILED,
+                               _("Tor’s control port is not connected"));
+      return;
+    }
+
+  /* The service id: the address without ".onion", checked to be one word
+   * so that nothing else reaches the control port. */
+  service = g_str_has_suffix (address, ".onion") ?
+            g_strndup (address, strlen (address) - strlen (".onion")) : g_strdup (address);
+  for (const char *c = service; *c != '\0'; c++)
+    {
+      if (!g_ascii_isalnum (*c))
+        {
+          g_task_return_new_error (task, TC_TOR_ERROR, TC_TOR_ERROR_FAILED,
+                                   _("Not an onion address"));
+          return;
+        }
+    }
+
+  command = g_strdup_printf ("HSFETCH %s", service);
+  tc_tor_control_command_async (self->control, command, cancellable,
+                                hsfetch_cb, g_steal_pointer (&task));
+}
+
+gboolean
+tc_tor_fetch_descriptor_finish (TcTor         *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 void

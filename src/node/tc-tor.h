@@ -78,6 +78,17 @@ void         tc_tor_publish               (TcTor               *self,
                                            TcIdentity          *identity,
                                            guint                local_port);
 
+/* HSFETCH: asks tor to fetch @address's onion descriptor again now, from
+ * the directories, even if it has one or failed to get one lately; done
+ * once tor has taken the command (the fetch itself follows). */
+void         tc_tor_fetch_descriptor_async (TcTor              *self,
+                                            const char         *address,
+                                            GCancellable       *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer            user_data);
+gboolean     tc_tor_fetch_descriptor_finish (TcTor             *self,
+                                             GAsyncResult      *result,
+                                             GError           **error);
 TcTorState   tc_tor_get_state             (TcTor               *self);
 guint        tc_tor_get_bootstrap_progress (TcTor              *self);
 const char  *tc_tor_get_bootstrap_summary (TcTor               *self);
