@@ -281,7 +281,15 @@ def start_app(log, extra_env=None):
     env = dict(os.environ)
     env["GSK_RENDERER"] = "cairo"
     env.update(extra_env or {})
-    return spawn(["flatpak", "--user", "run", APP_ID], log, env=env)
+    # The profile is encrypted; without the file the window would ask. The
+    # app's own data directory is visible inside the sandbox at this path.
+    passphrase = os.path.join(HOME, ".var", "app", APP_ID, "data", "test-passphrase")
+    if not os.path.exists(passphrase):
+        os.makedirs(os.path.dirname(passphrase), exist_ok=True)
+        with open(os.open(passphrase, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("passphrase of the flatpak test")
+    return spawn(["flatpak", "--user", "run", APP_ID, "--passphrase-file", passphrase],
+                 log, env=env)
 
 
 def stop_app(proc):
