@@ -315,10 +315,18 @@ a_has_error (Fixture *f)
   return c != NULL && tc_contact_get_last_error (c) != NULL;
 }
 
+static gboolean
+a_waits_to_retry (Fixture *f)
+{
+  TcContact *c = contact_of (f->a, f->b);
+  return c != NULL && tc_contact_get_next_attempt (c) > g_get_real_time ();
+}
+
 static void
 test_block (Fixture       *f,
             gconstpointer  data)
 {
+  gint64 before = g_get_real_time ();
   g_autoptr(GError) error = NULL;
 
   if (f->socks == NULL)
@@ -332,9 +340,19 @@ test_block (Fixture       *f,
   tc_node_send_message (f->a, tc_node_get_address (f->b), "blocked text", &error);
   g_assert_no_error (error);
 
+  /* The message is A's latest activity with B. */
+  g_assert_cmpint (tc_contact_get_last_activity (contact_of (f->a, f->b)), >=, before);
   g_assert_true (wait_for (a_has_error, f));
   g_assert_false (tc_contact_get_connected (contact_of (f->a, f->b)));
   g_assert_cmpint (tc_contact_get_state (contact_of (f->b, f->a)), ==, TC_CONTACT_STATE_BLOCKED);
+
+  /* A says when it tries again, and "Try now" tries at once. */
+  g_assert_true (wait_for (a_waits_to_retry, f));
+  g_assert_cmpint (tc_contact_get_next_attempt (contact_of (f->a, f->b)), <=,
+                   g_get_real_time () + 10 * 60 * G_USEC_PER_SEC);
+  g_assert_true (tc_node_retry_contact (f->a, tc_node_get_address (f->b), &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (tc_contact_get_next_attempt (contact_of (f->a, f->b)), ==, 0);
   g_assert_cmpuint (tc_store_count_messages (tc_node_get_store (f->b),
                                              tc_node_get_address (f->a)), ==, 0);
 }

@@ -634,6 +634,54 @@ test_unread_kept (Fixture       *f,
   g_assert_cmpuint (tc_contact_get_unread (g_ptr_array_index (contacts, 0)), ==, 7);
 }
 
+/* A contact's last activity is when its newest message was stored here:
+ * the received date of an incoming one (not the sender's clock), the date
+ * of an outgoing one; 0 for a contact without messages. */
+static void
+test_last_activity (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GDateTime) sent = date_usec (G_GINT64_CONSTANT (1900000000000000));
+  g_autoptr(GDateTime) received = date_usec (G_GINT64_CONSTANT (1700000001654321));
+  g_autoptr(TcContact) alice = tc_contact_new (ALICE);
+  g_autoptr(TcContact) bob = tc_contact_new (BOB);
+  g_autoptr(TcMessage) in = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean duplicate;
+  gint64 after, before;
+
+  g_assert_true (tc_store_save_contact (f->store, alice, &error));
+  g_assert_true (tc_store_save_contact (f->store, bob, &error));
+  g_assert_no_error (error);
+  in = tc_message_new ("in", ALICE, "hello", TC_MESSAGE_DIRECTION_INCOMING,
+                       sent, received, TC_MESSAGE_STATE_RECEIVED);
+  g_assert_true (tc_store_add_incoming (f->store, in, &duplicate, &error));
+  g_assert_no_error (error);
+  commit (f);
+  reopen (f);
+
+  contacts = load_contacts (f);
+  g_assert_cmpuint (contacts->len, ==, 2);
+  g_assert_cmpint (tc_contact_get_last_activity (g_ptr_array_index (contacts, 0)), ==,
+                   G_GINT64_CONSTANT (1700000001654321));
+  g_assert_cmpint (tc_contact_get_last_activity (g_ptr_array_index (contacts, 1)), ==, 0);
+  g_clear_pointer (&contacts, g_ptr_array_unref);
+
+  /* An outgoing message to Bob, later: he gets its date. */
+  before = g_get_real_time ();
+  add_outgoing (f, BOB, "out");
+  after = g_get_real_time ();
+  commit (f);
+  reopen (f);
+
+  contacts = load_contacts (f);
+  g_assert_cmpint (tc_contact_get_last_activity (g_ptr_array_index (contacts, 1)), >=,
+                   before - G_USEC_PER_SEC);
+  g_assert_cmpint (tc_contact_get_last_activity (g_ptr_array_index (contacts, 1)), <=,
+                   after + G_USEC_PER_SEC);
+}
+
 static goffset
 size_of (const char *path)
 {
@@ -999,6 +1047,7 @@ main (int   argc,
   ADD ("full-transfer", test_full_transfer);
   ADD ("idle-checkpoint", test_idle_checkpoint);
   ADD ("unread-kept", test_unread_kept);
+  ADD ("last-activity", test_last_activity);
   ADD ("uncommitted", test_uncommitted);
   ADD ("failed-write", test_failed_write);
   ADD ("settings", test_settings);

@@ -42,6 +42,8 @@ static char *
 describe_connection (TcContact *contact)
 {
   const char *error = tc_contact_get_last_error (contact);
+  g_autofree char *when = NULL;
+  gint64 next;
 
   switch (tc_contact_get_state (contact))
     {
@@ -60,11 +62,27 @@ describe_connection (TcContact *contact)
   if (tc_contact_get_connected (contact))
     return g_strdup (_("Connected"));
 
+  next = tc_contact_get_next_attempt (contact);
+  if (next > g_get_real_time ())
+    {
+      g_autoptr(GDateTime) at = g_date_time_new_from_unix_local (next / G_USEC_PER_SEC);
+
+      /* Translators: a time of day, as in “tries again at 14:05:09” */
+      when = g_date_time_format (at, _("%H:%M:%S"));
+    }
+
+  if (error != NULL && error[0] != '\0' && when != NULL)
+    /* Translators: %s is why the last connection failed, then a time of day */
+    return g_strdup_printf (_("Offline. The last try failed: %s. TORChat tries again at %s."),
+                            error, when);
   if (error != NULL && error[0] != '\0')
     /* Translators: %s is why the last connection failed */
     return g_strdup_printf (_("Offline. The last try failed: %s. TORChat tries again by itself."), error);
+  if (when != NULL)
+    /* Translators: %s is a time of day */
+    return g_strdup_printf (_("Offline. TORChat tries again at %s."), when);
 
-  return g_strdup (_("Offline. TORChat tries again by itself."));
+  return g_strdup (_("Connecting…"));
 }
 
 static void
@@ -116,8 +134,14 @@ copy_cb (TcContactDialog *self)
 static void
 retry_cb (TcContactDialog *self)
 {
-  /* Every contact that is not connected is tried again at once. */
-  tc_node_reconnect_all (self->node);
+  g_autoptr(GError) error = NULL;
+
+  if (!tc_node_retry_contact (self->node, tc_contact_get_address (self->contact), &error))
+    {
+      show_error (self, error);
+      return;
+    }
+  show_error (self, NULL);
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Trying to connect…")));
 }
 

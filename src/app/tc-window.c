@@ -157,13 +157,13 @@ contact_notify_cb (TcWindow   *self,
   tc_window_update_contact_state (self);
 }
 
-/* Sorting: requests first, then contacts online, then the rest; by name.
- * An expression over the properties, so the list re-sorts itself when one
+/* Sorting: requests first, then by recent activity (the newest message
+ * first), declined and blocked addresses last; by name among equals. An
+ * expression over the properties, so the list re-sorts itself when one
  * changes. */
 static int
 contact_rank_cb (TcContact      *contact,
                  TcContactState  state,
-                 TcPresence      presence,
                  gpointer        user_data)
 {
   switch (state)
@@ -171,28 +171,31 @@ contact_rank_cb (TcContact      *contact,
     case TC_CONTACT_STATE_PENDING:
       return 0;
     case TC_CONTACT_STATE_ACCEPTED:
-      return presence != TC_PRESENCE_OFFLINE ? 1 : 2;
     case TC_CONTACT_STATE_REQUESTED:
-      return 2;
+      return 1;
     case TC_CONTACT_STATE_DECLINED:
     case TC_CONTACT_STATE_BLOCKED:
     default:
-      return 3;
+      return 2;
     }
 }
 
 static GtkSorter *
 create_contact_sorter (void)
 {
-  GtkExpression *params[2];
+  GtkExpression *params[1];
   GtkMultiSorter *sorter = gtk_multi_sorter_new ();
+  GtkNumericSorter *recent;
   GtkExpression *rank;
 
   params[0] = gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "state");
-  params[1] = gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "presence");
-  rank = gtk_cclosure_expression_new (G_TYPE_INT, NULL, 2, params,
+  rank = gtk_cclosure_expression_new (G_TYPE_INT, NULL, 1, params,
                                       G_CALLBACK (contact_rank_cb), NULL, NULL);
   gtk_multi_sorter_append (sorter, GTK_SORTER (gtk_numeric_sorter_new (rank)));
+  recent = gtk_numeric_sorter_new (gtk_property_expression_new (TC_TYPE_CONTACT, NULL,
+                                                                "last-activity"));
+  gtk_numeric_sorter_set_sort_order (recent, GTK_SORT_DESCENDING);
+  gtk_multi_sorter_append (sorter, GTK_SORTER (recent));
   gtk_multi_sorter_append (sorter, GTK_SORTER (gtk_string_sorter_new (
     gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "display-name"))));
   gtk_multi_sorter_append (sorter, GTK_SORTER (gtk_string_sorter_new (
@@ -380,10 +383,23 @@ selection_changed_cb (TcWindow           *self,
                       GParamSpec         *pspec,
                       GtkSingleSelection *selection)
 {
+  TcContact *selected = gtk_single_selection_get_selected_item (selection);
+  guint position;
+
   if (self->updating_selection)
     return;
 
-  tc_window_set_contact (self, gtk_single_selection_get_selected_item (selection));
+  /* A new message moves its contact in the sorted list: still open. */
+  if (selected == NULL && self->contact != NULL &&
+      (position = _tc_window_find_contact_position (self, self->contact)) != GTK_INVALID_LIST_POSITION)
+    {
+      self->updating_selection = TRUE;
+      gtk_single_selection_set_selected (selection, position);
+      self->updating_selection = FALSE;
+      return;
+    }
+
+  tc_window_set_contact (self, selected);
 }
 
 static void

@@ -25,6 +25,8 @@ struct _TcContact
   TcPresence      presence;
   TcTyping        typing;
   guint           unread;
+  gint64          last_activity;
+  gint64          next_attempt;
   guint           connected : 1;
   guint           answer_pending : 1;
 };
@@ -47,6 +49,8 @@ enum {
   PROP_ANSWER_PENDING,
   PROP_LAST_ERROR,
   PROP_UNREAD,
+  PROP_LAST_ACTIVITY,
+  PROP_NEXT_ATTEMPT,
   N_PROPS
 };
 
@@ -191,6 +195,14 @@ tc_contact_get_property (GObject    *object,
       g_value_set_uint (value, self->unread);
       break;
 
+    case PROP_LAST_ACTIVITY:
+      g_value_set_int64 (value, self->last_activity);
+      break;
+
+    case PROP_NEXT_ATTEMPT:
+      g_value_set_int64 (value, self->next_attempt);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -256,6 +268,14 @@ tc_contact_set_property (GObject      *object,
 
     case PROP_UNREAD:
       tc_contact_set_unread (self, g_value_get_uint (value));
+      break;
+
+    case PROP_LAST_ACTIVITY:
+      tc_contact_set_last_activity (self, g_value_get_int64 (value));
+      break;
+
+    case PROP_NEXT_ATTEMPT:
+      tc_contact_set_next_attempt (self, g_value_get_int64 (value));
       break;
 
     default:
@@ -328,6 +348,12 @@ tc_contact_class_init (TcContactClass *klass)
 
   properties[PROP_UNREAD] =
     g_param_spec_uint ("unread", NULL, NULL, 0, G_MAXUINT, 0, flags);
+
+  properties[PROP_LAST_ACTIVITY] =
+    g_param_spec_int64 ("last-activity", NULL, NULL, 0, G_MAXINT64, 0, flags);
+
+  properties[PROP_NEXT_ATTEMPT] =
+    g_param_spec_int64 ("next-attempt", NULL, NULL, 0, G_MAXINT64, 0, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -610,4 +636,48 @@ tc_contact_set_unread (TcContact *self,
 
   self->unread = unread;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD]);
+}
+
+gint64
+tc_contact_get_last_activity (TcContact *self)
+{
+  g_return_val_if_fail (TC_IS_CONTACT (self), 0);
+
+  return self->last_activity;
+}
+
+void
+tc_contact_set_last_activity (TcContact *self,
+                              gint64     usec)
+{
+  g_return_if_fail (TC_IS_CONTACT (self));
+
+  usec = MAX (usec, 0);
+  if (self->last_activity == usec)
+    return;
+
+  self->last_activity = usec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_ACTIVITY]);
+}
+
+gint64
+tc_contact_get_next_attempt (TcContact *self)
+{
+  g_return_val_if_fail (TC_IS_CONTACT (self), 0);
+
+  return self->next_attempt;
+}
+
+void
+tc_contact_set_next_attempt (TcContact *self,
+                             gint64     usec)
+{
+  g_return_if_fail (TC_IS_CONTACT (self));
+
+  usec = MAX (usec, 0);
+  if (self->next_attempt == usec)
+    return;
+
+  self->next_attempt = usec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NEXT_ATTEMPT]);
 }

@@ -29,6 +29,10 @@ G_DECLARE_FINAL_TYPE (TcContact, tc_contact, TC, CONTACT, GObject)
  *   answer-pending boolean, our accept/decline still has to reach them
  *   last-error     string, why the last connection failed (may be NULL)
  *   unread         uint, incoming messages not yet seen by the user
+ *   last-activity  int64, when the newest message of the conversation was
+ *                  stored here (Unix microseconds), 0 without messages
+ *   next-attempt   int64, when the node tries to connect again (Unix
+ *                  microseconds), 0 while it is trying or not waiting
  */
 TcContact      *tc_contact_new                (const char     *address);
 
@@ -70,5 +74,11 @@ void            tc_contact_set_last_error     (TcContact      *self,
 guint           tc_contact_get_unread         (TcContact      *self);
 void            tc_contact_set_unread         (TcContact      *self,
                                                guint           unread);
+gint64          tc_contact_get_last_activity  (TcContact      *self);
+void            tc_contact_set_last_activity  (TcContact      *self,
+                                               gint64          usec);
+gint64          tc_contact_get_next_attempt   (TcContact      *self);
+void            tc_contact_set_next_attempt   (TcContact      *self,
+                                               gint64          usec);
 
 G_END_DECLS

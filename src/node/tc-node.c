@@ -1098,6 +1098,30 @@ check_text (const char  *text,
   return TRUE;
 }
 
+/* The contact's "last-activity" follows its newest stored message: when it
+ * was stored here, the sender's clock only for our own messages. A sorted
+ * view of the contacts does not watch their properties: the contact is
+ * announced as replaced by itself, so that such a view moves it. */
+static void
+note_activity (TcNode    *self,
+               TcContact *contact,
+               TcMessage *message)
+{
+  GDateTime *date = tc_message_get_received_date (message);
+  guint position;
+  gint64 usec;
+
+  if (date == NULL)
+    date = tc_message_get_date (message);
+  usec = g_date_time_to_unix (date) * G_USEC_PER_SEC + g_date_time_get_microsecond (date);
+  if (usec <= tc_contact_get_last_activity (contact))
+    return;
+
+  tc_contact_set_last_activity (contact, usec);
+  if (g_list_store_find (self->contacts, contact, &position))
+    g_list_model_items_changed (G_LIST_MODEL (self->contacts), position, 1, 1);
+}
+
 GPtrArray *
 tc_node_send_messages (TcNode              *self,
                        const char          *address,
@@ -1163,6 +1187,8 @@ tc_node_send_messages (TcNode              *self,
   if (!tc_store_commit (self->store, error))
     return NULL;
 
+  if (messages->len > 0)
+    note_activity (self, contact, g_ptr_array_index (messages, messages->len - 1));
   conversation = _tc_node_peek_conversation (self, tc_contact_get_address (contact));
   peer = ensure_peer (self, tc_contact_get_address (contact));
   for (guint i = 0; i < messages->len && conversation != NULL; i++)
@@ -1599,6 +1625,7 @@ _tc_node_emit_message_received (TcNode    *self,
                                 TcContact *contact,
                                 TcMessage *message)
 {
+  note_activity (self, contact, message);
   g_signal_emit (self, signals[MESSAGE_RECEIVED], 0, contact, message);
 }
 

@@ -70,6 +70,8 @@ struct _TcPeer
 
 G_DEFINE_FINAL_TYPE (TcPeer, tc_peer, G_TYPE_OBJECT)
 
+static void set_next_attempt (TcPeer       *self,
+                              gint64        usec);
 static void schedule_retry (TcPeer       *self,
                             const GError *error);
 
@@ -862,6 +864,8 @@ connect_now (TcPeer *self)
 {
   ConnectAttempt *attempt;
 
+  if (self->retry_source == 0)
+    set_next_attempt (self, 0);
   if (self->active != NULL || self->connecting != NULL || !wants_stream (self))
     return;
 
@@ -879,6 +883,17 @@ connect_now (TcPeer *self)
   tc_socks_connect_async (_tc_node_get_socks_address (self->node),
                           self->address, TC_VIRTUAL_PORT,
                           attempt->cancellable, connect_cb, attempt);
+}
+
+/* Shown in the contact details: when the next attempt starts. */
+static void
+set_next_attempt (TcPeer *self,
+                  gint64  usec)
+{
+  TcContact *contact = get_contact (self);
+
+  if (contact != NULL)
+    tc_contact_set_next_attempt (contact, usec);
 }
 
 static gboolean
@@ -944,6 +959,7 @@ schedule_retry (TcPeer       *self,
   if (self->refused_ms > 0)
     delay = MAX (delay, self->refused_ms / 2 + g_random_int_range (0, self->refused_ms / 2 + 1));
   self->retry_source = g_timeout_add (delay, retry_cb, self);
+  set_next_attempt (self, g_get_real_time () + (gint64) delay * 1000);
 }
 
 void

@@ -157,7 +157,10 @@ static const char * const statements[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   [STMT_COMMIT] = "COMMIT",
   [STMT_LOAD_CONTACTS] =
-    "SELECT address, nickname, name, profile_text, greeting, state, answer_pending, unread"
+    "SELECT address, nickname, name, profile_text, greeting, state, answer_pending, unread,"
+    /* The newest stored message, found through messages_by_peer. */
+    " (SELECT coalesce(m.received_date, m.date) FROM messages m WHERE m.peer = contacts.address"
+    "  ORDER BY m.id DESC LIMIT 1)"
     " FROM contacts ORDER BY created, address",
   /* An update, then an insert when it changed nothing: SQLite 3.15 (inside
    * SQLCipher) has no UPSERT, and INSERT OR REPLACE would reset `created`. */
@@ -1241,6 +1244,7 @@ tc_store_load_contacts (TcStore  *self,
       tc_contact_set_state (contact, state);
       tc_contact_set_answer_pending (contact, sqlite3_column_int (stmt, 6) != 0);
       tc_contact_set_unread (contact, (guint) MAX (sqlite3_column_int64 (stmt, 7), 0));
+      tc_contact_set_last_activity (contact, sqlite3_column_int64 (stmt, 8));
 
       g_ptr_array_add (contacts, g_steal_pointer (&contact));
     }

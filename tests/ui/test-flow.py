@@ -7,6 +7,8 @@
 # TORCHAT_SCREENSHOT_DIR (optional) receives screenshots.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
+import base64
+import hashlib
 import os
 import subprocess
 import sys
@@ -20,6 +22,12 @@ HELLO = "Hello Bob, this is Alice from the UI test"
 SECOND = "Are you there? Second message"
 THIRD = "A third one while the notification server hangs"
 REPLY = "Hi Alice! Bob here, reading you"
+
+
+def onion_address(key):
+    """A well-formed v3 address (nobody runs it): the key, its checksum, 3."""
+    checksum = hashlib.sha3_256(b".onion checksum" + key + b"\x03").digest()[:2]
+    return base64.b32encode(key + checksum + b"\x03").decode().lower()
 
 
 class Flow:
@@ -275,6 +283,33 @@ class Flow:
         b.call("wait", role="label", name="Alice")
         b.call("key", keys=["Escape"])
 
+    def recent_first(self):
+        a, b = self.alice, self.bob
+        b.call("key", keys=["Escape"])
+        b.call("wait", role="label", name="No Conversation Selected")
+        carol = onion_address(bytes(range(32)))
+
+        def above(upper, lower):
+            tops = {}
+            for name in (upper, lower):
+                rows = b.call("find", role="label", name=name, window="TORChat")["items"]
+                check(len(rows) == 1, "one row named %s: %r" % (name, rows))
+                tops[name] = rows[0]["extents"][1]
+            return tops[upper] < tops[lower]
+
+        # Bob writes to a new contact: the newest conversation comes first.
+        check(b.cli("add", carol, "Carol").returncode == 0, "add Carol")
+        sent = b.cli("send", carol, "Are you on TORChat yet?")
+        check(sent.returncode == 0, "send to Carol: " + sent.stderr)
+        b.call("wait", role="label", name="Carol")
+        wait_until(lambda: above("Carol", "Alice"), what="Carol above Alice")
+        # A new message from Alice, the older conversation, moves her up.
+        sent = a.cli("send", b.address, "Back to the top of your list")
+        check(sent.returncode == 0, "send: " + sent.stderr)
+        wait_until(lambda: above("Alice", "Carol"), timeout=60, what="Alice above Carol")
+        check(b.cli("remove", carol).returncode == 0, "remove Carol")
+        b.call("wait", role="label", name="Carol", gone=True)
+
     def second_launch(self):
         b = self.bob
         result = b.call("launch_again")
@@ -338,7 +373,7 @@ def main():
         cases = ["wrong_address", "add_contact", "request_arrives", "accept", "send_in_view",
                  "send_not_in_view", "click_notification", "hung_notification_server",
                  "reply_delivered", "preferences", "hide_text", "typing", "long_conversation",
-                 "search", "second_launch", "contact_details", "blocked_list", "accessible_names"]
+                 "search", "recent_first", "second_launch", "contact_details", "blocked_list", "accessible_names"]
         failed = False
         for name in cases:
             if failed:
