@@ -37,6 +37,7 @@ static gboolean opt_no_passphrase;
 static gboolean opt_headless;
 static gboolean opt_json;
 static gboolean opt_version;
+static gboolean opt_service;
 
 static const GOptionEntry entries[] = {
   { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &opt_profile,
@@ -67,6 +68,9 @@ static const GOptionEntry entries[] = {
     N_("With --headless on a new profile: create it without encryption"), NULL },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
     N_("Print a command’s answer as JSON on one line"), NULL },
+  /* What the session bus runs for D-Bus activation (data/…service.in). */
+  { "gapplication-service", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opt_service,
+    NULL, NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
     N_("Print the version and exit"), NULL },
   { NULL }
@@ -569,15 +573,16 @@ run_gui (const char *profile_dir,
 {
 #if HAVE_GUI
   g_autoptr(GApplication) app = tc_application_new (profile_dir);
-  char *app_argv[] = { argv0, NULL };
+  char *app_argv[] = { argv0, opt_service ? (char *) "--gapplication-service" : NULL, NULL };
 
   if (node_options_given ())
     tc_application_set_node_options (TC_APPLICATION (app), opt_listen, opt_socks,
                                       opt_tor_control, opt_tor_password,
                                       opt_tor_binary, opt_tor_config);
 
-  /* The options were ours; the application gets none. */
-  return g_application_run (app, 1, app_argv);
+  /* The options were ours; the application gets none but the service
+   * flag, which makes it wait for the Activate call that follows. */
+  return g_application_run (app, opt_service ? 2 : 1, app_argv);
 #else
   g_printerr (_("torchat: this build has no GUI; use --headless\n"));
   return TC_EXIT_FAILED;
@@ -684,6 +689,9 @@ main (int    argc,
   if (opt_tor_control != NULL && (opt_tor_binary != NULL || opt_tor_config != NULL))
     return usage_error (_("--tor-control uses a Tor you run yourself; it does not go with "
                           "--tor-binary or --tor-config"));
+
+  if (opt_service && opt_headless)
+    return usage_error (_("--gapplication-service starts the window; it does not go with --headless"));
 
   if (!make_profile_dir (profile_dir))
     return TC_EXIT_FAILED;

@@ -50,9 +50,11 @@ class Tap:
 
     def case(self, name, func, *args):
         self.n += 1
+        start = time.monotonic()
         try:
             func(*args)
             print("ok %d %s" % (self.n, name), flush=True)
+            note("%s took %.1f s" % (name, time.monotonic() - start))
         except Skip as e:
             print("ok %d %s # SKIP %s" % (self.n, name, e), flush=True)
         except Exception as e:
@@ -199,11 +201,13 @@ class Instance:
     """One torchat window: its own Xvfb, `dbus-run-session`, notification
     server and profile, driven through tc-ui-agent.py."""
 
-    def __init__(self, name, tmpdir, args, notify_delay=0, size="1280x800x24"):
+    def __init__(self, name, tmpdir, args, notify_delay=0, size="1280x800x24", bench=False,
+                 profile=None):
         self.name = name
         self.dir = os.path.join(tmpdir, name)
-        self.profile = os.path.join(self.dir, "profile")
-        os.makedirs(self.profile, mode=0o700)
+        os.makedirs(self.dir, exist_ok=True)
+        self.profile = profile or os.path.join(self.dir, "profile")
+        os.makedirs(self.profile, mode=0o700, exist_ok=True)
         self.xvfb = Xvfb(self.dir, size)
         env = dict(os.environ)
         env["DISPLAY"] = self.xvfb.display
@@ -216,7 +220,8 @@ class Instance:
         r, w = os.pipe()
         self.agent = subprocess.Popen(
             ["dbus-run-session", "--", "/usr/bin/python3", os.path.join(HERE, "tc-ui-agent.py"),
-             "--dir", self.dir, "--reply-fd", str(w), "--notify-delay", str(notify_delay), "--",
+             "--dir", self.dir, "--reply-fd", str(w), "--notify-delay", str(notify_delay)] +
+            (["--bench"] if bench else []) + ["--",
              binary(), "--profile", self.profile] + list(args),
             stdin=subprocess.PIPE, stdout=self.agent_log, stderr=self.agent_log,
             text=True, env=env, pass_fds=[w])
@@ -236,9 +241,12 @@ class Instance:
 
     def call(self, cmd, **kwargs):
         kwargs["cmd"] = cmd
+        start = time.monotonic()
         self.agent.stdin.write(json.dumps(kwargs) + "\n")
         self.agent.stdin.flush()
         reply = self._read()
+        if os.environ.get("TC_UI_TIMING") and time.monotonic() - start > 2:
+            note("%s: %s %r took %.1f s" % (self.name, cmd, kwargs, time.monotonic() - start))
         if not reply.get("ok"):
             raise AssertionError("%s: %s: %s" % (self.name, cmd, reply.get("error")))
         return reply
