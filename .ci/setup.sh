@@ -15,6 +15,12 @@ build_pkgs="meson ninja-build pkg-config gcc libglib2.0-dev libjson-glib-dev
   gettext desktop-file-utils appstream itstool yelp-tools python3"
 test_pkgs="tor xvfb xauth dbus gnome-keyring clang libclang-rt-14-dev strace procps iproute2
   python3-pyatspi gir1.2-atspi-2.0 at-spi2-core xdotool"
+# The flatpak suite: Flatpak and its builder, debootstrap for the Debian
+# stand-in runtime, the portals on the test's session bus, and an X client
+# (xmessage) to take the focus from the sandboxed window.
+flatpak_pkgs="flatpak flatpak-builder bubblewrap debootstrap ostree xdg-desktop-portal
+  xdg-desktop-portal-gtk python3-gi x11-utils"
+test_pkgs="$test_pkgs $flatpak_pkgs"
 
 missing=""
 pkgs=$build_pkgs
@@ -31,6 +37,33 @@ if [ -n "$missing" ]; then
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
 fi
+
+# The flatpak suite builds tor and the other modules offline from the
+# upstream tarballs that Debian's source packages carry (apt-get source):
+# deb-src entries are added to this machine's own apt sources, so the
+# repository names no package host.
+enable_deb_src () {
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  changed=""
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    if grep -q '^Types:[[:space:]]*deb[[:space:]]*$' "$f"; then
+      $sudo sed -i 's/^Types:[[:space:]]*deb[[:space:]]*$/Types: deb deb-src/' "$f"
+      changed=1
+    fi
+  done
+  if [ -f /etc/apt/sources.list ] && ! grep -q '^deb-src ' /etc/apt/sources.list &&
+     grep -q '^deb ' /etc/apt/sources.list; then
+    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list | $sudo tee -a /etc/apt/sources.list >/dev/null
+    changed=1
+  fi
+  if [ -n "$changed" ]; then
+    echo "Enabled deb-src in the apt sources"
+    $sudo apt-get update -q
+  fi
+}
+[ "$mode" = test ] && enable_deb_src
 
 setup () {
   dir=$1; shift
@@ -51,7 +84,9 @@ case "$mode" in
     setup _build
     meson compile -C _build
     status=0
-    # The UI test starts its own Xvfb and session bus (tests/meson.build).
+    # The UI test starts its own Xvfb and session bus (tests/meson.build);
+    # the flatpak suite builds and installs the Flatpak first
+    # (tests/flatpak/run.sh; cached between runs under /var/cache).
     meson test -C _build --print-errorlogs --num-processes 2 "$@" || status=1
     python3 .ci/summary.py _build/meson-logs/testlog.json unit-and-integration || status=1
     # The unit and integration suites again under AddressSanitizer and

@@ -37,6 +37,7 @@ static gboolean opt_no_passphrase;
 static gboolean opt_headless;
 static gboolean opt_json;
 static gboolean opt_version;
+static gboolean opt_service;
 
 static const GOptionEntry entries[] = {
   { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &opt_profile,
@@ -59,14 +60,17 @@ static const GOptionEntry entries[] = {
   { "tor-config", 0, 0, G_OPTION_ARG_FILENAME, &opt_tor_config,
     N_("A file of extra torrc lines for the Tor TORChat starts"), N_("FILE") },
   { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_passphrase_file,
-    N_("With --headless or passphrase: read the profile’s passphrase from FILE "
-       "(without it, asked on the terminal)"), N_("FILE") },
+    N_("Read the profile’s passphrase from FILE (without it, the window asks, and "
+       "--headless and passphrase ask on the terminal)"), N_("FILE") },
   { "new-passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_new_passphrase_file,
     N_("With passphrase: read the new passphrase from FILE"), N_("FILE") },
   { "no-passphrase", 0, 0, G_OPTION_ARG_NONE, &opt_no_passphrase,
     N_("With --headless on a new profile: create it without encryption"), NULL },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
     N_("Print a command’s answer as JSON on one line"), NULL },
+  /* What the session bus runs for D-Bus activation (data/…service.in). */
+  { "gapplication-service", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opt_service,
+    NULL, NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
     N_("Print the version and exit"), NULL },
   { NULL }
@@ -120,10 +124,11 @@ create_option_context (void)
   g_option_context_set_summary (context,
     _("TORChat: chat over Tor onion services, without servers.\n"
       "\n"
-      "  torchat [--profile DIR] [--listen HOST:PORT]\n"
+      "  torchat [--profile DIR] [--passphrase-file FILE] [--listen HOST:PORT]\n"
       "          [--socks HOST:PORT | --tor-control HOST:PORT|PATH | --tor-config FILE]\n"
       "      Run the desktop app on the profile; the Tor options override the\n"
-      "      choice made in Preferences.\n"
+      "      choice made in Preferences. With --passphrase-file the profile is\n"
+      "      unlocked (or created encrypted) without the unlock page.\n"
       "  torchat --headless [--profile DIR] [--listen HOST:PORT]\n"
       "          [--socks HOST:PORT | --tor-control HOST:PORT|PATH | --tor-config FILE]\n"
       "      Run the node without any window; needs no display server and no\n"
@@ -569,15 +574,30 @@ run_gui (const char *profile_dir,
 {
 #if HAVE_GUI
   g_autoptr(GApplication) app = tc_application_new (profile_dir);
-  char *app_argv[] = { argv0, NULL };
+  char *app_argv[] = { argv0, opt_service ? (char *) "--gapplication-service" : NULL, NULL };
 
   if (node_options_given ())
     tc_application_set_node_options (TC_APPLICATION (app), opt_listen, opt_socks,
                                       opt_tor_control, opt_tor_password,
                                       opt_tor_binary, opt_tor_config);
 
-  /* The options were ours; the application gets none. */
-  return g_application_run (app, 1, app_argv);
+  if (opt_passphrase_file != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      TcPassphrase *passphrase = tc_passphrase_read_file (opt_passphrase_file, &error);
+
+      if (passphrase == NULL)
+        {
+          g_printerr ("torchat: %s\n", error->message);
+          return TC_EXIT_FAILED;
+        }
+      tc_application_set_passphrase (TC_APPLICATION (app), passphrase->text, passphrase->length,
+                                     (GDestroyNotify) tc_passphrase_free, passphrase);
+    }
+
+  /* The options were ours; the application gets none but the service
+   * flag, which makes it wait for the Activate call that follows. */
+  return g_application_run (app, opt_service ? 2 : 1, app_argv);
 #else
   g_printerr (_("torchat: this build has no GUI; use --headless\n"));
   return TC_EXIT_FAILED;
@@ -672,9 +692,11 @@ main (int    argc,
   if (opt_passphrase_file != NULL && opt_no_passphrase)
     return usage_error (_("--passphrase-file and --no-passphrase exclude each other"));
 
-  /* The window asks for the passphrase itself. */
-  if (!opt_headless && (opt_passphrase_file != NULL || opt_no_passphrase))
-    return usage_error (_("--passphrase-file and --no-passphrase go with --headless"));
+  /* The window asks for the passphrase itself, or takes it from
+   * --passphrase-file; skipping it is a choice made in the window. */
+  if (!opt_headless && opt_no_passphrase)
+    return usage_error (_("--no-passphrase goes with --headless; the window offers to "
+                          "skip the passphrase itself"));
 
   if (opt_socks != NULL && (opt_tor_control != NULL || opt_tor_binary != NULL ||
                             opt_tor_config != NULL))
@@ -684,6 +706,9 @@ main (int    argc,
   if (opt_tor_control != NULL && (opt_tor_binary != NULL || opt_tor_config != NULL))
     return usage_error (_("--tor-control uses a Tor you run yourself; it does not go with "
                           "--tor-binary or --tor-config"));
+
+  if (opt_service && opt_headless)
+    return usage_error (_("--gapplication-service starts the window; it does not go with --headless"));
 
   if (!make_profile_dir (profile_dir))
     return TC_EXIT_FAILED;

@@ -9,7 +9,9 @@
  *
  *   meson test -C BUILD --benchmark transfer -v
  *
- * Optional arguments: sizes in MB (default "10 1024").
+ * Optional arguments: sizes in MB (default "10 1024"). With
+ * BENCH_TRANSFER_DIR set (a tmpfs, say), the files are written there
+ * instead of next to the profiles: that takes the disk out of the figures.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -76,8 +78,12 @@ reset_peak_rss (GPid pid)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%d/clear_refs", (int) pid);
 
-  /* "5" resets VmHWM to the current RSS (Linux 4.0). */
-  g_file_set_contents (path, "5", 1, NULL);
+  FILE *fp = fopen (path, "w");
+
+  /* "5" resets VmHWM to the current RSS (Linux 4.0). Not
+   * g_file_set_contents(): it would rename a new file over it. */
+  if (fp == NULL || fputs ("5", fp) < 0 || fclose (fp) != 0)
+    g_printerr ("bench-transfer: could not reset the peak RSS of %d\n", (int) pid);
 }
 
 static void
@@ -276,9 +282,11 @@ bench_size (TcTestNet  *net,
             guint       size_mb)
 {
   gsize size = (gsize) size_mb * MB;
-  g_autofree char *path = g_build_filename (net->tmpdir, "bench.bin", NULL);
-  g_autofree char *copy = g_build_filename (net->tmpdir, "copy.bin", NULL);
-  g_autofree char *downloads = g_build_filename (net->tmpdir, "downloads", NULL);
+  /* BENCH_TRANSFER_DIR (say a tmpfs) takes the disk out of the figures. */
+  const char *base = g_getenv ("BENCH_TRANSFER_DIR") ? g_getenv ("BENCH_TRANSFER_DIR") : net->tmpdir;
+  g_autofree char *path = g_build_filename (base, "bench.bin", NULL);
+  g_autofree char *copy = g_build_filename (base, "copy.bin", NULL);
+  g_autofree char *downloads = g_build_filename (base, "downloads", NULL);
   g_autofree char *out = NULL;
   g_autofree char *received = NULL;
   double cs, cr, plain, plain_socks, cs2, cr2, t0, t_bytes = 0, t_done, cpu_a, cpu_b;
@@ -352,6 +360,7 @@ bench_size (TcTestNet  *net,
   received = g_strdup (transfer_member (b, out, "path", NULL));
   g_unlink (received);
   g_unlink (path);
+  g_rmdir (downloads);
 }
 
 int

@@ -197,7 +197,11 @@ test_answers (Fixture       *f,
   g_assert_true (tc_transfer_manager_accept (f->manager, "Tid0000000000000001", f->downloads, &error));
   g_assert_no_error (error);
   g_assert_cmpint (tc_transfer_get_state (t), ==, TC_TRANSFER_STATE_WAITING);
-  partial = g_build_filename (f->downloads, ".torchat-Tid0000000000000001.part", NULL);
+  {
+    g_autofree char *name = g_strdup_printf (".torchat-%.16s-Tid0000000000000001.part", f->friend);
+
+    partial = g_build_filename (f->downloads, name, NULL);
+  }
   g_assert_true (g_file_test (partial, G_FILE_TEST_IS_REGULAR));
   /* Answered once only. */
   g_assert_false (tc_transfer_manager_accept (f->manager, "Tid0000000000000001", f->downloads, &error));

@@ -12,6 +12,8 @@
 #include "tc-control.h"
 #include "tc-notifier.h"
 #include "tc-preferences-window.h"
+#include "tc-security-page.h"
+#include "tc-unlock-window.h"
 #include "tc-window.h"
 
 /* A peer that said "composing" and then went quiet is not typing any more. */
@@ -27,6 +29,15 @@ struct _TcApplication
   TcNotifier     *notifier;
   GError         *node_error;
   GSettings      *settings;
+
+  /* Until the profile is open: the locked node, and the passphrase from
+   * --passphrase-file if one was given (then no unlock window). */
+  TcNode         *locked_node;
+  const char     *passphrase;
+  gsize           passphrase_length;
+  GDestroyNotify  passphrase_wipe;
+  gpointer        passphrase_data;
+  GtkWidget      *unlock_window;
 
   /* From the command line; override the Tor mode of the settings. */
   gboolean        node_options;
@@ -96,6 +107,7 @@ tc_application_stop (TcApplication *self)
     return;
   self->stopping = TRUE;
 
+  self->unlock_window = NULL;
   /* Windows go at once; the node says goodbye to its peers behind them. */
   for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; )
     {
@@ -182,6 +194,9 @@ preferences_action (GSimpleAction *action,
 
   window = tc_preferences_window_new (GTK_WINDOW (tc_application_get_main_window (self)),
                                       self->node, self->settings, self->node_options);
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (window),
+                              ADW_PREFERENCES_PAGE (tc_security_page_new (self->node,
+                                                                          self->profile_dir)));
   adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (window),
                                                 g_variant_get_string (param, NULL));
   gtk_window_present (GTK_WINDOW (window));
@@ -395,13 +410,9 @@ static gboolean
 tc_application_start_node (TcApplication  *self,
                            GError        **error)
 {
-  g_autoptr(TcNode) node = NULL;
+  g_autoptr(TcNode) node = g_steal_pointer (&self->locked_node);
   g_autoptr(GError) local_error = NULL;
   GListModel *contacts;
-
-  node = tc_node_new (self->profile_dir, error);
-  if (node == NULL)
-    return FALSE;
 
   if (!tc_application_setup_tor (self, node, error) ||
       !tc_node_start (node, error))
@@ -429,6 +440,77 @@ tc_application_start_node (TcApplication  *self,
                            G_CONNECT_SWAPPED);
 
   self->notifier = tc_notifier_new (GTK_APPLICATION (self), self->node, self->settings);
+
+  return TRUE;
+}
+
+/* The profile could not be opened: a window says why; closing it quits. */
+static void
+tc_application_failed (TcApplication *self)
+{
+  g_clear_object (&self->locked_node);
+  if (self->unlock_window != NULL)
+    gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->unlock_window)));
+  tc_application_show_error (self);
+  if (self->holding)
+    {
+      self->holding = FALSE;
+      g_application_release (G_APPLICATION (self));
+    }
+}
+
+static void
+tc_application_wipe_passphrase (TcApplication *self)
+{
+  if (self->passphrase_wipe != NULL)
+    self->passphrase_wipe (self->passphrase_data);
+  self->passphrase = NULL;
+  self->passphrase_length = 0;
+  self->passphrase_wipe = NULL;
+  self->passphrase_data = NULL;
+}
+
+/* Unlocked: the node starts, then the main window replaces the unlock one. */
+static void
+tc_application_unlocked (TcApplication *self)
+{
+  if (self->stopping)
+    return;
+
+  if (!tc_application_start_node (self, &self->node_error))
+    {
+      tc_application_failed (self);
+      return;
+    }
+
+  g_application_activate (G_APPLICATION (self));
+  if (self->unlock_window != NULL)
+    gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->unlock_window)));
+}
+
+static void
+passphrase_unlocked_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(TcApplication) self = user_data;
+
+  tc_application_wipe_passphrase (self);
+  if (!tc_node_unlock_finish (TC_NODE (object), result, &self->node_error))
+    {
+      if (!self->stopping)
+        tc_application_failed (self);
+      return;
+    }
+
+  tc_application_unlocked (self);
+}
+
+static gboolean
+unlock_window_close_request_cb (GtkWindow     *window,
+                                TcApplication *self)
+{
+  tc_application_stop (self);
 
   return TRUE;
 }
@@ -475,11 +557,38 @@ tc_application_startup (GApplication *app)
   self->sigterm_source = g_unix_signal_add (SIGTERM, signal_cb, self);
   self->sigint_source = g_unix_signal_add (SIGINT, signal_cb, self);
 
-  if (tc_application_start_node (self, &self->node_error))
+  self->locked_node = tc_node_new_locked (self->profile_dir, &self->node_error);
+  if (self->locked_node == NULL)
+    return;
+
+  /* Keeps the application up until the node has stopped. */
+  g_application_hold (app);
+  self->holding = TRUE;
+
+  switch (tc_node_get_profile_kind (self->locked_node))
     {
-      /* Keeps the application up until the node has stopped. */
-      g_application_hold (app);
-      self->holding = TRUE;
+    case TC_PROFILE_KIND_PLAINTEXT:
+      if (self->passphrase != NULL)
+        {
+          g_set_error (&self->node_error, TC_NODE_ERROR, TC_NODE_ERROR_INVALID_ARGUMENT,
+                       _("The profile %s is not encrypted, so it has no passphrase; "
+                         "encrypt it in Preferences, or with “torchat passphrase”"),
+                       self->profile_dir);
+          tc_application_failed (self);
+        }
+      else if (!tc_node_unlock (self->locked_node, NULL, 0, &self->node_error) ||
+               !tc_application_start_node (self, &self->node_error))
+        tc_application_failed (self);
+      break;
+
+    case TC_PROFILE_KIND_NEW:
+    case TC_PROFILE_KIND_ENCRYPTED:
+    default:
+      /* With --passphrase-file no page is shown; else activate shows it. */
+      if (self->passphrase != NULL)
+        tc_node_unlock_async (self->locked_node, self->passphrase, self->passphrase_length,
+                              NULL, passphrase_unlocked_cb, g_object_ref (self));
+      break;
     }
 }
 
@@ -491,6 +600,26 @@ tc_application_activate (GApplication *app)
 
   if (self->stopping)
     return;
+
+  if (self->node == NULL && self->locked_node != NULL)
+    {
+      /* --passphrase-file: the main window comes once it is open. */
+      if (self->passphrase != NULL)
+        return;
+
+      if (self->unlock_window == NULL)
+        {
+          self->unlock_window = tc_unlock_window_new (GTK_APPLICATION (self), self->locked_node,
+                                                      self->profile_dir);
+          g_signal_connect_object (self->unlock_window, "unlocked",
+                                   G_CALLBACK (tc_application_unlocked), self,
+                                   G_CONNECT_SWAPPED);
+          g_signal_connect_object (self->unlock_window, "close-request",
+                                   G_CALLBACK (unlock_window_close_request_cb), self, 0);
+        }
+      gtk_window_present (GTK_WINDOW (self->unlock_window));
+      return;
+    }
 
   if (self->node == NULL)
     {
@@ -535,6 +664,8 @@ tc_application_finalize (GObject *object)
   g_clear_object (&self->notifier);
   g_clear_object (&self->control);
   g_clear_object (&self->node);
+  g_clear_object (&self->locked_node);
+  tc_application_wipe_passphrase (self);
   g_clear_object (&self->settings);
   g_clear_error (&self->node_error);
   g_clear_pointer (&self->profile_dir, g_free);
@@ -712,4 +843,24 @@ tc_application_get_node (TcApplication *self)
   g_return_val_if_fail (TC_IS_APPLICATION (self), NULL);
 
   return self->node;
+}
+
+/* The passphrase from --passphrase-file: the profile is unlocked (or a new
+ * one created encrypted) with it and no unlock window is shown. @wipe
+ * frees it once the unlock is done. */
+void
+tc_application_set_passphrase (TcApplication  *self,
+                               const char     *passphrase,
+                               gsize           length,
+                               GDestroyNotify  wipe,
+                               gpointer        wipe_data)
+{
+  g_return_if_fail (TC_IS_APPLICATION (self));
+  g_return_if_fail (passphrase != NULL);
+
+  tc_application_wipe_passphrase (self);
+  self->passphrase = passphrase;
+  self->passphrase_length = length;
+  self->passphrase_wipe = wipe;
+  self->passphrase_data = wipe_data;
 }

@@ -27,6 +27,11 @@ void          tc_application_set_node_options (TcApplication *self,
                                                const char    *tor_binary,
                                                const char    *tor_config);
 gboolean      tc_application_get_node_options (TcApplication *self);
+void          tc_application_set_passphrase   (TcApplication  *self,
+                                               const char     *passphrase,
+                                               gsize           length,
+                                               GDestroyNotify  wipe,
+                                               gpointer        wipe_data);
 /* NULL when the schema is not installed. */
 GSettings    *tc_application_get_settings (TcApplication *self);
 /* NULL until startup, and when the profile could not be opened. */

@@ -18,7 +18,6 @@ struct _TcContactDialog
 
   AdwToastOverlay *toast_overlay;
   AdwEntryRow     *nickname_row;
-  AdwActionRow    *address_row;
   GtkLabel        *address_label;
   AdwActionRow    *profile_row;
   GtkLabel        *error_label;
@@ -203,7 +202,6 @@ tc_contact_dialog_class_init (TcContactDialogClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/torchat/TorChat/tc-contact-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, TcContactDialog, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, TcContactDialog, nickname_row);
-  gtk_widget_class_bind_template_child (widget_class, TcContactDialog, address_row);
   gtk_widget_class_bind_template_child (widget_class, TcContactDialog, address_label);
   gtk_widget_class_bind_template_child (widget_class, TcContactDialog, profile_row);
   gtk_widget_class_bind_template_child (widget_class, TcContactDialog, error_label);

@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "tc-contact-row.h"
+#include "tc-window.h"
 
 struct _TcContactRow
 {
@@ -22,6 +23,10 @@ struct _TcContactRow
   GtkLabel      *title_label;
   GtkLabel      *subtitle_label;
   GtkLabel      *unread_label;
+  GtkLabel      *preview_label;
+
+  /* The contact's conversation, for the last message. */
+  GSignalGroup  *conversation_signals;
 };
 
 G_DEFINE_FINAL_TYPE (TcContactRow, tc_contact_row, GTK_TYPE_WIDGET)
@@ -137,6 +142,56 @@ tc_contact_row_update (TcContactRow *self)
     }
 }
 
+/* The last message under the name: only rows on screen exist, so only
+ * their conversations are read, one message each. */
+static void
+tc_contact_row_update_preview (TcContactRow *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  TcConversation *conversation = NULL;
+  g_autoptr(TcMessage) last = NULL;
+  g_autofree char *preview = NULL;
+  guint n_items;
+
+  if (self->item != NULL && TC_IS_WINDOW (root))
+    conversation = tc_node_get_conversation (tc_window_get_node (TC_WINDOW (root)),
+                                             tc_contact_get_address (self->item));
+  g_signal_group_set_target (self->conversation_signals, conversation);
+
+  if (conversation != NULL && (n_items = g_list_model_get_n_items (G_LIST_MODEL (conversation))) > 0)
+    last = g_list_model_get_item (G_LIST_MODEL (conversation), n_items - 1);
+
+  if (last != NULL)
+    {
+      g_autofree char *line = g_strdup (tc_message_get_text (last));
+
+      /* One line: the first of the message. */
+      g_strdelimit (line, "\n\r", ' ');
+      if (tc_message_get_direction (last) == TC_MESSAGE_DIRECTION_OUTGOING)
+        /* Translators: the preview of a message you sent, under a contact's name */
+        preview = g_strdup_printf (_("You: %s"), line);
+      else
+        preview = g_steal_pointer (&line);
+    }
+
+  gtk_label_set_label (self->preview_label, preview);
+  gtk_widget_set_visible (GTK_WIDGET (self->preview_label), preview != NULL);
+}
+
+static void
+conversation_changed_cb (TcContactRow *self)
+{
+  tc_contact_row_update_preview (self);
+}
+
+static void
+tc_contact_row_root (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (tc_contact_row_parent_class)->root (widget);
+
+  tc_contact_row_update_preview (TC_CONTACT_ROW (widget));
+}
+
 static void
 item_notify_cb (TcContactRow *self,
                 GParamSpec   *pspec,
@@ -155,6 +210,9 @@ tc_contact_row_dispose (GObject *object)
     g_binding_group_set_source (self->bindings, NULL);
   if (self->signals != NULL)
     g_signal_group_set_target (self->signals, NULL);
+  if (self->conversation_signals != NULL)
+    g_signal_group_set_target (self->conversation_signals, NULL);
+  g_clear_object (&self->conversation_signals);
   g_clear_object (&self->bindings);
   g_clear_object (&self->signals);
   g_clear_object (&self->item);
@@ -215,6 +273,8 @@ tc_contact_row_class_init (TcContactRowClass *klass)
   object_class->get_property = tc_contact_row_get_property;
   object_class->set_property = tc_contact_row_set_property;
 
+  widget_class->root = tc_contact_row_root;
+
   properties[PROP_ITEM] =
     g_param_spec_object ("item", NULL, NULL,
                          TC_TYPE_CONTACT,
@@ -228,6 +288,7 @@ tc_contact_row_class_init (TcContactRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TcContactRow, title_label);
   gtk_widget_class_bind_template_child (widget_class, TcContactRow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, TcContactRow, unread_label);
+  gtk_widget_class_bind_template_child (widget_class, TcContactRow, preview_label);
 
   gtk_widget_class_set_css_name (widget_class, "contactrow");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
@@ -249,6 +310,11 @@ tc_contact_row_init (TcContactRow *self)
   self->signals = g_signal_group_new (TC_TYPE_CONTACT);
   g_signal_group_connect_object (self->signals, "notify",
                                  G_CALLBACK (item_notify_cb), self,
+                                 G_CONNECT_SWAPPED);
+
+  self->conversation_signals = g_signal_group_new (TC_TYPE_CONVERSATION);
+  g_signal_group_connect_object (self->conversation_signals, "items-changed",
+                                 G_CALLBACK (conversation_changed_cb), self,
                                  G_CONNECT_SWAPPED);
 }
 
@@ -279,6 +345,7 @@ tc_contact_row_set_item (TcContactRow *self,
   g_binding_group_set_source (self->bindings, item);
   g_signal_group_set_target (self->signals, item);
   tc_contact_row_update (self);
+  tc_contact_row_update_preview (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITEM]);
 }

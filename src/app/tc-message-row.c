@@ -15,6 +15,9 @@ struct _TcMessageRow
   TcMessage    *item;
   GSignalGroup *signals;
 
+  guint         position;
+
+  GtkLabel     *day_label;
   GtkWidget    *bubble;
   GtkLabel     *text_label;
   GtkLabel     *time_label;
@@ -26,6 +29,7 @@ G_DEFINE_FINAL_TYPE (TcMessageRow, tc_message_row, GTK_TYPE_WIDGET)
 enum {
   PROP_0,
   PROP_ITEM,
+  PROP_POSITION,
   N_PROPS
 };
 
@@ -54,6 +58,62 @@ format_time (GDateTime *date)
 
   /* Translators: date and time of a message from another year */
   return g_date_time_format (local, _("%e %b %Y, %H:%M"));
+}
+
+static gboolean
+same_day (GDateTime *a,
+          GDateTime *b)
+{
+  g_autoptr(GDateTime) la = g_date_time_to_local (a);
+  g_autoptr(GDateTime) lb = g_date_time_to_local (b);
+
+  return g_date_time_get_year (la) == g_date_time_get_year (lb) &&
+         g_date_time_get_day_of_year (la) == g_date_time_get_day_of_year (lb);
+}
+
+static char *
+format_day (GDateTime *date)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) yesterday = g_date_time_add_days (now, -1);
+  g_autoptr(GDateTime) local = g_date_time_to_local (date);
+
+  if (same_day (date, now))
+    return g_strdup (_("Today"));
+  if (same_day (date, yesterday))
+    return g_strdup (_("Yesterday"));
+
+  /* Translators: a day separator in the conversation, see g_date_time_format() */
+  return g_date_time_format (local, _("%A, %e %B %Y"));
+}
+
+/* A day separator above the first message of each day: the list view's
+ * model has the message before this one. */
+static void
+tc_message_row_update_day (TcMessageRow *self)
+{
+  GtkWidget *list = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_LIST_VIEW);
+  g_autoptr(TcMessage) previous = NULL;
+  g_autofree char *day = NULL;
+  GDateTime *date = self->item ? tc_message_get_date (self->item) : NULL;
+
+  if (date != NULL && self->position != GTK_INVALID_LIST_POSITION)
+    {
+      if (self->position > 0 && list != NULL)
+        {
+          GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (list)));
+
+          if (model != NULL && self->position <= g_list_model_get_n_items (model))
+            previous = g_list_model_get_item (model, self->position - 1);
+        }
+
+      if (previous == NULL || tc_message_get_date (previous) == NULL ||
+          !same_day (tc_message_get_date (previous), date))
+        day = format_day (date);
+    }
+
+  gtk_label_set_label (self->day_label, day);
+  gtk_widget_set_visible (GTK_WIDGET (self->day_label), day != NULL);
 }
 
 static void
@@ -145,6 +205,7 @@ tc_message_row_update (TcMessageRow *self)
     }
 
   tc_message_row_update_state (self);
+  tc_message_row_update_day (self);
 }
 
 static void
@@ -188,6 +249,10 @@ tc_message_row_get_property (GObject    *object,
       g_value_set_object (value, self->item);
       break;
 
+    case PROP_POSITION:
+      g_value_set_uint (value, self->position);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -205,6 +270,15 @@ tc_message_row_set_property (GObject      *object,
     {
     case PROP_ITEM:
       tc_message_row_set_item (self, g_value_get_object (value));
+      break;
+
+    case PROP_POSITION:
+      if (self->position != g_value_get_uint (value))
+        {
+          self->position = g_value_get_uint (value);
+          tc_message_row_update_day (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
 
     default:
@@ -227,9 +301,16 @@ tc_message_row_class_init (TcMessageRowClass *klass)
                          TC_TYPE_MESSAGE,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /* Its place in the conversation, bound from the list item. */
+  properties[PROP_POSITION] =
+    g_param_spec_uint ("position", NULL, NULL,
+                       0, G_MAXUINT, GTK_INVALID_LIST_POSITION,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/torchat/TorChat/tc-message-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, TcMessageRow, day_label);
   gtk_widget_class_bind_template_child (widget_class, TcMessageRow, bubble);
   gtk_widget_class_bind_template_child (widget_class, TcMessageRow, text_label);
   gtk_widget_class_bind_template_child (widget_class, TcMessageRow, time_label);
@@ -242,6 +323,7 @@ static void
 tc_message_row_init (TcMessageRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->position = GTK_INVALID_LIST_POSITION;
 
   self->signals = g_signal_group_new (TC_TYPE_MESSAGE);
   g_signal_group_connect_object (self->signals, "notify::state",

@@ -281,6 +281,30 @@ contact_request_cb (TcNotifier *self,
 }
 
 static void
+offer_received_cb (TcNotifier *self,
+                   TcTransfer *transfer)
+{
+  g_autofree char *summary = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *size = NULL;
+  TcContact *contact = tc_node_lookup_contact (self->node, tc_transfer_get_peer (transfer));
+  Entry *entry;
+
+  if (contact == NULL || !tc_notifier_enabled (self) ||
+      tc_notifier_in_view (self, tc_contact_get_address (contact)))
+    return;
+
+  entry = tc_notifier_lookup_entry (self, contact, "transfer");
+  /* Translators: %s is the name of the contact offering a file */
+  summary = g_strdup_printf (_("%s wants to send you a file"), tc_contact_get_display_name (contact));
+  size = g_format_size (tc_transfer_get_size (transfer));
+  if (!tc_notifier_hide_text (self))
+    /* Translators: a file's name and size, "photo.jpg (1.2 MB)" */
+    body = g_strdup_printf (_("%s (%s)"), tc_transfer_get_name (transfer), size);
+  push_job (self, JOB_SHOW, entry->notification, summary, body);
+}
+
+static void
 tc_notifier_dispose (GObject *object)
 {
   TcNotifier *self = (TcNotifier *)object;
@@ -358,6 +382,9 @@ tc_notifier_new (GtkApplication *application,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (node, "contact-request",
                            G_CALLBACK (contact_request_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (tc_node_get_transfer_manager (node), "offer-received",
+                           G_CALLBACK (offer_received_cb), self,
                            G_CONNECT_SWAPPED);
 
   return self;

@@ -43,6 +43,7 @@ struct _TcWindow
   gboolean              tor_page_wanted;
   gboolean              tor_page_dismissed;
   GSignalGroup         *tor_signals;
+  gint64                frame_start;
 
   AdwToastOverlay      *toast_overlay;
   TcTorPage            *tor_page;
@@ -69,6 +70,7 @@ struct _TcWindow
   GtkTextView          *composer;
   GtkLabel             *composer_placeholder;
   GtkWidget            *send_button;
+  GtkWidget            *transfer_list;
 };
 
 /* tc-window.c */
@@ -88,6 +90,10 @@ void   _tc_window_send_typing              (TcWindow       *self,
 char  *_tc_window_dup_composer_text        (TcWindow       *self);
 void   _tc_window_set_composer_text        (TcWindow       *self,
                                             const char     *text);
+/* tc-window-transfers.c: files into a conversation and its transfers */
+void   _tc_window_class_init_transfers     (GtkWidgetClass *widget_class);
+void   _tc_window_init_transfers           (TcWindow       *self);
+
 /* Keeps the newest message in view for the next frames, while the rows
  * settle. */
 void   _tc_window_stick_for_frames         (TcWindow       *self);

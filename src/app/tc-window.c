@@ -455,6 +455,37 @@ contact_request_cb (TcWindow  *self,
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
+/* For docs/benchmarks.md: with TORCHAT_BENCH_FRAMES set, how long each
+ * frame took from its first phase to the end of painting, on stderr. */
+static void
+frame_begin_cb (GdkFrameClock *clock,
+                TcWindow      *self)
+{
+  self->frame_start = g_get_monotonic_time ();
+}
+
+static void
+frame_end_cb (GdkFrameClock *clock,
+              TcWindow      *self)
+{
+  if (self->frame_start != 0)
+    g_printerr ("tc-frame %.3f %" G_GINT64_FORMAT "\n",
+                (g_get_monotonic_time () - self->frame_start) / 1000.0, g_get_monotonic_time ());
+  self->frame_start = 0;
+}
+
+static void
+realize_cb (TcWindow *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (g_getenv ("TORCHAT_BENCH_FRAMES") == NULL || clock == NULL)
+    return;
+
+  g_signal_connect_object (clock, "before-paint", G_CALLBACK (frame_begin_cb), self, 0);
+  g_signal_connect_object (clock, "after-paint", G_CALLBACK (frame_end_cb), self, 0);
+}
+
 static void
 is_active_cb (TcWindow *self)
 {
@@ -473,6 +504,7 @@ tc_window_constructed (GObject *object)
   g_assert (TC_IS_NODE (self->node));
 
   _tc_window_init_actions (self);
+  _tc_window_init_transfers (self);
 
   contacts = tc_node_get_contacts (self->node);
   self->sorted_contacts =
@@ -680,10 +712,12 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TcWindow, composer);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, composer_placeholder);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, send_button);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, transfer_list);
   gtk_widget_class_bind_template_callback (widget_class, contact_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, tor_page_stuck_cb);
   gtk_widget_class_bind_template_callback (widget_class, leaflet_visible_child_cb);
   _tc_window_class_init_conversation (widget_class);
+  _tc_window_class_init_transfers (widget_class);
 
   _tc_window_class_init_actions (widget_class);
 }
@@ -720,6 +754,7 @@ tc_window_init (TcWindow *self)
                                  G_CONNECT_SWAPPED);
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
+  g_signal_connect (self, "realize", G_CALLBACK (realize_cb), NULL);
 }
 
 TcWindow *

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gio/gunixoutputstream.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <nettle/sha2.h>
 
 #include "tc-file-receiver.h"
 
@@ -27,14 +27,34 @@ struct _TcFileReceiver
   TcStream      *stream;
   GCancellable  *cancellable;
   int            fd;
-  GOutputStream *output;
   GQueue         queue;        /* of GBytes, oldest first */
   GBytes        *writing;
   gsize          queued;       /* bytes in queue and writing */
   gint64         expected;     /* offset of the next chunk */
   gint64         written;      /* bytes in the file */
   gboolean       finished;
+  GError        *finish_error;
+  gboolean       writing_job;  /* a job runs in a worker thread */
+  /* SHA-256 of the file so far, updated by the jobs (one at a time); the
+   * part that was on disk before this stream is hashed by the first. */
+  struct sha256_ctx sha;
+  gint64         unhashed_prefix;
+  char          *sha256;
 };
+
+typedef struct {
+  int                fd;
+  GBytes            *bytes;       /* NULL: only the prefix */
+  gint64             prefix;
+  struct sha256_ctx *sha;
+} Job;
+
+static void
+job_free (Job *job)
+{
+  g_clear_pointer (&job->bytes, g_bytes_unref);
+  g_free (job);
+}
 
 G_DEFINE_FINAL_TYPE (TcFileReceiver, tc_file_receiver, G_TYPE_OBJECT)
 
@@ -48,24 +68,37 @@ static guint signals[N_SIGNALS];
 static void write_next (TcFileReceiver *self);
 
 static void
+emit_finished (TcFileReceiver *self)
+{
+  g_autoptr(GError) error = g_steal_pointer (&self->finish_error);
+
+  g_object_ref (self);
+  g_signal_emit (self, signals[FINISHED], 0, error);
+  g_object_unref (self);
+}
+
+/* "finished" waits for a job still writing: until it is emitted nobody
+ * may open the partial file again. */
+static void
 finish (TcFileReceiver *self,
         GError         *error)
 {
-  g_autoptr(GError) owned = error;
-
   if (self->finished)
-    return;
+    {
+      g_clear_error (&error);
+      return;
+    }
 
   self->finished = TRUE;
+  self->finish_error = error;
   g_cancellable_cancel (self->cancellable);
   g_queue_clear_full (&self->queue, (GDestroyNotify) g_bytes_unref);
   g_signal_handlers_disconnect_by_data (self->stream, self);
   if (tc_stream_get_state (self->stream) == TC_STREAM_STATE_READY)
     tc_stream_close (self->stream);
 
-  g_object_ref (self);
-  g_signal_emit (self, signals[FINISHED], 0, owned);
-  g_object_unref (self);
+  if (!self->writing_job)
+    emit_finished (self);
 }
 
 static GError *
@@ -82,71 +115,155 @@ disk_error (int         saved,
 static void
 complete (TcFileReceiver *self)
 {
+  guint8 digest[SHA256_DIGEST_SIZE];
+  GString *hex = g_string_new (NULL);
+
   if (fsync (self->fd) != 0)
     {
       int saved = errno;
+      g_string_free (hex, TRUE);
       finish (self, disk_error (saved, _("Could not write the received file")));
       return;
     }
 
+  sha256_digest (&self->sha, sizeof digest, digest);
+  for (guint i = 0; i < sizeof digest; i++)
+    g_string_append_printf (hex, "%02x", digest[i]);
+  self->sha256 = g_string_free (hex, FALSE);
+
   finish (self, NULL);
 }
 
+/* In a worker thread: hashes what was on disk before (once), then
+ * appends and hashes the job's bytes. The main thread does not touch the
+ * file or the hash meanwhile. */
 static void
-write_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
+job_thread (GTask        *task,
+            gpointer      source_object,
+            gpointer      task_data,
+            GCancellable *cancellable)
 {
-  g_autoptr(TcFileReceiver) self = user_data;
-  g_autoptr(GError) error = NULL;
-  gsize n = 0;
+  Job *job = task_data;
+  g_autofree guint8 *block = NULL;
+  const guint8 *data;
+  gsize len, done = 0;
 
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, &n, &error))
+  if (job->prefix > 0)
     {
-      /* A short write with ENOSPC leaves a partial chunk: cut it off so the
-       * file ends on what a resume can trust. */
-      if (!self->finished && ftruncate (self->fd, self->written) != 0)
-        g_debug ("Could not trim the partial file: %s", g_strerror (errno));
-      if (!self->finished)
+      block = g_malloc (TC_CHUNK_SIZE);
+      for (gint64 at = 0; at < job->prefix; )
         {
-          if (error->domain == G_IO_ERROR && error->code == G_IO_ERROR_NO_SPACE)
-            finish (self, g_error_new (G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-                                       _("The disk is full: %s"), error->message));
-          else
-            finish (self, g_steal_pointer (&error));
+          gssize n = pread (job->fd, block, MIN (TC_CHUNK_SIZE, job->prefix - at), at);
+
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0)
+            {
+              g_task_return_error (task, disk_error (n < 0 ? errno : EIO,
+                                                     _("Could not read the partial file")));
+              return;
+            }
+          sha256_update (job->sha, n, block);
+          at += n;
         }
-      g_clear_pointer (&self->writing, g_bytes_unref);
+    }
+
+  if (job->bytes == NULL)
+    {
+      g_task_return_int (task, 0);
+      return;
+    }
+
+  data = g_bytes_get_data (job->bytes, &len);
+  while (done < len)
+    {
+      gssize n = write (job->fd, data + done, len - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+
+          /* Cut a partial chunk off, so that the file ends on bytes a
+           * resume can trust. */
+          if (done > 0 && ftruncate (job->fd, lseek (job->fd, 0, SEEK_END) - done) != 0)
+            g_debug ("Could not trim the partial file");
+          g_task_return_error (task, disk_error (saved, _("Could not write the received file")));
+          return;
+        }
+      done += n;
+    }
+
+  sha256_update (job->sha, len, data);
+  g_task_return_int (task, len);
+}
+
+static void write_next (TcFileReceiver *self);
+
+static void
+job_done_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  TcFileReceiver *self = TC_FILE_RECEIVER (object);
+  g_autoptr(GError) error = NULL;
+  gssize n = g_task_propagate_int (G_TASK (result), &error);
+
+  self->writing_job = FALSE;
+  g_clear_pointer (&self->writing, g_bytes_unref);
+
+  if (self->finished)
+    {
+      emit_finished (self);
+      return;
+    }
+
+  if (n < 0)
+    {
+      finish (self, g_steal_pointer (&error));
       return;
     }
 
   self->written += n;
-  self->queued -= g_bytes_get_size (self->writing);
-  g_clear_pointer (&self->writing, g_bytes_unref);
-  if (self->finished)
-    return;
-
+  self->queued -= n;
   tc_transfer_set_done (self->transfer, self->written);
   if (self->queued < LOW_WATER)
     tc_stream_set_paused (self->stream, FALSE);
 
-  if (self->written == tc_transfer_get_size (self->transfer))
+  if (self->written == tc_transfer_get_size (self->transfer) && g_queue_is_empty (&self->queue))
     complete (self);
   else
     write_next (self);
 }
 
 static void
+run_job (TcFileReceiver *self,
+         GBytes         *bytes)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, job_done_cb, NULL);
+  Job *job = g_new0 (Job, 1);
+
+  job->fd = self->fd;
+  job->bytes = bytes;
+  job->prefix = self->unhashed_prefix;
+  job->sha = &self->sha;
+  self->unhashed_prefix = 0;
+  self->writing_job = TRUE;
+
+  g_task_set_source_tag (task, run_job);
+  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
+  g_task_run_in_thread (task, job_thread);
+}
+
+static void
 write_next (TcFileReceiver *self)
 {
-  if (self->writing != NULL || self->finished || g_queue_is_empty (&self->queue))
+  if (self->writing_job || self->finished || g_queue_is_empty (&self->queue))
     return;
 
   self->writing = g_queue_pop_head (&self->queue);
-  g_output_stream_write_all_async (self->output,
-                                   g_bytes_get_data (self->writing, NULL),
-                                   g_bytes_get_size (self->writing),
-                                   G_PRIORITY_DEFAULT, self->cancellable,
-                                   write_cb, g_object_ref (self));
+  run_job (self, g_bytes_ref (self->writing));
 }
 
 static void
@@ -213,8 +330,17 @@ tc_file_receiver_start (TcFileReceiver *self)
   g_signal_connect_object (self->stream, "jmu", G_CALLBACK (stream_jmu_cb), self, 0);
   g_signal_connect_object (self->stream, "closed", G_CALLBACK (stream_closed_cb), self, 0);
 
+  /* Everything was there already (an empty file, or a resume of a
+   * complete one): only the hash is left to do. */
   if (self->written == tc_transfer_get_size (self->transfer))
-    complete (self);
+    run_job (self, NULL);
+}
+
+const char *
+tc_file_receiver_get_sha256 (TcFileReceiver *self)
+{
+  g_return_val_if_fail (TC_IS_FILE_RECEIVER (self), NULL);
+  return self->sha256;
 }
 
 void
@@ -248,7 +374,7 @@ tc_file_receiver_new (TcTransfer  *transfer,
   self->transfer = g_object_ref (transfer);
   self->stream = g_object_ref (stream);
 
-  self->fd = g_open (partial_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  self->fd = g_open (partial_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (self->fd < 0 || fstat (self->fd, &st) != 0)
     {
       int saved = errno;
@@ -257,7 +383,8 @@ tc_file_receiver_new (TcTransfer  *transfer,
     }
 
   self->written = self->expected = st.st_size;
-  self->output = g_unix_output_stream_new (self->fd, FALSE);
+  self->unhashed_prefix = st.st_size;
+  sha256_init (&self->sha);
   tc_transfer_set_done (transfer, self->written);
 
   return g_steal_pointer (&self);
@@ -280,7 +407,8 @@ tc_file_receiver_finalize (GObject *object)
 {
   TcFileReceiver *self = TC_FILE_RECEIVER (object);
 
-  g_clear_object (&self->output);
+  g_free (self->sha256);
+  g_clear_error (&self->finish_error);
   if (self->fd >= 0)
     close (self->fd);
   g_queue_clear_full (&self->queue, (GDestroyNotify) g_bytes_unref);

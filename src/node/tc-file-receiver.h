@@ -24,7 +24,9 @@ G_DECLARE_FINAL_TYPE (TcFileReceiver, tc_file_receiver, TC, FILE_RECEIVER, GObje
  *
  * Signals:
  *   finished (GError *)   once. NULL: the partial file holds all the
- *                         offered bytes, flushed to disk. Otherwise why it
+ *                         offered bytes, flushed to disk, and
+ *                         tc_file_receiver_get_sha256() says what they
+ *                         hash to. Otherwise why it
  *                         stopped; TC_FILE_RECEIVER_DISK_FULL for a full
  *                         disk or quota. */
 TcFileReceiver *tc_file_receiver_new    (TcTransfer   *transfer,
@@ -34,5 +36,8 @@ TcFileReceiver *tc_file_receiver_new    (TcTransfer   *transfer,
 void            tc_file_receiver_start  (TcFileReceiver *self);
 void            tc_file_receiver_stop   (TcFileReceiver *self);
 TcStream       *tc_file_receiver_get_stream (TcFileReceiver *self);
+/* Once finished without error: the SHA-256 of the whole file, computed as
+ * it was written (and of what was on disk before it). */
+const char     *tc_file_receiver_get_sha256 (TcFileReceiver *self);
 
 G_END_DECLS

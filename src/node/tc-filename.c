@@ -239,8 +239,8 @@ hash_thread (GTask        *task,
   if (total != data->size)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                               _("The file has %" G_GINT64_FORMAT " bytes, not %"
-                                 G_GINT64_FORMAT), total, data->size);
+                               _("The file has %lld bytes, not %lld"),
+                               (long long) total, (long long) data->size);
       return;
     }
 

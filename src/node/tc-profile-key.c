@@ -193,7 +193,7 @@ derive_kek (const char    *passphrase,
     {
       g_set_error (error, TC_PROFILE_KEY_ERROR, TC_PROFILE_KEY_ERROR_NO_MEMORY,
                    _("Not enough memory to unlock the profile (the key derivation "
-                     "needs %" G_GUINT64_FORMAT " MiB)"), memlimit / (1024 * 1024));
+                     "needs %llu MiB)"), (unsigned long long) (memlimit / (1024 * 1024)));
       return FALSE;
     }
 
@@ -352,9 +352,9 @@ read_header (const char  *path,
   if (length != TC_PROFILE_HEADER_LEN)
     {
       g_set_error (error, TC_PROFILE_KEY_ERROR, TC_PROFILE_KEY_ERROR_DAMAGED,
-                   _("The profile key %s is damaged (%" G_GSIZE_FORMAT " bytes instead of %d). "
+                   _("The profile key %s is damaged (%llu bytes instead of %d). "
                      "Restore it from a backup: without it the profile cannot be opened."),
-                   path, length, TC_PROFILE_HEADER_LEN);
+                   path, (unsigned long long) length, TC_PROFILE_HEADER_LEN);
       return FALSE;
     }
 

@@ -12,6 +12,8 @@
 #include "tc-types.h"
 
 #define READ_CHUNK (64 * 1024)
+/* File streams carry 700 KB lines and no receipts: bigger reads. */
+#define FILE_READ_CHUNK (1024 * 1024)
 #define WRITE_COALESCE (64 * 1024)
 #define MAX_OUTPUT_FOR_TESTS (4 * 1024 * 1024)
 
@@ -44,6 +46,7 @@ struct _TcStream
   GByteArray    *inbuf;
   gsize          scanned;
   guint8        *readbuf;
+  gsize          read_size;
   gboolean       reading;
 
   GQueue         outq;          /* of GBytes */
@@ -356,7 +359,12 @@ receiver_handle (TcStream *self,
 
       /* A file stream's TID is checked by whoever adopts the stream. */
       if (g_str_equal (tc_jmu_get_value_string (jmu), "file"))
-        self->file_id = g_strdup (tc_jmu_get_string (jmu, "file"));
+        {
+          self->file_id = g_strdup (tc_jmu_get_string (jmu, "file"));
+          /* No read is running while a line is handled. */
+          self->read_size = FILE_READ_CHUNK;
+          self->readbuf = g_realloc (self->readbuf, self->read_size);
+        }
 
       to = tc_jmu_get_string (jmu, "to");
       if (!g_str_equal (to, own_address (self)))
@@ -732,7 +740,7 @@ tc_stream_read_next (TcStream *self)
 
   self->reading = TRUE;
   g_input_stream_read_async (g_io_stream_get_input_stream (self->io),
-                             self->readbuf, READ_CHUNK, G_PRIORITY_DEFAULT,
+                             self->readbuf, self->read_size, G_PRIORITY_DEFAULT,
                              self->cancellable, read_cb, g_object_ref (self));
 }
 
@@ -1077,7 +1085,8 @@ tc_stream_init (TcStream *self)
 {
   self->cancellable = g_cancellable_new ();
   self->inbuf = g_byte_array_new ();
-  self->readbuf = g_malloc (READ_CHUNK);
+  self->read_size = READ_CHUNK;
+  self->readbuf = g_malloc (self->read_size);
   self->test_output = g_string_new (NULL);
   g_queue_init (&self->outq);
   self->created = g_get_monotonic_time ();

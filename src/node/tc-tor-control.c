@@ -1396,8 +1396,8 @@ cookie_loaded_cb (GObject      *object,
                                  auth->cookie_path, error->message);
       else
         g_task_return_new_error (task, TC_TOR_CONTROL_ERROR, TC_TOR_CONTROL_ERROR_AUTH,
-                                 _("Cannot read Tor's cookie file %s: it has %" G_GSIZE_FORMAT " bytes, not %d"),
-                                 auth->cookie_path, length, COOKIE_LEN);
+                                 _("Cannot read Tor's cookie file %s: it has %llu bytes, not %d"),
+                                 auth->cookie_path, (unsigned long long) length, COOKIE_LEN);
       return;
     }
 

@@ -406,7 +406,6 @@ tc_transfer_manager_finalize (GObject *object)
 
   g_hash_table_unref (self->senders);
   g_hash_table_unref (self->receivers);
-  g_hash_table_unref (self->verifying);
   g_hash_table_unref (self->retries);
   g_hash_table_unref (self->backoff);
   g_clear_object (&self->transfers);
@@ -440,7 +439,6 @@ tc_transfer_manager_init (TcTransferManager *self)
   self->transfers = g_list_store_new (TC_TYPE_TRANSFER);
   self->senders = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->receivers = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
-  self->verifying = g_hash_table_new (NULL, NULL);
   self->retries = g_hash_table_new_full (NULL, NULL, NULL, remove_source);
   self->backoff = g_hash_table_new (NULL, NULL);
   self->cancellable = g_cancellable_new ();

@@ -17,7 +17,6 @@ struct _TcTransferManager
   GListStore   *transfers;
   GHashTable   *senders;      /* TcTransfer → TcFileSender */
   GHashTable   *receivers;    /* TcTransfer → TcFileReceiver */
-  GHashTable   *verifying;    /* TcTransfer set: hashing the received file */
   GHashTable   *retries;      /* TcTransfer → source id of the next offer */
   GHashTable   *backoff;      /* TcTransfer → last delay in ms */
   GCancellable *cancellable;

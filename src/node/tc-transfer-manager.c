@@ -118,7 +118,11 @@ _tc_tm_find (TcTransferManager  *self,
 char *
 _tc_tm_partial_path (TcTransfer *transfer)
 {
-  g_autofree char *name = g_strdup_printf (".torchat-%s.part", tc_transfer_get_id (transfer));
+  /* TIDs are the senders' choice: the sender's address keeps two senders'
+   * partial files apart even if they chose the same TID. */
+  g_autofree char *name = g_strdup_printf (".torchat-%.16s-%s.part",
+                                           tc_transfer_get_peer (transfer),
+                                           tc_transfer_get_id (transfer));
 
   return g_build_filename (tc_transfer_get_directory (transfer), name, NULL);
 }
@@ -174,8 +178,7 @@ _tc_tm_is_busy (TcTransferManager *self,
          TcTransfer        *transfer)
 {
   return g_hash_table_contains (self->senders, transfer) ||
-         g_hash_table_contains (self->receivers, transfer) ||
-         g_hash_table_contains (self->verifying, transfer);
+         g_hash_table_contains (self->receivers, transfer);
 }
 
 void
@@ -548,39 +551,28 @@ tc_transfer_manager_send_file (TcTransferManager  *self,
 
 /* Receiving */
 
+/* The receiver has every byte on disk and their hash. */
 static void
-verify_done_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
+received (TcTransferManager *self,
+          TcTransfer        *transfer,
+          const char        *sha256)
 {
-  g_autoptr(TcTransfer) transfer = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *sha256 = tc_file_sha256_finish (result, &error);
-  g_autofree char *partial = NULL;
+  g_autofree char *partial = _tc_tm_partial_path (transfer);
   g_autofree char *final = NULL;
-  TcTransferManager *self;
   const char *tid = tc_transfer_get_id (transfer);
   const char *peer = tc_transfer_get_peer (transfer);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  self = g_object_get_data (G_OBJECT (transfer), "tc-manager");
-  g_hash_table_remove (self->verifying, transfer);
-  if (tc_transfer_is_finished (transfer))
-    return;
-
-  partial = _tc_tm_partial_path (transfer);
-  if (sha256 == NULL || !g_str_equal (sha256, tc_transfer_get_sha256 (transfer)))
+  if (!g_str_equal (sha256, tc_transfer_get_sha256 (transfer)))
     {
-      const char *text = sha256 ? _("The received file does not match its checksum") :
-                                  error->message;
+      const char *text = _("The received file does not match its checksum");
 
+      g_message ("Transfer %s: checksum mismatch", tid);
       _tc_tm_remove_partial (transfer);
       tc_transfer_set_done (transfer, 0);
       _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_FAILED, text);
-      _tc_tm_send_chat (self, peer, tc_jmu_build_file_error (tid, sha256 ? "checksum-mismatch" :
-                                                      "io-error", text, _tc_tm_own_address (self)));
+      _tc_tm_send_chat (self, peer, tc_jmu_build_file_error (tid, "checksum-mismatch", text,
+                                                             _tc_tm_own_address (self)));
       return;
     }
 
@@ -591,13 +583,14 @@ verify_done_cb (GObject      *object,
       _tc_tm_remove_partial (transfer);
       _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_FAILED, error->message);
       _tc_tm_send_chat (self, peer, tc_jmu_build_file_error (tid, "io-error", error->message,
-                                                      _tc_tm_own_address (self)));
+                                                             _tc_tm_own_address (self)));
       return;
     }
 
   tc_transfer_set_path (transfer, final);
   _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_DONE, NULL);
-  _tc_tm_send_chat (self, peer, tc_jmu_build_file_id (TC_JMU_KIND_FILE_DONE, tid, _tc_tm_own_address (self)));
+  _tc_tm_send_chat (self, peer, tc_jmu_build_file_id (TC_JMU_KIND_FILE_DONE, tid,
+                                                      _tc_tm_own_address (self)));
 }
 
 static void
@@ -623,14 +616,7 @@ receiver_finished_cb (TcFileReceiver    *receiver,
   if (tc_transfer_is_finished (transfer))
     ;
   else if (error == NULL)
-    {
-      g_autofree char *partial = _tc_tm_partial_path (transfer);
-
-      g_hash_table_add (self->verifying, transfer);
-      g_object_set_data (G_OBJECT (transfer), "tc-manager", self);
-      tc_file_sha256_async (partial, tc_transfer_get_size (transfer), self->cancellable,
-                            verify_done_cb, g_object_ref (transfer));
-    }
+    received (self, transfer, tc_file_receiver_get_sha256 (receiver));
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
     {
       g_message ("Transfer %s: the disk is full", tc_transfer_get_id (transfer));
@@ -670,8 +656,7 @@ tc_transfer_manager_adopt_stream (TcTransferManager *self,
   state = transfer ? tc_transfer_get_state (transfer) : TC_TRANSFER_STATE_DECLINED;
   if (contact == NULL || tc_contact_get_state (contact) != TC_CONTACT_STATE_ACCEPTED ||
       (state != TC_TRANSFER_STATE_WAITING && state != TC_TRANSFER_STATE_PAUSED &&
-       state != TC_TRANSFER_STATE_ACTIVE) ||
-      g_hash_table_contains (self->verifying, transfer))
+       state != TC_TRANSFER_STATE_ACTIVE))
     {
       tc_stream_fail (stream, TC_CONDITION_NOT_AUTHORIZED, "no such transfer accepted");
       return;

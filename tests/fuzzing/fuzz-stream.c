@@ -548,13 +548,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   if (h.receiver != NULL)
     {
       tc_file_receiver_stop (h.receiver);
-      CHECK (h.n_finished == 1);
-      /* A write still running (in a worker thread for /dev/null) holds the
-       * receiver until it comes back cancelled. */
+      /* A write still running in its worker thread holds the receiver, and
+       * its "finished", until it is back. */
       g_object_add_weak_pointer (G_OBJECT (h.receiver), (gpointer *) &h.receiver);
       g_object_unref (h.receiver);
       while (h.receiver != NULL)
         g_main_context_iteration (NULL, TRUE);
+      CHECK (h.n_finished == 1);
     }
   g_clear_object (&h.transfer);
 

@@ -56,6 +56,9 @@ class Agent:
         env.setdefault("GDK_BACKEND", "x11")
         env.setdefault("GSK_RENDERER", "cairo")
         env.setdefault("GSETTINGS_BACKEND", "memory")
+        if args.bench:
+            env["TORCHAT_BENCH_FRAMES"] = "1"
+        self.launched = time.monotonic()
         self.app = subprocess.Popen(command, stdout=self.app_log, stderr=self.app_log, env=env)
         self.app_name = os.path.basename(command[0])
         self.command = command
@@ -110,9 +113,11 @@ class Agent:
     def find_all(self, role=None, name=None, contains=None, window=None):
         app = self.application()
         found = []
+        mapped = self.mapped_titles()
         for i in range(app.childCount):
             top = app.getChildAtIndex(i)
-            if top is None or not self.showing(top):
+            # A closed window may linger in the tree for a while.
+            if top is None or not self.showing(top) or (top.name or "") not in mapped:
                 continue
             if window is not None and window not in (top.name or ""):
                 continue
@@ -267,10 +272,22 @@ class Agent:
             raise RuntimeError("not on screen: %r" % acc.name)
         wid = self.x_window(self.toplevel(acc).name)
         self.xdotool("mousemove", "--window", wid, str(x + w // 2), str(y + h // 2))
+        clicked = time.monotonic()
         self.xdotool("click", "1")
         # A pointer left on a toast keeps it up (libadwaita pauses it).
         self.xdotool("mousemove", "1279", "799")
-        return {}
+        return {"clicked": clicked}
+
+    def mapped_titles(self):
+        """Titles of the app's X windows that are mapped."""
+        out = self.xdotool("search", "--all", "--onlyvisible", "--pid", str(self.app.pid),
+                           "--name", ".", capture=True)
+        titles = set()
+        for wid in out.split():
+            name = self.xdotool("getwindowname", wid, capture=True, check=False)
+            if name:
+                titles.add(name.strip())
+        return titles
 
     @staticmethod
     def toplevel(acc):
@@ -289,7 +306,7 @@ class Agent:
         return ids[-1]
 
     def cmd_mouse_away(self, cmd):
-        self.xdotool("mousemove", "--sync", "1279", "799")
+        self.xdotool("mousemove", "1279", "799")
         return {}
 
     def cmd_focus(self, cmd):
@@ -372,6 +389,21 @@ class Agent:
                                 timeout=30)
         return {"code": result.returncode}
 
+    def cmd_launched(self, cmd):
+        return {"monotonic": self.launched}
+
+    def cmd_scroll(self, cmd):
+        """Turns the mouse wheel over an element: cmd["clicks"] notches up
+        (button 4) or down (5), one every cmd["delay"] ms."""
+        acc = self.find(cmd)
+        x, y, w, h = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+        wid = self.x_window(self.toplevel(acc).name)
+        self.xdotool("mousemove", "--window", wid, str(x + w // 2), str(y + h // 2))
+        start = time.monotonic()
+        self.xdotool("click", "--repeat", str(cmd.get("clicks", 100)), "--delay",
+                     str(cmd.get("delay", 16)), "4" if cmd.get("up", True) else "5")
+        return {"start": start, "end": time.monotonic()}
+
     def cmd_pid(self, cmd):
         return {"pid": self.app.pid}
 
@@ -400,8 +432,10 @@ class Agent:
         rec(app, 0)
         return {"tree": "\n".join(lines)}
 
-    def xdotool(self, *args, capture=False):
+    def xdotool(self, *args, capture=False, check=True):
         result = subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=30)
+        if not check:
+            return result.stdout if result.returncode == 0 else None
         if result.returncode != 0 and not (args[0] == "search" and result.returncode == 1):
             raise RuntimeError("xdotool %s: %s" % (" ".join(args), result.stderr.strip()))
         return result.stdout if capture else None
@@ -429,6 +463,7 @@ def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--notify-delay", type=float, default=0)
     parser.add_argument("--reply-fd", type=int, required=True)
+    parser.add_argument("--bench", action="store_true")
     args = parser.parse_args(argv[:split])
     command = argv[split + 1:]
 

@@ -15,6 +15,8 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TIMEOUT = float(os.environ.get("TC_UI_TIMEOUT", "30"))
+# The UI tests run on encrypted profiles, unlocked with --passphrase-file.
+PASSPHRASE = "correct horse battery staple of the UI tests"
 
 
 def require_tools():
@@ -50,9 +52,11 @@ class Tap:
 
     def case(self, name, func, *args):
         self.n += 1
+        start = time.monotonic()
         try:
             func(*args)
             print("ok %d %s" % (self.n, name), flush=True)
+            note("%s took %.1f s" % (name, time.monotonic() - start))
         except Skip as e:
             print("ok %d %s # SKIP %s" % (self.n, name, e), flush=True)
         except Exception as e:
@@ -199,11 +203,27 @@ class Instance:
     """One torchat window: its own Xvfb, `dbus-run-session`, notification
     server and profile, driven through tc-ui-agent.py."""
 
-    def __init__(self, name, tmpdir, args, notify_delay=0, size="1280x800x24"):
+    def __init__(self, name, tmpdir, args, notify_delay=0, size="1280x800x24", bench=False,
+                 profile=None, passphrase="", wait_id=True):
+        """A new profile is encrypted with PASSPHRASE (or @passphrase), given
+        through --passphrase-file; a @profile made elsewhere opens as it is
+        unless a @passphrase is given; with passphrase=None the window asks
+        (or the profile is plaintext). With wait_id=False the node may stay
+        locked: no `torchat id` is awaited. The same @name again restarts on
+        the same profile."""
+        if passphrase == "":
+            passphrase = PASSPHRASE if profile is None else None
         self.name = name
         self.dir = os.path.join(tmpdir, name)
-        self.profile = os.path.join(self.dir, "profile")
-        os.makedirs(self.profile, mode=0o700)
+        os.makedirs(self.dir, exist_ok=True)
+        self.profile = profile or os.path.join(self.dir, "profile")
+        os.makedirs(self.profile, mode=0o700, exist_ok=True)
+        if passphrase is not None:
+            path = os.path.join(self.dir, "passphrase")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(passphrase)
+            args = ["--passphrase-file", path] + list(args)
         self.xvfb = Xvfb(self.dir, size)
         env = dict(os.environ)
         env["DISPLAY"] = self.xvfb.display
@@ -211,12 +231,13 @@ class Instance:
         env.pop("AT_SPI_BUS_ADDRESS", None)
         env.pop("WAYLAND_DISPLAY", None)
         env["XDG_RUNTIME_DIR"] = os.path.join(self.dir, "run")
-        os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700)
+        os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
         self.agent_log = open(os.path.join(self.dir, "agent.log"), "w")
         r, w = os.pipe()
         self.agent = subprocess.Popen(
             ["dbus-run-session", "--", "/usr/bin/python3", os.path.join(HERE, "tc-ui-agent.py"),
-             "--dir", self.dir, "--reply-fd", str(w), "--notify-delay", str(notify_delay), "--",
+             "--dir", self.dir, "--reply-fd", str(w), "--notify-delay", str(notify_delay)] +
+            (["--bench"] if bench else []) + ["--",
              binary(), "--profile", self.profile] + list(args),
             stdin=subprocess.PIPE, stdout=self.agent_log, stderr=self.agent_log,
             text=True, env=env, pass_fds=[w])
@@ -226,7 +247,13 @@ class Instance:
         if not ready.get("ok"):
             self.dump_logs()
             raise RuntimeError("%s did not start: %s" % (name, ready.get("error")))
-        self.address, self.port = self.read_id()
+        self.address = self.port = None
+        if wait_id:
+            self.address, self.port = self.read_id()
+            if passphrase is not None:
+                check(os.path.exists(os.path.join(self.profile, "profile.key")) and
+                      not os.path.exists(os.path.join(self.profile, "identity.key")),
+                      "%s's profile is encrypted" % name)
 
     def _read(self):
         line = self.replies.readline()
@@ -236,9 +263,12 @@ class Instance:
 
     def call(self, cmd, **kwargs):
         kwargs["cmd"] = cmd
+        start = time.monotonic()
         self.agent.stdin.write(json.dumps(kwargs) + "\n")
         self.agent.stdin.flush()
         reply = self._read()
+        if os.environ.get("TC_UI_TIMING") and time.monotonic() - start > 2:
+            note("%s: %s %r took %.1f s" % (self.name, cmd, kwargs, time.monotonic() - start))
         if not reply.get("ok"):
             raise AssertionError("%s: %s: %s" % (self.name, cmd, reply.get("error")))
         return reply

@@ -187,6 +187,8 @@ class Flow:
         # Bob's receipts reached Alice: her messages show as delivered.
         a.call("wait", role="image", name="Delivered", timeout=60)
         b.call("wait", role="image", name="Delivered", timeout=60)
+        # The day's separator above its first message.
+        a.call("wait", role="label", name="Today")
         # The add-contact toast has had its time.
         a.try_call("wait", role="label", contains="equest to Bob", gone=True, timeout=15)
         self.screenshot(a, "conversation.png")
@@ -245,6 +247,9 @@ class Flow:
         a.call("type", text="second line")
         a.call("key", keys=["Return"])
         b.call("wait", role="label", name="First line\nsecond line", timeout=30)
+        # The last message under the name in the sidebar, on one line.
+        a.call("wait", role="label", name="You: First line second line")
+        b.call("wait", role="label", name="First line second line")
 
     def long_conversation(self):
         a, b = self.alice, self.bob

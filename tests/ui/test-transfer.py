@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+# test-transfer.py: file transfer in two real torchat windows, each under its
+# own Xvfb and D-Bus session, through the test SOCKS server. Alice offers
+# files from outside (`torchat send-file`); Bob is notified, sees the offer
+# in the conversation and answers it in his window.
+#
+# Environment: TORCHAT_BINARY, TORCHAT_TEST_SOCKS, GSETTINGS_SCHEMA_DIR;
+# TORCHAT_SCREENSHOT_DIR (optional) receives screenshots.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+import hashlib
+import json
+import os
+import struct
+import sys
+import time
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tcui  # noqa: E402
+from tcui import check, note, wait_until  # noqa: E402
+
+
+def write_png(path, width, height):
+    """A real PNG of noise: an image Bob's window can thumbnail, big enough
+    (≈ 700 kB) to travel in several chunks."""
+    raw = b"".join(b"\0" + os.urandom(width * 3) for _ in range(height))
+
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body +
+                struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff))
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" +
+                chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
+                chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Transfer:
+    def __init__(self):
+        self.tmp = tcui.make_tmpdir("torchat-ui-transfer-")
+        self.socks = tcui.Socks(self.tmp)
+        node_args = ["--listen", "127.0.0.1:0", "--socks", self.socks.address]
+        self.alice = tcui.Instance("alice", self.tmp, node_args)
+        self.bob = tcui.Instance("bob", self.tmp, node_args)
+        for who in (self.alice, self.bob):
+            self.socks.add(who.address, who.port)
+        check(self.alice.cli("profile", "Alice").returncode == 0, "alice profile")
+        check(self.bob.cli("profile", "Bob").returncode == 0, "bob profile")
+        self.downloads = os.path.join(self.tmp, "bob-downloads")
+        os.makedirs(self.downloads)
+        result = self.bob.cli("download-dir", self.downloads)
+        check(result.returncode == 0, "bob's download folder: %s" % result.stderr)
+        self.shots = os.environ.get("TORCHAT_SCREENSHOT_DIR")
+
+    def screenshot(self, who, name):
+        if self.shots:
+            os.makedirs(self.shots, exist_ok=True)
+            who.call("mouse_away")
+            time.sleep(0.3)
+            who.screenshot(os.path.join(self.shots, name))
+
+    def stop(self):
+        for who in (self.alice, self.bob):
+            who.stop()
+        self.socks.stop()
+
+    def dump(self):
+        for who in (self.alice, self.bob):
+            tree = who.try_call("dump")
+            if tree:
+                note("--- %s's window ---\n%s" % (who.name, tree["tree"]))
+            who.dump_logs()
+
+    def transfers(self, who):
+        result = who.cli("--json", "transfers")
+        check(result.returncode == 0, "transfers: %s" % result.stderr)
+        return json.loads(result.stdout)
+
+    def send_file(self, path):
+        result = self.alice.cli("send-file", self.bob.address, path)
+        check(result.returncode == 0, "send-file: %s" % result.stderr)
+        return result.stdout.splitlines()[0].strip()
+
+    # The cases, in order.
+
+    def become_contacts(self):
+        check(self.alice.cli("add", self.bob.address, "Bob").returncode == 0, "alice adds bob")
+        wait_until(lambda: self.bob.cli("accept", self.alice.address).returncode == 0,
+                   what="bob to get alice's request")
+        # Both windows list the other as a contact that can be written to.
+        self.alice.call("wait", role="label", name="Bob", timeout=60)
+        self.bob.call("wait", role="label", name="Alice", timeout=60)
+
+    def offer_notifies(self):
+        self.picture = os.path.join(self.tmp, "holiday.png")
+        write_png(self.picture, 480, 480)
+        self.tid = self.send_file(self.picture)
+        size = os.path.getsize(self.picture)
+        note("offered %s, %d bytes" % (self.tid, size))
+        shown = wait_until(lambda: [n for n in self.bob.notifications("notify")
+                                    if n["summary"] == "Alice wants to send you a file"],
+                           timeout=60, what="the offer notification")
+        check(shown[-1]["body"].startswith("holiday.png ("), "the body names the file: %r" % shown[-1]["body"])
+        check("default" in shown[-1]["actions"], "clicking it is an action")
+        self.notification_id = shown[-1]["id"]
+
+    def notification_opens_offer(self):
+        b = self.bob
+        b.call("invoke_action", id=self.notification_id, action="default")
+        b.call("wait", role="label", name="holiday.png")
+        b.call("wait", role="label", contains="Wants to send you this file")
+        b.call("wait", role="push button", name="Decline")
+        self.screenshot(b, "transfer-offer.png")
+
+    def accept(self):
+        b = self.bob
+        b.call("click", role="push button", name="Accept")
+        b.call("wait", role="push button", name="Accept", gone=True)
+        b.call("wait", role="label", contains="Received", timeout=60)
+        b.call("wait", role="push button", name="Open File")
+        b.call("wait", role="push button", name="Open Folder")
+        # The thumbnail, named after the file.
+        b.call("wait", role="image", name="holiday.png", timeout=30)
+        received = os.path.join(self.downloads, "holiday.png")
+        check(os.path.exists(received), "the file is in bob's download folder")
+        check(sha256(received) == sha256(self.picture), "the received file has the same SHA-256")
+        # The sender's view of it.
+        done = [t for t in self.transfers(self.alice) if t["id"] == self.tid]
+        check(done and done[0]["state"] == "done", "alice's transfer is done: %r" % done)
+        self.screenshot(b, "transfer-received.png")
+
+    def decline(self):
+        a, b = self.alice, self.bob
+        other = os.path.join(self.tmp, "notes.bin")
+        with open(other, "wb") as f:
+            f.write(os.urandom(300000))
+        tid = self.send_file(other)
+        b.call("wait", role="label", name="notes.bin", timeout=60)
+        # The newest offer scrolls into view.
+        b.call("wait", role="push button", name="Decline", timeout=10)
+        b.call("click", role="push button", name="Decline")
+        b.call("wait", role="label", contains="Declined")
+        # Alice opens her conversation with Bob: her row says declined.
+        a.call("click", role="label", name="Bob")
+        a.call("wait", role="label", name="notes.bin")
+        a.call("wait", role="label", contains="Declined", timeout=60)
+        state = [t["state"] for t in self.transfers(a) if t["id"] == tid]
+        check(state == ["declined"], "alice's transfer is declined: %r" % state)
+        check(not os.path.exists(os.path.join(self.downloads, "notes.bin")), "nothing landed")
+
+    def transfers_window(self):
+        b = self.bob
+        # Also in the main menu; Ctrl+Shift+T is its key.
+        b.call("key", keys=["ctrl+shift+t"])
+        b.call("wait", role="frame", name="File Transfers")
+        b.call("wait", role="label", name="holiday.png", window="File Transfers")
+        b.call("wait", role="label", name="notes.bin", window="File Transfers")
+        self.screenshot(b, "transfers-window.png")
+
+
+def main():
+    tcui.require_tools()
+    tap = tcui.Tap()
+    t = Transfer()
+    try:
+        for name in ("become_contacts", "offer_notifies", "notification_opens_offer", "accept",
+                     "decline", "transfers_window"):
+            before = tap.failed
+            tap.case(name.replace("_", " "), getattr(t, name))
+            if tap.failed > before:
+                t.dump()
+                break
+    finally:
+        t.stop()
+        tcui.remove_tmpdir(t.tmp)
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
