@@ -88,7 +88,7 @@ case "$mode" in
     # the flatpak suite builds and installs the Flatpak first
     # (tests/flatpak/run.sh; cached between runs under /var/cache).
     meson test -C _build --print-errorlogs --num-processes 2 "$@" || status=1
-    python3 .ci/summary.py _build/meson-logs/testlog.json unit-and-integration || status=1
+    python3 .ci/summary.py _build/meson-logs/testlog.json main-build || status=1
     # The unit and integration suites again under AddressSanitizer and
     # UndefinedBehaviorSanitizer, LeakSanitizer at every exit (the nodes of
     # the integration tests end with SIGTERM so that theirs runs too): a
