@@ -143,18 +143,7 @@ class Xvfb:
             for x in range(0, len(line), 4):
                 row += bytes((line[x + 2], line[x + 1], line[x]))
             rows.append(bytes(row))
-        raw = b"".join(rows)
-        width, height = right - left + 1, bottom - top + 1
-
-        def chunk(kind, body):
-            return (struct.pack(">I", len(body)) + kind + body +
-                    struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff))
-
-        png = (b"\x89PNG\r\n\x1a\n" +
-               chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
-               chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
-        with open(path, "wb") as f:
-            f.write(png)
+        write_png(path, right - left + 1, bottom - top + 1, b"".join(rows), level=9)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -318,6 +307,55 @@ class Instance:
                 self.agent.kill()
                 self.agent.wait()
         self.xvfb.stop()
+
+
+def write_png(path, width, height, raw, level=1):
+    """An RGB PNG from @raw: rows of 3-byte pixels, each row after a 0 byte
+    (PNG's "no filter")."""
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body +
+                struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff))
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" +
+                chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
+                chunk(b"IDAT", zlib.compress(raw, level)) + chunk(b"IEND", b""))
+
+
+class Pair:
+    """Alice and Bob: two windows on their own profiles, reaching each other
+    through one test SOCKS server, with the names each side shows."""
+
+    def __init__(self, prefix):
+        self.tmp = make_tmpdir(prefix)
+        self.socks = Socks(self.tmp)
+        node_args = ["--listen", "127.0.0.1:0", "--socks", self.socks.address]
+        self.alice = Instance("alice", self.tmp, node_args)
+        self.bob = Instance("bob", self.tmp, node_args)
+        for who in (self.alice, self.bob):
+            self.socks.add(who.address, who.port)
+        check(self.alice.cli("profile", "Alice").returncode == 0, "alice profile")
+        check(self.bob.cli("profile", "Bob").returncode == 0, "bob profile")
+        self.shots = os.environ.get("TORCHAT_SCREENSHOT_DIR")
+
+    def screenshot(self, who, name):
+        if self.shots:
+            os.makedirs(self.shots, exist_ok=True)
+            who.call("mouse_away")
+            time.sleep(0.3)
+            who.screenshot(os.path.join(self.shots, name))
+
+    def stop(self):
+        for who in (self.alice, self.bob):
+            who.stop()
+        self.socks.stop()
+
+    def dump(self):
+        for who in (self.alice, self.bob):
+            tree = who.try_call("dump")
+            if tree:
+                note("--- %s's window ---\n%s" % (who.name, tree["tree"]))
+            who.dump_logs()
 
 
 def make_tmpdir(prefix):

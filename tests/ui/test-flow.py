@@ -30,38 +30,9 @@ def onion_address(key):
     return base64.b32encode(key + checksum + b"\x03").decode().lower()
 
 
-class Flow:
+class Flow(tcui.Pair):
     def __init__(self):
-        self.tmp = tcui.make_tmpdir("torchat-ui-flow-")
-        self.socks = tcui.Socks(self.tmp)
-        node_args = ["--listen", "127.0.0.1:0", "--socks", self.socks.address]
-        self.alice = tcui.Instance("alice", self.tmp, node_args)
-        self.bob = tcui.Instance("bob", self.tmp, node_args)
-        for who in (self.alice, self.bob):
-            self.socks.add(who.address, who.port)
-        # The names the other side sees.
-        check(self.alice.cli("profile", "Alice").returncode == 0, "alice profile")
-        check(self.bob.cli("profile", "Bob").returncode == 0, "bob profile")
-        self.shots = os.environ.get("TORCHAT_SCREENSHOT_DIR")
-
-    def screenshot(self, who, name):
-        if self.shots:
-            os.makedirs(self.shots, exist_ok=True)
-            who.call("mouse_away")
-            time.sleep(0.3)
-            who.screenshot(os.path.join(self.shots, name))
-
-    def stop(self):
-        for who in (self.alice, self.bob):
-            who.stop()
-        self.socks.stop()
-
-    def dump(self):
-        for who in (self.alice, self.bob):
-            tree = who.try_call("dump")
-            if tree:
-                note("--- %s's window ---\n%s" % (who.name, tree["tree"]))
-            who.dump_logs()
+        super().__init__("torchat-ui-flow-")
 
     # The cases, in order: each builds on the one before.
 

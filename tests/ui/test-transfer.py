@@ -11,10 +11,7 @@
 import hashlib
 import json
 import os
-import struct
 import sys
-import time
-import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tcui  # noqa: E402
@@ -25,15 +22,7 @@ def write_png(path, width, height):
     """A real PNG of noise: an image Bob's window can thumbnail, big enough
     (≈ 700 kB) to travel in several chunks."""
     raw = b"".join(b"\0" + os.urandom(width * 3) for _ in range(height))
-
-    def chunk(kind, body):
-        return (struct.pack(">I", len(body)) + kind + body +
-                struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff))
-
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" +
-                chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
-                chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
+    tcui.write_png(path, width, height, raw)
 
 
 def sha256(path):
@@ -44,41 +33,13 @@ def sha256(path):
     return h.hexdigest()
 
 
-class Transfer:
+class Transfer(tcui.Pair):
     def __init__(self):
-        self.tmp = tcui.make_tmpdir("torchat-ui-transfer-")
-        self.socks = tcui.Socks(self.tmp)
-        node_args = ["--listen", "127.0.0.1:0", "--socks", self.socks.address]
-        self.alice = tcui.Instance("alice", self.tmp, node_args)
-        self.bob = tcui.Instance("bob", self.tmp, node_args)
-        for who in (self.alice, self.bob):
-            self.socks.add(who.address, who.port)
-        check(self.alice.cli("profile", "Alice").returncode == 0, "alice profile")
-        check(self.bob.cli("profile", "Bob").returncode == 0, "bob profile")
+        super().__init__("torchat-ui-transfer-")
         self.downloads = os.path.join(self.tmp, "bob-downloads")
         os.makedirs(self.downloads)
         result = self.bob.cli("download-dir", self.downloads)
         check(result.returncode == 0, "bob's download folder: %s" % result.stderr)
-        self.shots = os.environ.get("TORCHAT_SCREENSHOT_DIR")
-
-    def screenshot(self, who, name):
-        if self.shots:
-            os.makedirs(self.shots, exist_ok=True)
-            who.call("mouse_away")
-            time.sleep(0.3)
-            who.screenshot(os.path.join(self.shots, name))
-
-    def stop(self):
-        for who in (self.alice, self.bob):
-            who.stop()
-        self.socks.stop()
-
-    def dump(self):
-        for who in (self.alice, self.bob):
-            tree = who.try_call("dump")
-            if tree:
-                note("--- %s's window ---\n%s" % (who.name, tree["tree"]))
-            who.dump_logs()
 
     def transfers(self, who):
         result = who.cli("--json", "transfers")
