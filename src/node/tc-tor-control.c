@@ -277,6 +277,7 @@ typedef struct {
   TcTorControl *self;
   char         *data;
   gsize         size;
+  gsize         allocated;
 } WriteOp;
 
 static void flush_output (TcTorControl *self);
@@ -290,7 +291,7 @@ write_cb (GObject      *object,
   g_autoptr(TcTorControl) self = op->self;
   g_autoptr(GError) error = NULL;
 
-  explicit_bzero (op->data, op->size);
+  explicit_bzero (op->data, op->allocated);
   g_free (op->data);
   g_free (op);
 
@@ -318,7 +319,7 @@ flush_output (TcTorControl *self)
   op = g_new0 (WriteOp, 1);
   op->self = g_object_ref (self);
   op->size = self->outbuf->len;
-  /* The whole allocation is wiped in write_cb, not only the text. */
+  op->allocated = self->outbuf->allocated_len;
   op->data = g_string_free (self->outbuf, FALSE);
   self->outbuf = g_string_new (NULL);
   self->writing = TRUE;
