@@ -330,7 +330,9 @@ def close_action():
 def background_permission():
     """What the permission store holds for the app in the Background
     portal's table (None: not asked yet)."""
-    r = flatpak("permission-show", APP_ID)
+    # The permission store is per session bus: no --user here.
+    r = subprocess.run(["flatpak", "permission-show", APP_ID], capture_output=True, text=True,
+                       timeout=60)
     for line in r.stdout.splitlines():
         fields = line.split()
         if fields[:3] == ["background", "background", APP_ID]:
@@ -510,7 +512,8 @@ ok(quit_ok and not sandbox_processes("tor"), "`torchat quit` ends the app and it
 
 # The user said no in the system settings (Apps): the next start is told so,
 # and closing the window quits again.
-flatpak("permission-set", "background", "background", APP_ID, "no")
+subprocess.run(["flatpak", "permission-set", "background", "background", APP_ID, "no"],
+               capture_output=True, text=True, timeout=60)
 app = start_app("app-denied.log")
 window = wait_for(lambda: find_window(lambda name: name == "TORChat"), 60)
 heading = "Running in the Background Is Not Allowed"
