@@ -58,6 +58,10 @@ tc_application_background_denied (TcApplication *self)
       g_signal_handler_unblock (self->settings, self->close_action_handler);
     }
 
+  /* Closed already in the belief it could run on: the window comes back,
+   * since nothing may keep the app running without it. */
+  if (tc_application_get_main_window (self) == NULL)
+    g_application_activate (G_APPLICATION (self));
   if (parent == NULL)
     parent = GTK_WINDOW (tc_application_get_main_window (self));
   dialog = adw_message_dialog_new (parent,
