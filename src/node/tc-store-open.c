@@ -99,6 +99,35 @@ static const char * const migrations[] = {
   "CREATE TRIGGER messages_fts_update_after AFTER UPDATE OF text ON messages BEGIN"
   "  INSERT INTO messages_fts (docid, text) VALUES (NEW.id, NEW.text);"
   " END;",
+  /* 6: the search index off the path of a burst. New rows are indexed in
+   * batches when the node is idle (tc-store-search.c), up to the
+   * watermark `search_indexed.upto`: rows up to it are in the index, rows
+   * above it not yet (a search reads those too). The triggers touch the
+   * index only for indexed rows; a delete that leaves no row above the
+   * watermark lowers it, so that the ids SQLite hands out next (max + 1)
+   * are above it again. */
+  "DROP TRIGGER messages_fts_insert;"
+  "DROP TRIGGER messages_fts_delete;"
+  "DROP TRIGGER messages_fts_update_before;"
+  "DROP TRIGGER messages_fts_update_after;"
+  "CREATE TABLE search_indexed (upto INTEGER NOT NULL);"
+  "INSERT INTO search_indexed (upto) SELECT coalesce (max (id), 0) FROM messages;"
+  "CREATE TRIGGER messages_fts_delete BEFORE DELETE ON messages"
+  "  WHEN OLD.id <= (SELECT upto FROM search_indexed) BEGIN"
+  "  DELETE FROM messages_fts WHERE docid = OLD.id;"
+  " END;"
+  "CREATE TRIGGER search_indexed_lower AFTER DELETE ON messages"
+  "  WHEN (SELECT coalesce (max (id), 0) FROM messages) < (SELECT upto FROM search_indexed) BEGIN"
+  "  UPDATE search_indexed SET upto = (SELECT coalesce (max (id), 0) FROM messages);"
+  " END;"
+  "CREATE TRIGGER messages_fts_update_before BEFORE UPDATE OF text ON messages"
+  "  WHEN OLD.id <= (SELECT upto FROM search_indexed) BEGIN"
+  "  DELETE FROM messages_fts WHERE docid = OLD.id;"
+  " END;"
+  "CREATE TRIGGER messages_fts_update_after AFTER UPDATE OF text ON messages"
+  "  WHEN NEW.id <= (SELECT upto FROM search_indexed) BEGIN"
+  "  INSERT INTO messages_fts (docid, text) VALUES (NEW.id, NEW.text);"
+  " END;",
 };
 
 #define SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))
@@ -288,6 +317,9 @@ store_connect (TcStore       *self,
   if (!_tc_store_prune_seen (self, g_get_real_time () / G_USEC_PER_SEC, error) ||
       !tc_store_commit (self, error))
     return FALSE;
+
+  /* What the last run did not index yet. */
+  _tc_store_schedule_indexing (self);
 
   return TRUE;
 }

@@ -51,8 +51,12 @@ struct _TcStore
   guint          checkpoint_source;
   /* One more at every rollback of written rows. */
   guint64        generation;
-  /* The search index's next batch (tc-store-search.c). */
+  /* The search index's next batch (tc-store-search.c), and when the last
+   * commit other than the indexer's was (monotonic µs). */
   guint          index_source;
+  gboolean       indexing;
+  gint64         last_commit_us;
+  gint64         index_waiting_since_us;
 };
 
 /* A cached statement borrowed for one call: reset and unbound when the
@@ -135,6 +139,12 @@ GPtrArray  *_tc_store_collect_messages    (TcStore       *self,
  * deleted rows left in older ones (their words and ids) goes. */
 gboolean    _tc_store_optimize_index      (TcStore       *self,
                                            GError       **error);
+/* Indexes the rows above the watermark soon, when the node is idle. */
+void        _tc_store_schedule_indexing   (TcStore       *self);
+/* For tests: indexes every row now; and how many rows are not indexed. */
+gboolean    _tc_store_index_now           (TcStore       *self,
+                                           GError       **error);
+guint       _tc_store_count_unindexed     (TcStore       *self);
 
 /* Runs raw SQL on the store's connection, outside the transaction rules. */
 gboolean _tc_store_exec (TcStore     *self,

@@ -507,6 +507,11 @@ tc_store_commit (TcStore  *self,
 
   set_failure (self, NULL);
   schedule_checkpoint (self);
+  if (!self->indexing)
+    {
+      self->last_commit_us = g_get_monotonic_time ();
+      _tc_store_schedule_indexing (self);
+    }
   return TRUE;
 }
 
