@@ -14,9 +14,13 @@
 
 #define OUTBOX_WHERE "peer = ?1 AND direction = 'outgoing' AND state IN ('queued', 'sent')"
 
-/* Updates are UPDATE OR FAIL: see tc-store-private.h. */
+/* Updates are UPDATE OR FAIL: see tc-store-private.h. The same for this
+ * insert: with the count triggers, a plain INSERT (ABORT) writes a statement
+ * journal, which made 10,000 outgoing messages 12 times slower on an
+ * encrypted profile (2.2 s against 0.17 s). A failure rolls back the whole
+ * transaction anyway. */
 static const char SQL_INSERT_MESSAGE[] =
-  "INSERT INTO messages (" TC_STORE_MESSAGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+  "INSERT OR FAIL INTO messages (" TC_STORE_MESSAGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 /* The UNIQUE (peer, mid, direction) constraint recognises a message
  * still in the history: no row changed means a duplicate. */

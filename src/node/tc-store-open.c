@@ -107,6 +107,16 @@ static const char * const migrations[] = {
    * watermark lowers it, so that the ids SQLite hands out next (max + 1)
    * are above it again. */
   "DROP TRIGGER messages_fts_insert;"
+  /* The count no longer by INSERT OR IGNORE: the conflict clause of the
+   * statement that fires a trigger overrides the trigger's own, and the
+   * store's inserts are OR FAIL (no statement journal, see
+   * tc-store-messages.c). */
+  "DROP TRIGGER message_counts_insert;"
+  "CREATE TRIGGER message_counts_insert AFTER INSERT ON messages BEGIN"
+  "  INSERT INTO message_counts (peer, n) SELECT NEW.peer, 0"
+  "   WHERE NOT EXISTS (SELECT 1 FROM message_counts WHERE peer = NEW.peer);"
+  "  UPDATE message_counts SET n = n + 1 WHERE peer = NEW.peer;"
+  " END;"
   "DROP TRIGGER messages_fts_delete;"
   "DROP TRIGGER messages_fts_update_before;"
   "DROP TRIGGER messages_fts_update_after;"
