@@ -176,6 +176,9 @@ run (gboolean  plaintext,
   printf ("live-send-command: %.3f s\n", t_cli);
   printf ("live-delivery: %.3f s for %u, %.0f messages/s\n",
           t_done - t0, n, n / (t_done - t0));
+  /* For `perf record -k CLOCK_MONOTONIC` and `perf report --time`. */
+  printf ("live-window: %.6f,%.6f (CLOCK_MONOTONIC)\n",
+          (g_get_monotonic_time () / 1e6) - (tc_test_now () - t0), g_get_monotonic_time () / 1e6);
   print_memory (a, "after-live");
   print_memory (b, "after-live");
   check_received (net, a, b, "l", n);

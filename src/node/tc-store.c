@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -436,6 +437,19 @@ tc_store_init (TcStore *self)
   self->stmts = g_hash_table_new_full (NULL, NULL, NULL, stmt_free);
 }
 
+/* What SQLite holds, against what the process's heap holds (bench-soak). */
+static void
+log_memory (TcStore *self)
+{
+  struct mallinfo2 heap = mallinfo2 ();
+  int cache = 0, cache_high = 0;
+
+  sqlite3_db_status (self->db, SQLITE_DBSTATUS_CACHE_USED, &cache, &cache_high, FALSE);
+  g_debug ("Memory: SQLite %" G_GINT64_FORMAT " bytes in use (page cache of this database "
+           "%d), heap %zu bytes in use, %zu free, %zu mapped",
+           (gint64) sqlite3_memory_used (), cache, heap.uordblks, heap.fordblks, heap.hblkhd);
+}
+
 static gboolean
 idle_checkpoint_cb (gpointer user_data)
 {
@@ -455,6 +469,8 @@ idle_checkpoint_cb (gpointer user_data)
     g_message ("Could not checkpoint the database journal: %s", sqlite3_errmsg (self->db));
   else
     g_debug ("Checkpoint: %d of %d journal frames", done_frames, log_frames);
+
+  log_memory (self);
 
   return G_SOURCE_REMOVE;
 }
