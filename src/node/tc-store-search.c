@@ -291,10 +291,12 @@ index_cb (gpointer user_data)
     return G_SOURCE_REMOVE;
 
   /* A burst is being written, or has just been: later, but under traffic
-   * that never pauses not later than INDEX_MAX_WAIT_MS. */
+   * that never pauses not later than INDEX_MAX_WAIT_MS. Not while the store
+   * cannot write (the disk is full): the room left is the messages'. */
   if (self->index_waiting_since_us == 0)
     self->index_waiting_since_us = now_us;
   if (tc_store_in_transaction (self) || self->batch_error != NULL ||
+      self->failure != NULL ||
       (quiet_us < INDEX_QUIET_MS * 1000 &&
        now_us - self->index_waiting_since_us < INDEX_MAX_WAIT_MS * 1000))
     {

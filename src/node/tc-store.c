@@ -217,8 +217,10 @@ _tc_store_write_failed (TcStore       *self,
 
   if (self->batch_error == NULL)
     self->batch_error = g_error_copy (local);
-  /* A constraint is the caller's mistake, not a store that fails. */
-  if ((rc & 0xff) != SQLITE_CONSTRAINT)
+  /* A constraint is the caller's mistake, not a store that fails; the
+   * search index's batches lose nothing when they fail (the rows stay in
+   * the tail a search reads) and do not speak for the store either. */
+  if ((rc & 0xff) != SQLITE_CONSTRAINT && !self->indexing)
     set_failure (self, local->message);
 
   g_propagate_error (error, g_steal_pointer (&local));
@@ -521,7 +523,8 @@ tc_store_commit (TcStore  *self,
       return ok;
     }
 
-  set_failure (self, NULL);
+  if (!self->indexing)
+    set_failure (self, NULL);
   schedule_checkpoint (self);
   if (!self->indexing)
     {
