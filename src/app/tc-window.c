@@ -251,14 +251,8 @@ _tc_window_update_main_page (TcWindow *self)
                                  tor != NULL && (state != TC_TOR_STATE_READY || !tc_tor_get_reachable (tor)));
   if (tor != NULL)
     {
-      g_autofree char *text = NULL;
+      g_autofree char *text = tc_tor_page_dup_status (self->tor_page);
 
-      if (state == TC_TOR_STATE_BOOTSTRAPPING)
-        /* Translators: "Connecting to Tor… 45 %" */
-        text = g_strdup_printf (_("%s %u %%"), tc_tor_page_describe (tor),
-                                tc_tor_get_bootstrap_progress (tor));
-      else
-        text = g_strdup (tc_tor_page_describe (tor));
       gtk_label_set_label (self->tor_banner_label, text);
     }
 }
