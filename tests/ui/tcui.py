@@ -379,8 +379,7 @@ def befriend(pair, timeout=60):
     wait_until(lambda: contact_line(b, a.address, "pending"), timeout=timeout,
                what="Alice's request to reach Bob")
     check(b.cli("accept", a.address).returncode == 0, "bob accepts alice")
-    wait_until(lambda: contact_line(a, b.address, "accepted", "online") and
-               contact_line(b, a.address, "accepted", "online"),
+    wait_until(lambda: online(a, b.address) and online(b, a.address),
                timeout=timeout, what="Alice and Bob to see each other online")
 
 
@@ -395,6 +394,12 @@ def contact_line(who, address, *words):
         if fields and fields[0] == address and all(w in fields[1:] for w in words):
             return line
     return None
+
+
+def online(who, address):
+    """@who has @address as an accepted contact that is not offline."""
+    line = contact_line(who, address, "accepted")
+    return line is not None and line.split()[2] != "offline"
 
 
 def closed_port():
