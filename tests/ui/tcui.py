@@ -452,3 +452,31 @@ def tor_processes(profile):
                 any(w.startswith(os.path.join(profile, "")) for w in words)):
             found.append(int(pid))
     return found
+
+
+class Headless:
+    """`torchat --headless` on @who's profile (its window stopped first):
+    the node without any window, on a new listening port."""
+
+    def __init__(self, who, args):
+        self.who = who
+        self.log_path = os.path.join(who.dir, "headless.log")
+        passphrase = os.path.join(who.dir, "passphrase")
+        extra = ["--passphrase-file", passphrase] if os.path.exists(passphrase) else []
+        env = dict(os.environ)
+        env.pop("DISPLAY", None)
+        self.proc = subprocess.Popen([binary(), "--headless", "--profile", who.profile] + extra +
+                                     list(args),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log_path, "w"), env=env)
+        self.address, self.port = who.read_id()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.who.cli("quit")
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
