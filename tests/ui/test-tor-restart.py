@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+# test-tor-restart.py: the real torchat window on its own tor, on the
+# private Tor network (tests/tor-network.sh). Once Tor is through and the
+# address reachable, its tor is killed with SIGKILL: the sidebar says "Tor
+# stopped and is restarting…" until the node's new tor (restarted with
+# back-off) is through again, then the banner goes; the window stays on the
+# contacts, not the first-run Tor screen.
+#
+# Environment: TORCHAT_BINARY, TORCHAT_TOR_NETWORK (tor-network.sh),
+# GSETTINGS_SCHEMA_DIR.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+import base64
+import hashlib
+import os
+import shutil
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tcui  # noqa: E402
+from tcui import check, note, wait_until  # noqa: E402
+
+RESTARTING = "Tor stopped and is restarting…"
+# tc_tor_page_describe(): what the sidebar's banner may say.
+BANNER_TEXTS = (RESTARTING, "Tor is stopped", "Starting Tor…", "Connecting to Tor…",
+                "Your address is reachable", "Publishing your address…", "Tor could not start")
+
+
+def onion_address(key):
+    """A well-formed v3 address (nobody runs it): the key, its checksum, 3."""
+    checksum = hashlib.sha3_256(b".onion checksum" + key + b"\x03").digest()[:2]
+    return base64.b32encode(key + checksum + b"\x03").decode().lower()
+
+
+class TorRestart:
+    def __init__(self, tmp, torrc):
+        self.dave = tcui.Instance("dave", tmp, ["--tor-config", torrc])
+
+    def through(self):
+        d = self.dave
+        # A contact, so that the window is the sidebar, not the empty state.
+        check(d.cli("add", onion_address(bytes(range(32))), "Erin").returncode == 0, "add Erin")
+        d.call("wait", role="label", name="Erin", timeout=240)
+        status = wait_until(lambda: "reachable" in d.cli("tor").stdout and d.cli("tor").stdout,
+                            timeout=240, what="Tor to get through and publish the address")
+        note("torchat tor: " + status.strip().replace("\n", " | "))
+        d.call("wait", role="push button", name="Details", window="TORChat", gone=True, timeout=30)
+
+    def killed(self):
+        d = self.dave
+        pids = tcui.tor_processes(d.profile)
+        check(len(pids) == 1, "one tor of the window's own: %r" % pids)
+        os.kill(pids[0], signal.SIGKILL)
+        killed = time.monotonic()
+        d.call("wait", role="label", contains=RESTARTING, window="TORChat", timeout=15)
+        note("the banner said it %.1f s after the kill" % (time.monotonic() - killed))
+        # The way back to the Tor screen is offered, not forced.
+        d.call("wait", role="push button", name="Details", window="TORChat")
+        d.call("wait", role="label", name="Erin", window="TORChat")
+        check(not d.call("find", role="progress bar", name="Tor Progress")["items"],
+              "the window stays on the contacts")
+        self.shot("tor-restarting.png")
+        # What the banner says until it goes: "restarting" all along while
+        # the new tor starts and bootstraps, never a first "Starting Tor…"
+        # or "Connecting to Tor…"; then, maybe, "Publishing your address…".
+        seen = []
+        deadline = time.monotonic() + 120
+        while d.call("find", role="push button", name="Details", window="TORChat")["items"]:
+            check(time.monotonic() < deadline, "the banner went within 120 s: %r" % seen)
+            for label in d.call("find", role="label", window="TORChat")["items"]:
+                if label["name"].startswith(BANNER_TEXTS) and (not seen or seen[-1] != label["name"]):
+                    seen.append(label["name"])
+        note("back %.1f s after the kill; the banner said %r" % (time.monotonic() - killed, seen))
+        check(all(t.startswith((RESTARTING, "Publishing your address…")) for t in seen),
+              "only restarting, then publishing: %r" % seen)
+        new = [p for p in tcui.tor_processes(d.profile) if p != pids[0]]
+        check(new, "a new tor runs")
+        check("reachable" in d.cli("tor").stdout, "torchat tor says reachable")
+
+    def shot(self, name):
+        shots = os.environ.get("TORCHAT_SCREENSHOT_DIR")
+        if shots:
+            os.makedirs(shots, exist_ok=True)
+            self.dave.call("mouse_away")
+            self.dave.screenshot(os.path.join(shots, name))
+
+    def stop(self):
+        self.dave.stop()
+
+
+def main():
+    tcui.require_tools()
+    if shutil.which("tor") is None:
+        print("1..0 # SKIP no tor", flush=True)
+        return 0
+    tap = tcui.Tap()
+    tmp = tcui.make_tmpdir("torchat-ui-tor-restart-")
+    directory = None
+    restart = None
+    try:
+        directory, torrc = tcui.start_tor_network(tmp)
+        restart = TorRestart(tmp, torrc)
+    except tcui.Skip as e:
+        print("1..0 # SKIP %s" % e, flush=True)
+        if directory:
+            tcui.stop_tor_network(directory)
+        return 0
+    except Exception as e:
+        print("Bail out! %s" % e, flush=True)
+        if directory:
+            tcui.stop_tor_network(directory)
+        return 1
+    try:
+        failed = False
+        for name in ("through", "killed"):
+            if failed:
+                tap.case(name, lambda: (_ for _ in ()).throw(tcui.Skip("an earlier step failed")))
+                continue
+            before = tap.failed
+            tap.case(name, getattr(restart, name))
+            if tap.failed > before:
+                failed = True
+                tree = restart.dave.try_call("dump")
+                if tree:
+                    note(tree["tree"])
+                restart.dave.dump_logs()
+    finally:
+        restart.stop()
+        tcui.stop_tor_network(directory)
+        if not tap.failed:
+            tcui.remove_tmpdir(tmp)
+        else:
+            note("kept " + tmp)
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
