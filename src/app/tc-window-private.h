@@ -30,6 +30,7 @@ struct _TcWindow
 
   guint                 typing_pause_source;
   TcTyping              typing_sent;
+  gint64                typing_sent_at;   /* monotonic, µs */
   gboolean              restoring_draft;
   gboolean              updating_selection;
   gboolean              stick_to_bottom;

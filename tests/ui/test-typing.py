@@ -5,7 +5,8 @@
 # ends on her pause (she says "paused" 5 s after her last keystroke), ends
 # 20 s after the last "composing" when she never says more (her window is
 # stopped with SIGSTOP, her stream stays up), and ends at once when her
-# message arrives (docs/architecture.md).
+# message arrives (docs/architecture.md); and it stays while she keeps
+# typing for longer than those 20 s (she says "composing" again every 10 s).
 #
 # Environment: TORCHAT_BINARY, TORCHAT_TEST_SOCKS, GSETTINGS_SCHEMA_DIR.
 #
@@ -63,6 +64,20 @@ class Typing(tcui.Pair):
         a.call("type", text=" it")
         b.call("wait", role="label", name=TYPING, timeout=15)
 
+    def long_typing(self):
+        a, b = self.alice, self.bob
+        b.call("wait", role="label", name=TYPING, gone=True, timeout=PAUSE + 8)
+        a.call("type", text=" and")
+        b.call("wait", role="label", name=TYPING, timeout=15)
+        # A long message: a keystroke a second, for longer than the timeout.
+        start = time.monotonic()
+        while time.monotonic() - start < TIMEOUT + 7:
+            a.call("type", text=".")
+            time.sleep(1)
+            shown = self.shown(b)
+            check(shown == 2, "Typing… all along while Alice keeps typing; at %.1f s: %d" % (
+                time.monotonic() - start, shown))
+
     def timeout_without_word(self):
         a, b = self.alice, self.bob
         # From a pause, so that the next keystroke sends a new "composing".
@@ -111,7 +126,7 @@ def main():
         return 1
     try:
         failed = False
-        for name in ("open_conversations", "typing_then_pause", "timeout_without_word",
+        for name in ("open_conversations", "typing_then_pause", "long_typing", "timeout_without_word",
                      "message_ends_it"):
             if failed:
                 tap.case(name, lambda: (_ for _ in ()).throw(tcui.Skip("an earlier step failed")))
