@@ -43,6 +43,7 @@ struct _TcWindow
   gboolean              tor_was_ready;
   gboolean              tor_page_wanted;
   gboolean              tor_page_dismissed;
+  gboolean              tor_page_for_trouble;  /* shown because Tor was stuck */
   GSignalGroup         *tor_signals;
   gint64                frame_start;
 
