@@ -54,4 +54,9 @@ void        _tc_tm_start_hash      (TcTransferManager *self,
 void        _tc_tm_emit_offer      (TcTransferManager *self,
                                     TcTransfer        *transfer);
 
+/* tc-transfer-manager-receive.c */
+void        _tc_tm_handle_offer    (TcTransferManager *self,
+                                    const char        *peer,
+                                    TcJmu             *jmu);
+
 G_END_DECLS
