@@ -89,10 +89,12 @@ receiver_finished_cb (TcFileReceiver    *receiver,
     received (self, transfer, tc_file_receiver_get_sha256 (receiver));
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
     {
+      /* The partial file ends on the last whole chunk (a short write is
+       * cut off): kept, so that the transfer resumes from it once there is
+       * room again, by itself or with accept-file (protocol 15.4). */
       g_message ("Transfer %s: the disk is full", tc_transfer_get_id (transfer));
-      _tc_tm_remove_partial (transfer);
-      tc_transfer_set_done (transfer, 0);
-      _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_FAILED, error->message);
+      tc_transfer_set_done (transfer, _tc_tm_partial_offset (transfer));
+      _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_PAUSED, error->message);
       _tc_tm_send_chat (self, tc_transfer_get_peer (transfer),
                  tc_jmu_build_file_error (tc_transfer_get_id (transfer), "disk-full",
                                           error->message, _tc_tm_own_address (self)));

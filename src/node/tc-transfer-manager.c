@@ -219,9 +219,28 @@ _tc_tm_resend (TcTransferManager *self,
     }
 
   if (state == TC_TRANSFER_STATE_WAITING || state == TC_TRANSFER_STATE_PAUSED)
-    _tc_tm_send_chat (self, peer, tc_jmu_build_file_accept (tc_transfer_get_id (transfer),
-                                                     _tc_tm_partial_offset (transfer),
-                                                     _tc_tm_own_address (self)));
+    {
+      g_autoptr(GError) error = NULL;
+
+      /* Bytes are asked for only when there is room for them: after a full
+       * disk the transfer waits, paused, and every offer of the sender is
+       * answered with disk-full until space is back (protocol 15.4). */
+      if (!_tc_tm_check_room (transfer, &error))
+        {
+          if (g_strcmp0 (tc_transfer_get_error (transfer), error->message) != 0 ||
+              state != TC_TRANSFER_STATE_PAUSED)
+            _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_PAUSED, error->message);
+          _tc_tm_send_chat (self, peer, tc_jmu_build_file_error (tc_transfer_get_id (transfer),
+                                                                 "disk-full",
+                                                                 "not enough free space",
+                                                                 _tc_tm_own_address (self)));
+          return;
+        }
+
+      _tc_tm_send_chat (self, peer, tc_jmu_build_file_accept (tc_transfer_get_id (transfer),
+                                                              _tc_tm_partial_offset (transfer),
+                                                              _tc_tm_own_address (self)));
+    }
 }
 
 void
@@ -581,6 +600,15 @@ handle_outcome (TcTransferManager *self,
                               json_object_has_member (value, "text") ? ": " : "",
                               json_object_has_member (value, "text") ?
                               json_object_get_string_member (value, "text") : "");
+      if (g_strcmp0 (json_object_get_string_member (value, "error"), "disk-full") == 0)
+        {
+          /* Not final: the receiver keeps what it has and asks for the rest
+           * once it has room; until then each offer is answered so. */
+          _tc_tm_stop_streams (self, transfer);
+          _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_PAUSED, text);
+          schedule_retry (self, transfer);
+          break;
+        }
       _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_FAILED, text);
       _tc_tm_stop_streams (self, transfer);
       break;
