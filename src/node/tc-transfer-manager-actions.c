@@ -233,6 +233,17 @@ tc_transfer_manager_accept (TcTransferManager  *self,
     {
       dir = tc_transfer_manager_dup_download_dir (self);
       shown = g_filename_display_name (dir);
+      /* A Flatpak sees the Downloads folder only when it is shared with it
+       * (--filesystem=xdg-download, docs/architecture.md); one made here
+       * otherwise would vanish with the sandbox, and the file with it. */
+      if (!g_file_test (dir, G_FILE_TEST_IS_DIR) &&
+          g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       _("%s is not shared with the TORChat sandbox: choose a download folder in Preferences"),
+                       shown);
+          return FALSE;
+        }
       if (g_mkdir_with_parents (dir, 0700) != 0)
         {
           int saved = errno;
