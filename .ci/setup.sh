@@ -14,7 +14,7 @@ build_pkgs="meson ninja-build pkg-config gcc libglib2.0-dev libjson-glib-dev
   libsqlcipher-dev libsodium-dev libsecret-1-dev nettle-dev libgtk-4-dev libadwaita-1-dev libnotify-dev
   gettext desktop-file-utils appstream itstool yelp-tools python3"
 test_pkgs="tor xvfb xauth dbus gnome-keyring clang libclang-rt-14-dev strace procps iproute2
-  python3-pyatspi gir1.2-atspi-2.0 at-spi2-core xdotool"
+  python3-pyatspi gir1.2-atspi-2.0 at-spi2-core xdotool xclip"
 # The flatpak suite: Flatpak and its builder, debootstrap for the Debian
 # stand-in runtime, the portals on the test's session bus, and an X client
 # (xmessage) to take the focus from the sandboxed window.

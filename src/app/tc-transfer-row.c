@@ -283,7 +283,15 @@ update (TcTransferRow *self)
   gtk_label_set_label (self->detail_label, detail);
 
   gtk_widget_set_visible (self->accept_button, offered || retry);
-  gtk_button_set_label (GTK_BUTTON (self->accept_button), retry ? _("_Retry") : _("_Accept"));
+  {
+    const char *label = retry ? _("_Retry") : _("_Accept");
+
+    if (g_strcmp0 (gtk_button_get_label (GTK_BUTTON (self->accept_button)), label) != 0)
+      {
+        gtk_button_set_label (GTK_BUTTON (self->accept_button), label);
+        tc_a11y_fix_button_names (self->accept_button);
+      }
+  }
   gtk_widget_set_visible (self->decline_button, offered);
   gtk_widget_set_visible (self->cancel_button, !offered && !tc_transfer_is_finished (t));
   gtk_widget_set_visible (self->open_button, have_file);
