@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tc-address.h"
+#include "tc-file-base64.h"
 #include "tc-file-buffer.h"
 #include "tc-jmu-private.h"
 
@@ -170,136 +171,6 @@ _tc_jmu_check_file_fields (JsonObject  *object,
     }
 }
 
-/* Base64, table-driven. dec[i][c] is the value of character c in place i
- * of a quad, shifted into position, or BAD; enc2[v] the two characters of
- * the 12 bits v. One pass decodes and checks: the BAD bits of a whole chunk
- * are or-ed together and looked at once at the end. */
-#define BAD 0x80000000u
-
-static const char alphabet[] =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static guint32 dec[4][256];
-static guint16 enc2[4096];
-
-static void
-init_tables (void)
-{
-  static gsize initialized;
-
-  if (g_once_init_enter (&initialized))
-    {
-      for (guint c = 0; c < 256; c++)
-        dec[0][c] = dec[1][c] = dec[2][c] = dec[3][c] = BAD;
-      for (guint i = 0; i < 64; i++)
-        {
-          guchar c = alphabet[i];
-
-          dec[0][c] = i << 18;
-          dec[1][c] = i << 12;
-          dec[2][c] = i << 6;
-          dec[3][c] = i;
-        }
-      for (guint v = 0; v < 4096; v++)
-        {
-          char pair[2] = { alphabet[v >> 6], alphabet[v & 63] };
-
-          memcpy (&enc2[v], pair, 2);
-        }
-      g_once_init_leave (&initialized, 1);
-    }
-}
-
-/* Decodes @len characters of standard padded base64 into @out, which has
- * room for len / 4 * 3 bytes. Returns the number of bytes, or -1 when @str
- * is not canonical padded base64 (a stray character, misplaced "=", unused
- * bits set). */
-static gssize
-decode_base64 (const char *str,
-               gsize       len,
-               guint8     *out)
-{
-  const guchar *q = (const guchar *) str;
-  guint8 *o = out;
-  guint32 bad = 0, v;
-
-  if (len == 0 || len % 4 != 0)
-    return -1;
-
-  init_tables ();
-  for (gsize i = len / 4 - 1; i > 0; i--, q += 4)
-    {
-      v = dec[0][q[0]] | dec[1][q[1]] | dec[2][q[2]] | dec[3][q[3]];
-      bad |= v;
-      o[0] = v >> 16;
-      o[1] = v >> 8;
-      o[2] = v;
-      o += 3;
-    }
-
-  /* The last quad, with its padding. */
-  if (q[3] != '=')
-    {
-      v = dec[0][q[0]] | dec[1][q[1]] | dec[2][q[2]] | dec[3][q[3]];
-      o[0] = v >> 16;
-      o[1] = v >> 8;
-      o[2] = v;
-      o += 3;
-    }
-  else if (q[2] != '=')
-    {
-      v = dec[0][q[0]] | dec[1][q[1]] | dec[2][q[2]];
-      bad |= (v & 0xff) != 0 ? BAD : 0;
-      o[0] = v >> 16;
-      o[1] = v >> 8;
-      o += 2;
-    }
-  else
-    {
-      v = dec[0][q[0]] | dec[1][q[1]];
-      bad |= (v & 0xffff) != 0 ? BAD : 0;
-      o[0] = v >> 16;
-      o += 1;
-    }
-  bad |= v;
-
-  return (bad & BAD) != 0 ? -1 : o - out;
-}
-
-/* Padded standard base64 of @data into @out; returns its length. */
-static gsize
-encode_base64 (const guint8 *data,
-               gsize         length,
-               char         *out)
-{
-  char *o = out;
-  gsize i = 0;
-
-  init_tables ();
-  for (; i + 3 <= length; i += 3)
-    {
-      guint32 v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-
-      memcpy (o, &enc2[v >> 12], 2);
-      memcpy (o + 2, &enc2[v & 0xfff], 2);
-      o += 4;
-    }
-
-  if (i < length)
-    {
-      guint32 v = data[i] << 16;
-
-      if (i + 1 < length)
-        v |= data[i + 1] << 8;
-      o[0] = alphabet[v >> 18];
-      o[1] = alphabet[(v >> 12) & 63];
-      o[2] = i + 1 < length ? alphabet[(v >> 6) & 63] : '=';
-      o[3] = '=';
-      o += 4;
-    }
-
-  return o - out;
-}
-
 /* The fast path: a chunk line exactly as the builder writes it is taken
  * apart without a JSON parser, and its base64 decoded straight from the
  * line into a pooled buffer (one pass, no copy of the text). */
@@ -368,7 +239,7 @@ _tc_jmu_parse_chunk_fast (const char *line,
     return NULL;
 
   buffer = tc_file_buffer_alloc ((b64_end - b64) / 4 * 3);
-  n = decode_base64 (b64, b64_end - b64, buffer);
+  n = _tc_file_base64_decode (b64, b64_end - b64, buffer);
   if (n < 0)
     {
       tc_file_buffer_free (buffer);
@@ -430,7 +301,7 @@ tc_jmu_dup_chunk (TcJmu *self)
     return NULL;
 
   data = g_malloc (strlen (str) / 4 * 3 + 1);
-  len = decode_base64 (str, strlen (str), data);
+  len = _tc_file_base64_decode (str, strlen (str), data);
   if (len < 0)
     {
       g_free (data);
@@ -595,7 +466,7 @@ tc_jmu_write_chunk (const guint8 *data,
 
   memcpy (o, head, sizeof head - 1);
   o += sizeof head - 1;
-  o += encode_base64 (data, length, o);
+  o += _tc_file_base64_encode (data, length, o);
   /* 16 digits at most (2^53 - 1), as tc_jmu_chunk_line_max() counts. */
   o += sprintf (o, "\",\"offset\":%" G_GINT64_FORMAT ",\"from\":\"%s\"}\n", offset, from);
 
