@@ -8,7 +8,7 @@
 
 /* What the pool keeps at most: a few transfers' worth of lines and
  * chunks, so the peak RSS stays a constant. */
-#define POOL_MAX_BYTES (12 * 1024 * 1024)
+#define POOL_MAX_BYTES (8 * 1024 * 1024)
 
 typedef struct {
   gsize size;
