@@ -778,6 +778,37 @@ test_disk_full_resume (Fixture       *f,
   g_assert_cmpuint (bytes_to (f->net, f->b), <, (size + (size - partial)) * 4 / 3 + 100000);
 }
 
+/* A file larger than B's file system takes (RLIMIT_FSIZE stands in for
+ * FAT's 4 GiB: the same EFBIG): no room will ever help, so it fails at once
+ * on both sides, named too-large, and leaves nothing behind. */
+static void
+test_too_large_for_fs (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *tid = NULL;
+  g_autoptr(JsonObject) a_side = NULL;
+  const char *argv[] = { "sh", "-c", "ulimit -f 2048 && trap '' XFSZ && exec \"$@\"", "sh", NULL };
+
+  SKIP_WITHOUT_NODES ();
+
+  tc_test_node_quit (f->net, f->b);
+  g_strfreev (f->b->wrapper);
+  f->b->wrapper = g_strdupv ((char **) argv);
+  tc_test_node_start (f->net, f->b);
+  WAIT_UNTIL (tc_test_contact_is (f->a, f->b->address, "connected", "true") ||
+              tc_test_contact_is (f->a, f->b->address, "presence", "available"));
+
+  path = make_file (f, "huge-for-fat.bin", 3 * MB);
+  tid = send_file (f->a, f->b, path);
+  WAIT_UNTIL (STATE_IS (f->b, tid, "offered"));
+  g_assert_cmpint (cli_status (f->b, NULL, "accept-file", tid, f->downloads), ==, 0);
+  WAIT_UNTIL (STATE_IS (f->b, tid, "failed") && STATE_IS (f->a, tid, "failed"));
+  a_side = find_transfer (f->a, tid);
+  g_assert_nonnull (strstr (json_object_get_string_member (a_side, "error"), "too-large"));
+  g_assert_cmpuint (count_files (f->downloads), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -803,6 +834,7 @@ main (int    argc,
   ADD ("/transfer/two-files-and-chat", test_concurrent_with_chat, NULL);
   ADD ("/transfer/disk-full", test_disk_full, NULL);
   ADD ("/transfer/disk-full-resume", test_disk_full_resume, NULL);
+  ADD ("/transfer/too-large-for-fs", test_too_large_for_fs, NULL);
 
   return g_test_run ();
 }

@@ -99,6 +99,17 @@ receiver_finished_cb (TcFileReceiver    *receiver,
                  tc_jmu_build_file_error (tc_transfer_get_id (transfer), "disk-full",
                                           error->message, _tc_tm_own_address (self)));
     }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+    {
+      /* EFBIG: the folder's file system takes no file this large. */
+      _tc_tm_remove_partial (transfer);
+      tc_transfer_set_done (transfer, 0);
+      _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_FAILED, error->message);
+      _tc_tm_send_chat (self, tc_transfer_get_peer (transfer),
+                 tc_jmu_build_file_error (tc_transfer_get_id (transfer), "too-large",
+                                          "larger than the receiver's file system takes",
+                                          _tc_tm_own_address (self)));
+    }
   else
     {
       g_debug ("Transfer %s: file stream ended early: %s", tc_transfer_get_id (transfer),
