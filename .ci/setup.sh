@@ -19,6 +19,8 @@ test_pkgs="tor xvfb xauth dbus gnome-keyring clang libclang-rt-14-dev strace pro
   python3-pyatspi gir1.2-atspi-2.0 at-spi2-core xdotool"
 # The QR code test reads the screen back with zbarimg.
 test_pkgs="$test_pkgs zbar-tools"
+# The transfer UI test puts a file URI on the clipboard with xclip.
+test_pkgs="$test_pkgs xclip"
 # The flatpak suite: Flatpak and its builder, debootstrap for the Debian
 # stand-in runtime, the portals on the test's session bus, and an X client
 # (xmessage) to take the focus from the sandboxed window.

@@ -9,6 +9,7 @@
 #include <nettle/sha2.h>
 
 #include "tc-address.h"
+#include "tc-file-base64.h"
 #include "tc-identity.h"
 #include "tc-jmu.h"
 
@@ -1184,6 +1185,61 @@ test_chunk_fast_path (void)
     }
 }
 
+/* The chunk codec (tables, and 16 characters at a time where the CPU has
+ * SSSE3) against GLib's: the same base64 for every length, the same bytes
+ * back, and "canonical padded base64" decided exactly as re-encoding what
+ * GLib decodes would, for every byte value in every place of a string long
+ * enough to go through both paths. */
+static void
+test_chunk_base64 (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  static const gsize sizes[] = { 1000, 4099, 65536, TC_CHUNK_SIZE };
+  g_autofree guint8 *data = g_malloc (TC_CHUNK_SIZE);
+  g_autofree guint8 *back = g_malloc (TC_CHUNK_SIZE + 16);
+  g_autofree char *text = g_malloc (TC_CHUNK_SIZE / 3 * 4 + 8);
+  g_autofree char *base = NULL;
+
+  for (gsize i = 0; i < TC_CHUNK_SIZE; i++)
+    data[i] = g_rand_int (rand);
+
+  for (gsize k = 0; k < 200 + G_N_ELEMENTS (sizes); k++)
+    {
+      gsize len = k < 200 ? k : sizes[k - 200];
+      g_autofree char *want = g_base64_encode (data, len);
+      gsize n = _tc_file_base64_encode (data, len, text);
+
+      g_assert_cmpmem (text, n, want, strlen (want));
+      if (len > 0)
+        g_assert_cmpint (_tc_file_base64_decode (text, n, back), ==, len);
+      if (len > 0)
+        g_assert_cmpmem (back, len, data, len);
+    }
+
+  base = g_base64_encode (data, 46);  /* 64 characters, two of them "=" */
+  for (gsize pos = 0; pos < strlen (base); pos++)
+    for (guint c = 1; c < 256; c++)
+      {
+        g_autofree char *s = g_strdup (base);
+        g_autofree guchar *ref = NULL;
+        g_autofree char *again = NULL;
+        gsize ref_len;
+        gssize got;
+
+        s[pos] = c;
+        ref = g_base64_decode (s, &ref_len);
+        again = g_base64_encode (ref, ref_len);
+        got = _tc_file_base64_decode (s, strlen (s), back);
+        if (g_str_equal (again, s))
+          {
+            g_assert_cmpint (got, ==, ref_len);
+            g_assert_cmpmem (back, got, ref, ref_len);
+          }
+        else if (got >= 0)
+          g_error ("%s accepted as canonical base64 (byte %u at %" G_GSIZE_FORMAT ")", s, c, pos);
+      }
+}
+
 static void
 test_boxed (void)
 {
@@ -1235,6 +1291,7 @@ main (int   argc,
   g_test_add_func ("/jmu/file/vectors", test_file_vectors);
   g_test_add_func ("/jmu/file/bad-format", test_file_bad_format);
   g_test_add_func ("/jmu/file/chunk-fast-path", test_chunk_fast_path);
+  g_test_add_func ("/jmu/file/chunk-base64", test_chunk_base64);
 
   return g_test_run ();
 }

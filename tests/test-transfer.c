@@ -579,6 +579,52 @@ test_offline_offer (Fixture       *f,
   WAIT_UNTIL (STATE_IS (f->b, tid, "done") && STATE_IS (f->a, tid, "done"));
 }
 
+/* Restarts B in its own mount namespace with a tmpfs of @size_mb MiB as
+ * @dir, its download folder (unshare maps the user to root in a user
+ * namespace). FALSE, the test skipped, without user namespaces. */
+static gboolean
+restart_b_on_small_disk (Fixture    *f,
+                         const char *dir,
+                         guint       size_mb)
+{
+  g_autofree char *probe = NULL;
+  g_autofree char *script = NULL;
+  int status;
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  probe = g_strdup_printf ("unshare -rm sh -c 'mount -t tmpfs -o size=%um tmpfs %s'", size_mb, dir);
+  if (!g_spawn_command_line_sync (probe, NULL, NULL, &status, NULL) ||
+      !g_spawn_check_wait_status (status, NULL))
+    {
+      g_test_skip ("no user namespaces to mount a small tmpfs in");
+      return FALSE;
+    }
+
+  tc_test_node_quit (f->net, f->b);
+  /* sh -c SCRIPT DIR torchat …: $0 is the folder, "$@" the node. */
+  script = g_strdup_printf ("mount -t tmpfs -o size=%um tmpfs \"$0\" && exec \"$@\"", size_mb);
+  {
+    const char *argv[] = { "unshare", "-rm", "sh", "-c", script, dir, NULL };
+
+    g_strfreev (f->b->wrapper);
+    f->b->wrapper = g_strdupv ((char **) argv);
+  }
+  tc_test_node_start (f->net, f->b);
+  WAIT_UNTIL (tc_test_contact_is (f->a, f->b->address, "connected", "true") ||
+              tc_test_contact_is (f->a, f->b->address, "presence", "available"));
+
+  return TRUE;
+}
+
+/* @path as B sees it in its mount namespace (unshare runs the node in the
+ * same process, so its /proc/PID/root is that namespace's root). */
+static char *
+in_b (Fixture    *f,
+      const char *path)
+{
+  return g_strdup_printf ("/proc/%d/root%s", (int) tc_test_node_pid (f->b), path);
+}
+
 static void
 test_disk_full (Fixture       *f,
                 gconstpointer  data)
@@ -586,36 +632,12 @@ test_disk_full (Fixture       *f,
   g_autofree char *path = NULL;
   g_autofree char *tid = NULL;
   g_autofree char *small = g_build_filename (f ? f->downloads : "", "small-disk", NULL);
-  g_autofree char *probe = NULL;
   g_autoptr(JsonObject) a_side = NULL;
-  int status;
 
   SKIP_WITHOUT_NODES ();
 
-  /* B runs in its own mount namespace with a 1 MiB tmpfs as its download
-   * folder (unshare maps the user to root in a user namespace). */
-  g_assert_cmpint (g_mkdir (small, 0700), ==, 0);
-  probe = g_strdup_printf ("unshare -rm sh -c 'mount -t tmpfs -o size=1m tmpfs %s'", small);
-  if (!g_spawn_command_line_sync (probe, NULL, NULL, &status, NULL) ||
-      !g_spawn_check_wait_status (status, NULL))
-    {
-      g_test_skip ("no user namespaces to mount a small tmpfs in");
-      return;
-    }
-
-  tc_test_node_quit (f->net, f->b);
-  f->b->wrapper = g_strsplit_set ("unshare|-rm|sh|-c|mount -t tmpfs -o size=1m tmpfs "
-                                  "\"$0\" && exec \"$@\"", "|", -1);
-  {
-    /* sh -c SCRIPT DIR torchat …: $0 is the folder, "$@" the node. */
-    guint n = g_strv_length (f->b->wrapper);
-    f->b->wrapper = g_renew (char *, f->b->wrapper, n + 2);
-    f->b->wrapper[n] = g_strdup (small);
-    f->b->wrapper[n + 1] = NULL;
-  }
-  tc_test_node_start (f->net, f->b);
-  WAIT_UNTIL (tc_test_contact_is (f->a, f->b->address, "connected", "true") ||
-              tc_test_contact_is (f->a, f->b->address, "presence", "available"));
+  if (!restart_b_on_small_disk (f, small, 1))
+    return;
 
   path = make_file (f, "toobig.bin", 3 * MB);
   tid = send_file (f->a, f->b, path);
@@ -630,14 +652,14 @@ test_disk_full (Fixture       *f,
   g_assert_true (STATE_IS (f->b, tid, "offered"));
 
   /* …and two that fit one by one but not together fill the disk while
-   * they are written: whichever runs out of room fails with disk-full on
-   * both sides (written side by side, both may). */
+   * they are written: whichever runs out of room pauses with disk-full on
+   * both sides (written side by side, both may), its partial file kept. */
   {
     g_autofree char *p1 = make_file (f, "fits1.bin", 700 * 1024);
     g_autofree char *p2 = make_file (f, "fits2.bin", 700 * 1024);
     g_autofree char *t1 = send_file (f->a, f->b, p1);
     g_autofree char *t2 = send_file (f->a, f->b, p2);
-    const char *failed;
+    const char *paused;
 
     /* Slow enough that the first has not filled the disk when the second
      * is accepted. */
@@ -646,12 +668,12 @@ test_disk_full (Fixture       *f,
     WAIT_UNTIL (STATE_IS (f->b, t1, "offered") && STATE_IS (f->b, t2, "offered"));
     g_assert_cmpint (cli_status (f->b, NULL, "accept-file", t1, small), ==, 0);
     g_assert_cmpint (cli_status (f->b, NULL, "accept-file", t2, small), ==, 0);
-#define SETTLED(t) ((STATE_IS (f->a, t, "done") || STATE_IS (f->a, t, "failed")) && \
+#define SETTLED(t) ((STATE_IS (f->a, t, "done") || STATE_IS (f->a, t, "paused")) && \
                     g_strcmp0 (transfer_state (f->a, t), transfer_state (f->b, t)) == 0)
     WAIT_UNTIL (SETTLED (t1) && SETTLED (t2));
-    g_assert_true (STATE_IS (f->a, t1, "failed") || STATE_IS (f->a, t2, "failed"));
-    failed = STATE_IS (f->a, t1, "failed") ? t1 : t2;
-    a_side = find_transfer (f->a, failed);
+    g_assert_true (STATE_IS (f->a, t1, "paused") || STATE_IS (f->a, t2, "paused"));
+    paused = STATE_IS (f->a, t1, "paused") ? t1 : t2;
+    a_side = find_transfer (f->a, paused);
     g_assert_nonnull (strstr (json_object_get_string_member (a_side, "error"), "disk-full"));
     g_test_message ("first %s, second %s", transfer_state (f->b, t1), transfer_state (f->b, t2));
   }
@@ -659,6 +681,132 @@ test_disk_full (Fixture       *f,
   /* B still serves: chat goes on. */
   g_assert_cmpint (tc_test_run_cli (f->a, NULL, NULL, NULL, "send", f->b->address, "ok"), ==, 0);
   WAIT_UNTIL (tc_test_history_count (f->b, f->a->address, "in", NULL) == 1);
+}
+
+/* The disk fills mid-way; the transfer pauses with the reason on both
+ * sides, keeping what it has; a retry while still full is refused with a
+ * clear error; once there is room it goes on by itself from the partial
+ * file, and the file arrives intact. */
+static void
+test_disk_full_resume (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *tid = NULL;
+  g_autofree char *small = g_build_filename (f ? f->downloads : "", "small-disk", NULL);
+  g_autofree char *filler = NULL;
+  g_autofree char *received = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonObject) a_side = NULL;
+  g_autoptr(JsonObject) b_side = NULL;
+  g_autoptr(JsonObject) got = NULL;
+  gsize size = 3 * MB;
+  gint64 partial;
+  FILE *fp;
+
+  SKIP_WITHOUT_NODES ();
+
+  if (!restart_b_on_small_disk (f, small, 4))
+    return;
+
+  path = make_file (f, "resumed.bin", size);
+  tid = send_file (f->a, f->b, path);
+  WAIT_UNTIL (STATE_IS (f->b, tid, "offered"));
+  f->b->rate = 1 * MB;
+  tc_test_net_write_map (f->net);
+  g_assert_cmpint (cli_status (f->b, NULL, "accept-file", tid, small), ==, 0);
+  WAIT_UNTIL (transfer_done (f->b, tid) >= 2 * MB);
+
+  /* Something else takes every free byte of B's disk. */
+  {
+    g_autofree char *dir = in_b (f, small);
+    g_autofree guint8 *zeros = g_malloc0 (64 * 1024);
+
+    filler = g_build_filename (dir, "filler", NULL);
+    fp = fopen (filler, "wb");
+    g_assert_nonnull (fp);
+    setvbuf (fp, NULL, _IONBF, 0);
+    while (fwrite (zeros, 1, 64 * 1024, fp) == 64 * 1024)
+      ;
+    fclose (fp);
+  }
+
+  WAIT_UNTIL (STATE_IS (f->b, tid, "paused") && STATE_IS (f->a, tid, "paused"));
+  a_side = find_transfer (f->a, tid);
+  b_side = find_transfer (f->b, tid);
+  g_test_message ("A: %s; B: %s", json_object_get_string_member (a_side, "error"),
+                  json_object_get_string_member (b_side, "error"));
+  g_assert_nonnull (strstr (json_object_get_string_member (a_side, "error"), "disk-full"));
+  g_assert_nonnull (strstr (json_object_get_string_member (b_side, "error"), "space"));
+  partial = json_object_get_int_member (b_side, "done");
+  g_assert_cmpint (partial, >=, 2 * MB);
+  g_assert_cmpint (partial, <, (gint64) size);
+  {
+    g_autofree char *name = g_strdup_printf (".torchat-%.16s-%s.part", f->a->address, tid);
+    g_autofree char *dir = in_b (f, small);
+    g_autofree char *part = g_build_filename (dir, name, NULL);
+    struct stat st;
+
+    g_assert_cmpint (g_stat (part, &st), ==, 0);
+    g_assert_cmpint (st.st_size, ==, partial);
+  }
+
+  /* Retrying while the disk is still full: refused, with the reason. */
+  g_assert_cmpint (cli_status (f->b, &err, "accept-file", tid, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "space"));
+  g_assert_true (STATE_IS (f->b, tid, "paused"));
+
+  /* Room again: it resumes by itself, from the partial file. */
+  g_assert_cmpint (g_unlink (filler), ==, 0);
+  f->b->rate = 0;
+  tc_test_net_write_map (f->net);
+  WAIT_UNTIL (STATE_IS (f->b, tid, "done") && STATE_IS (f->a, tid, "done"));
+
+  got = find_transfer (f->b, tid);
+  received = in_b (f, json_object_get_string_member (got, "path"));
+  {
+    g_autofree char *sent_sha = file_sha256 (path);
+    g_autofree char *received_sha = file_sha256 (received);
+
+    g_assert_cmpstr (received_sha, ==, sent_sha);
+  }
+
+  /* Only the rest was sent again: resending the whole file would carry at
+   * least the partial file's base64 more. */
+  g_test_message ("%" G_GUINT64_FORMAT " bytes carried to B for %" G_GSIZE_FORMAT
+                  ", %" G_GINT64_FORMAT " kept", bytes_to (f->net, f->b), size, partial);
+  g_assert_cmpuint (bytes_to (f->net, f->b), <, (size + (size - partial)) * 4 / 3 + 100000);
+}
+
+/* A file larger than B's file system takes (RLIMIT_FSIZE stands in for
+ * FAT's 4 GiB: the same EFBIG): no room will ever help, so it fails at once
+ * on both sides, named too-large, and leaves nothing behind. */
+static void
+test_too_large_for_fs (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *tid = NULL;
+  g_autoptr(JsonObject) a_side = NULL;
+  const char *argv[] = { "sh", "-c", "ulimit -f 2048 && trap '' XFSZ && exec \"$@\"", "sh", NULL };
+
+  SKIP_WITHOUT_NODES ();
+
+  tc_test_node_quit (f->net, f->b);
+  g_strfreev (f->b->wrapper);
+  f->b->wrapper = g_strdupv ((char **) argv);
+  tc_test_node_start (f->net, f->b);
+  WAIT_UNTIL (tc_test_contact_is (f->a, f->b->address, "connected", "true") ||
+              tc_test_contact_is (f->a, f->b->address, "presence", "available"));
+
+  path = make_file (f, "huge-for-fat.bin", 3 * MB);
+  tid = send_file (f->a, f->b, path);
+  WAIT_UNTIL (STATE_IS (f->b, tid, "offered"));
+  g_assert_cmpint (cli_status (f->b, NULL, "accept-file", tid, f->downloads), ==, 0);
+  WAIT_UNTIL (STATE_IS (f->b, tid, "failed") && STATE_IS (f->a, tid, "failed"));
+  a_side = find_transfer (f->a, tid);
+  g_assert_nonnull (strstr (json_object_get_string_member (a_side, "error"), "too-large"));
+  g_assert_cmpuint (count_files (f->downloads), ==, 0);
 }
 
 int
@@ -685,6 +833,8 @@ main (int    argc,
   ADD ("/transfer/offline-offer", test_offline_offer, NULL);
   ADD ("/transfer/two-files-and-chat", test_concurrent_with_chat, NULL);
   ADD ("/transfer/disk-full", test_disk_full, NULL);
+  ADD ("/transfer/disk-full-resume", test_disk_full_resume, NULL);
+  ADD ("/transfer/too-large-for-fs", test_too_large_for_fs, NULL);
 
   return g_test_run ();
 }

@@ -87,6 +87,10 @@ tc_transfer_row_format_detail (TcTransfer *transfer)
       {
         g_autofree char *done = g_format_size (tc_transfer_get_done (transfer));
 
+        if (tc_transfer_get_error (transfer) != NULL)
+          /* Translators: "1.2 MB of 5.0 MB · Paused: Not enough space in …" */
+          return g_strdup_printf (_("%s of %s · Paused: %s"), done, size,
+                                  tc_transfer_get_error (transfer));
         return g_strdup_printf (_("%s of %s · Paused, resumes when connected"), done, size);
       }
 
@@ -266,6 +270,8 @@ update (TcTransferRow *self)
   TcTransferState state = tc_transfer_get_state (t);
   gboolean incoming = tc_transfer_get_direction (t) == TC_MESSAGE_DIRECTION_INCOMING;
   gboolean offered = incoming && state == TC_TRANSFER_STATE_OFFERED;
+  /* Paused for a reason of ours (a full disk): the user may retry now. */
+  gboolean retry = incoming && state == TC_TRANSFER_STATE_PAUSED && tc_transfer_get_error (t) != NULL;
   gboolean have_file = state == TC_TRANSFER_STATE_DONE && tc_transfer_get_path (t) != NULL;
   gboolean moving = state == TC_TRANSFER_STATE_ACTIVE || state == TC_TRANSFER_STATE_PAUSED ||
                     (state == TC_TRANSFER_STATE_WAITING && incoming);
@@ -276,7 +282,16 @@ update (TcTransferRow *self)
   gtk_label_set_label (self->name_label, tc_transfer_get_name (t));
   gtk_label_set_label (self->detail_label, detail);
 
-  gtk_widget_set_visible (self->accept_button, offered);
+  gtk_widget_set_visible (self->accept_button, offered || retry);
+  {
+    const char *label = retry ? _("_Retry") : _("_Accept");
+
+    if (g_strcmp0 (gtk_button_get_label (GTK_BUTTON (self->accept_button)), label) != 0)
+      {
+        gtk_button_set_label (GTK_BUTTON (self->accept_button), label);
+        tc_a11y_fix_button_names (self->accept_button);
+      }
+  }
   gtk_widget_set_visible (self->decline_button, offered);
   gtk_widget_set_visible (self->cancel_button, !offered && !tc_transfer_is_finished (t));
   gtk_widget_set_visible (self->open_button, have_file);

@@ -105,8 +105,11 @@ static GError *
 disk_error (int         saved,
             const char *what)
 {
-  if (saved == ENOSPC || saved == EDQUOT || saved == EFBIG)
+  if (saved == ENOSPC || saved == EDQUOT)
     return g_error_new (G_IO_ERROR, G_IO_ERROR_NO_SPACE, "%s: %s", what, g_strerror (saved));
+  /* Larger than the file system takes (4 GiB on FAT): no room will help. */
+  if (saved == EFBIG)
+    return g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s: %s", what, g_strerror (saved));
 
   return g_error_new (G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", what,
                       g_strerror (saved));

@@ -16,9 +16,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (TcFileSender, tc_file_sender, TC, FILE_SENDER, GObject)
 
 /* Connects to the transfer's peer through @socks, opens a file stream for
- * it and sends the file from @offset in chunks, reading the next one only
- * when the stream has written the last (TCP back-pressure all the way to
- * the disk), then "close".
+ * it and sends the file from @offset in chunks, reading the next batch of
+ * them only when the stream has written all but one (TCP back-pressure all
+ * the way to the disk), then "close".
  *
  * Signals:
  *   finished (GError *)   once: NULL when every byte was written and the

@@ -4,9 +4,12 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "tc-address.h"
+#include "tc-file-base64.h"
+#include "tc-file-buffer.h"
 #include "tc-jmu-private.h"
 
 #define MAX_NAME_LEN 255
@@ -168,20 +171,9 @@ _tc_jmu_check_file_fields (JsonObject  *object,
     }
 }
 
-/* The fast path. */
-
-static const guint8 b64_class[256] = {
-  ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
-  ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
-  ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
-  ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
-  ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
-  ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
-  ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
-  ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
-  ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
-  ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
-};
+/* The fast path: a chunk line exactly as the builder writes it is taken
+ * apart without a JSON parser, and its base64 decoded straight from the
+ * line into a pooled buffer (one pass, no copy of the text). */
 
 static gboolean
 take (const char **p,
@@ -203,32 +195,32 @@ _tc_jmu_parse_chunk_fast (const char *line,
 {
   const char *p = line, *end = line + length;
   const char *b64, *b64_end, *from;
-  g_autofree char *b64_str = NULL;
   g_autofree char *from_str = NULL;
-  g_autoptr(JsonNode) root = NULL;
+  JsonNode *root;
   JsonObject *object;
   gint64 offset = 0;
-  gsize pad = 0;
+  guint8 *buffer;
+  gssize n;
 
   if (!take (&p, end, "{\"chunk\":\""))
     return NULL;
 
+  /* Up to the first quote; anything but base64 in between (an escape, say)
+   * fails the decoding below and goes the general way. */
   b64 = p;
-  while (p < end && b64_class[(guchar) *p])
-    p++;
-  while (p < end && *p == '=' && pad < 2)
-    p++, pad++;
-  b64_end = p;
-
-  if (b64_end == b64 || (b64_end - b64) % 4 != 0 || !take (&p, end, "\",\"offset\":"))
+  b64_end = memchr (p, '"', end - p);
+  if (b64_end == NULL || b64_end == b64 || (b64_end - b64) % 4 != 0)
+    return NULL;
+  p = b64_end;
+  if (!take (&p, end, "\",\"offset\":"))
     return NULL;
 
   /* Digits without a leading zero, at most 16 of them. */
   if (p >= end || !g_ascii_isdigit (*p) || (*p == '0' && p + 1 < end && g_ascii_isdigit (p[1])))
     return NULL;
-  for (int n = 0; p < end && g_ascii_isdigit (*p); p++, n++)
+  for (int i = 0; p < end && g_ascii_isdigit (*p); p++, i++)
     {
-      if (n == 16)
+      if (i == 16)
         return NULL;
       offset = offset * 10 + (*p - '0');
     }
@@ -241,31 +233,26 @@ _tc_jmu_parse_chunk_fast (const char *line,
   if (p - from > 100 || !take (&p, end, "\"}") || p != end)
     return NULL;
 
-  /* Canonical: the bits the padding leaves unused are zero. */
-  if (pad > 0)
-    {
-      static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-      const char *last = memchr (alphabet, *(b64_end - pad - 1), 64);
-
-      if (last == NULL || ((last - alphabet) & (pad == 1 ? 0x3 : 0xf)) != 0)
-        return NULL;
-    }
-
   from_str = g_strndup (from, p - 2 - from);
   /* A valid address: otherwise the general path gives the precise error. */
   if (!tc_address_is_valid (from_str))
     return NULL;
-  b64_str = g_strndup (b64, b64_end - b64);
+
+  buffer = tc_file_buffer_alloc ((b64_end - b64) / 4 * 3);
+  n = _tc_file_base64_decode (b64, b64_end - b64, buffer);
+  if (n < 0)
+    {
+      tc_file_buffer_free (buffer);
+      return NULL;
+    }
 
   root = json_node_new (JSON_NODE_OBJECT);
   object = json_object_new ();
-  json_object_set_string_member (object, "chunk", b64_str);
   json_object_set_int_member (object, "offset", offset);
   json_object_set_string_member (object, "from", from_str);
   json_node_take_object (root, object);
 
-  return _tc_jmu_new (TC_JMU_KIND_CHUNK, root);
+  return _tc_jmu_new_chunk (root, tc_file_buffer_to_bytes (buffer, n));
 }
 
 /* Accessors */
@@ -297,66 +284,33 @@ tc_jmu_get_file_id (TcJmu *self)
   return object ? member_string (object, "id") : NULL;
 }
 
-/* Base64 already checked by the parser (canonical, padded): four
- * characters at a time through a table, several times faster than
- * g_base64_decode()'s general state machine. */
-static guchar *
-decode_base64 (const char *str,
-               gsize      *out_len)
-{
-  static guint8 table[256];
-  static gsize initialized;
-  gsize len = strlen (str), pad = 0, n;
-  guchar *out, *o;
-
-  if (g_once_init_enter (&initialized))
-    {
-      static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-      for (guint i = 0; i < 64; i++)
-        table[(guchar) alphabet[i]] = i;
-      g_once_init_leave (&initialized, 1);
-    }
-
-  if (len >= 1 && str[len - 1] == '=')
-    pad++;
-  if (len >= 2 && str[len - 2] == '=')
-    pad++;
-  n = len / 4 * 3 - pad;
-  o = out = g_malloc (n + 3);
-
-  for (gsize i = 0; i + 4 <= len; i += 4)
-    {
-      const guchar *q = (const guchar *) str + i;
-      guint32 v = (table[q[0]] << 18) | (table[q[1]] << 12) | (table[q[2]] << 6) | table[q[3]];
-
-      o[0] = v >> 16;
-      o[1] = v >> 8;
-      o[2] = v;
-      o += 3;
-    }
-
-  *out_len = n;
-  return out;
-}
-
 GBytes *
 tc_jmu_dup_chunk (TcJmu *self)
 {
   const char *str;
-  guchar *data;
-  gsize len;
+  guint8 *data;
+  gssize len;
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  if (tc_jmu_get_kind (self) != TC_JMU_KIND_CHUNK ||
-      (str = tc_jmu_get_string (self, "chunk")) == NULL)
+  if (tc_jmu_get_kind (self) != TC_JMU_KIND_CHUNK)
+    return NULL;
+  if (_tc_jmu_get_chunk (self) != NULL)
+    return g_bytes_ref (_tc_jmu_get_chunk (self));
+  if ((str = tc_jmu_get_string (self, "chunk")) == NULL)
     return NULL;
 
-  data = decode_base64 (str, &len);
+  data = g_malloc (strlen (str) / 4 * 3 + 1);
+  len = _tc_file_base64_decode (str, strlen (str), data);
+  if (len < 0)
+    {
+      g_free (data);
+      return NULL;
+    }
+
   return g_bytes_new_take (data, len);
 }
+
 
 /* Builders */
 
@@ -484,41 +438,37 @@ tc_jmu_build_file_error (const char *tid,
   return finish_file (b, from);
 }
 
-/* Padded standard base64 of @data into @out; returns its length. Three
- * bytes at a time, like decode_base64(). */
-static gsize
-encode_base64 (const guint8 *data,
-               gsize         length,
-               char         *out)
+
+gsize
+tc_jmu_chunk_line_max (gsize       length,
+                       const char *from)
 {
-  static const char alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  g_return_val_if_fail (from != NULL, 0);
+
+  /* {"chunk":"…","offset":N,"from":"…"}\n and a NUL. */
+  return strlen ("{\"chunk\":\"\",\"offset\":,\"from\":\"\"}\n") + 1 +
+         (length + 2) / 3 * 4 + 16 + strlen (from);
+}
+
+gsize
+tc_jmu_write_chunk (const guint8 *data,
+                    gsize         length,
+                    gint64        offset,
+                    const char   *from,
+                    char         *out)
+{
+  static const char head[] = "{\"chunk\":\"";
   char *o = out;
-  gsize i = 0;
 
-  for (; i + 3 <= length; i += 3)
-    {
-      guint32 v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+  g_return_val_if_fail (data != NULL && length > 0, 0);
+  g_return_val_if_fail (offset >= 0 && offset <= TC_FILE_MAX_SIZE, 0);
+  g_return_val_if_fail (from != NULL && out != NULL, 0);
 
-      o[0] = alphabet[v >> 18];
-      o[1] = alphabet[(v >> 12) & 63];
-      o[2] = alphabet[(v >> 6) & 63];
-      o[3] = alphabet[v & 63];
-      o += 4;
-    }
-
-  if (i < length)
-    {
-      guint32 v = data[i] << 16;
-
-      if (i + 1 < length)
-        v |= data[i + 1] << 8;
-      o[0] = alphabet[v >> 18];
-      o[1] = alphabet[(v >> 12) & 63];
-      o[2] = i + 1 < length ? alphabet[(v >> 6) & 63] : '=';
-      o[3] = '=';
-      o += 4;
-    }
+  memcpy (o, head, sizeof head - 1);
+  o += sizeof head - 1;
+  o += _tc_file_base64_encode (data, length, o);
+  /* 16 digits at most (2^53 - 1), as tc_jmu_chunk_line_max() counts. */
+  o += sprintf (o, "\",\"offset\":%" G_GINT64_FORMAT ",\"from\":\"%s\"}\n", offset, from);
 
   return o - out;
 }
@@ -529,24 +479,13 @@ tc_jmu_build_chunk (const guint8 *data,
                     gint64        offset,
                     const char   *from)
 {
-  static const char head[] = "{\"chunk\":\"";
-  g_autofree char *tail = NULL;
-  gsize tail_len, b64_len, n;
   char *line;
 
   g_return_val_if_fail (data != NULL && length > 0, NULL);
   g_return_val_if_fail (from != NULL, NULL);
 
-  tail = g_strdup_printf ("\",\"offset\":%" G_GINT64_FORMAT ",\"from\":\"%s\"}\n",
-                          offset, from);
-  tail_len = strlen (tail);
-  b64_len = (length / 3 + 1) * 4 + 4;
-  line = g_malloc (sizeof head - 1 + b64_len + tail_len + 1);
-
-  memcpy (line, head, sizeof head - 1);
-  n = sizeof head - 1;
-  n += encode_base64 (data, length, line + n);
-  memcpy (line + n, tail, tail_len + 1);
+  line = g_malloc (tc_jmu_chunk_line_max (length, from));
+  tc_jmu_write_chunk (data, length, offset, from, line);
 
   return line;
 }

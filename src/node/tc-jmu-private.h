@@ -10,6 +10,10 @@ G_BEGIN_DECLS
 
 TcJmu       *_tc_jmu_new                (TcJmuKind     kind,
                                          JsonNode     *root);
+/* A chunk whose bytes the fast path decoded already (takes @data). */
+TcJmu       *_tc_jmu_new_chunk          (JsonNode     *root,
+                                         GBytes       *data);
+GBytes      *_tc_jmu_get_chunk          (TcJmu        *self);
 const char  *_tc_jmu_kind_key           (TcJmuKind     kind);
 gboolean     _tc_jmu_is_base64_of       (const char   *str,
                                          gsize         n_bytes);

@@ -22,6 +22,7 @@ struct _TcJmu
   gatomicrefcount  ref_count;
   TcJmuKind        kind;
   JsonNode        *root;
+  GBytes          *chunk;          /* a chunk's bytes, when decoded by the fast path */
 };
 
 G_DEFINE_BOXED_TYPE (TcJmu, tc_jmu, tc_jmu_ref, tc_jmu_unref)
@@ -910,6 +911,22 @@ _tc_jmu_new (TcJmuKind  kind,
 }
 
 TcJmu *
+_tc_jmu_new_chunk (JsonNode *root,
+                   GBytes   *data)
+{
+  TcJmu *self = _tc_jmu_new (TC_JMU_KIND_CHUNK, root);
+
+  self->chunk = data;
+  return self;
+}
+
+GBytes *
+_tc_jmu_get_chunk (TcJmu *self)
+{
+  return self->chunk;
+}
+
+TcJmu *
 tc_jmu_ref (TcJmu *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
@@ -927,6 +944,7 @@ tc_jmu_unref (TcJmu *self)
   if (g_atomic_ref_count_dec (&self->ref_count))
     {
       json_node_unref (self->root);
+      g_clear_pointer (&self->chunk, g_bytes_unref);
       g_free (self);
     }
 }

@@ -220,5 +220,15 @@ char         *tc_jmu_build_chunk          (const guint8  *data,
                                            gsize          length,
                                            gint64         offset,
                                            const char    *from);
+/* The same line (with its "\n" and a NUL) written into @out, which has
+ * room for tc_jmu_chunk_line_max() bytes; returns its length without the
+ * NUL. Senders write several lines into one buffer this way. */
+gsize         tc_jmu_chunk_line_max       (gsize          length,
+                                           const char    *from);
+gsize         tc_jmu_write_chunk          (const guint8  *data,
+                                           gsize          length,
+                                           gint64         offset,
+                                           const char    *from,
+                                           char          *out);
 
 G_END_DECLS

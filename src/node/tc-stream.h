@@ -75,6 +75,10 @@ gsize          tc_stream_get_pending_bytes (TcStream   *self);
  * ready. */
 void           tc_stream_send           (TcStream      *self,
                                          const char    *line);
+/* Queues whole lines (each ending in "\n") without copying them: file
+ * senders hand over several chunk lines at once. Ignored unless ready. */
+void           tc_stream_send_bytes     (TcStream      *self,
+                                         GBytes        *lines);
 /* Sends "close", waits at most 10 s for the answer, then closes. */
 void           tc_stream_close          (TcStream      *self);
 /* Sends {"error":…}, then closes. */

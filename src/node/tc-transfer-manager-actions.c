@@ -140,17 +140,61 @@ lookup_in_state (TcTransferManager  *self,
 }
 
 gboolean
+_tc_tm_check_room (TcTransfer  *transfer,
+                   GError     **error)
+{
+  const char *dir = tc_transfer_get_directory (transfer);
+  gint64 need = tc_transfer_get_size (transfer) - _tc_tm_partial_offset (transfer);
+  struct statvfs fs;
+
+  if (dir == NULL || statvfs (dir, &fs) != 0 ||
+      (gint64) fs.f_bavail * (gint64) fs.f_frsize >= need)
+    return TRUE;
+
+  {
+    g_autofree char *shown = g_filename_display_name (dir);
+    g_autofree char *needed = g_format_size (need);
+    g_autofree char *have = g_format_size ((guint64) fs.f_bavail * fs.f_frsize);
+
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                 _("Not enough space in %s: %s needed, %s free"), shown, needed, have);
+  }
+
+  return FALSE;
+}
+
+/* A paused transfer retried in another folder: its partial file goes
+ * along if it can be renamed there, else it starts over. */
+static void
+move_partial (TcTransfer *transfer,
+              const char *dir)
+{
+  g_autofree char *from = _tc_tm_partial_path (transfer);
+  g_autofree char *to = NULL;
+
+  tc_transfer_set_directory (transfer, dir);
+  to = _tc_tm_partial_path (transfer);
+  if (g_rename (from, to) != 0 && errno != ENOENT)
+    {
+      g_debug ("Could not move a partial file (%s): starting over", g_strerror (errno));
+      g_unlink (from);
+    }
+}
+
+gboolean
 tc_transfer_manager_accept (TcTransferManager  *self,
                             const char         *tid,
                             const char         *directory,
                             GError            **error)
 {
   TcTransfer *transfer;
+  TcTransferState state;
   g_autofree char *dir = NULL;
   g_autofree char *shown = NULL;
   g_autofree char *partial = NULL;
-  struct statvfs fs;
-  gint64 offset;
+  g_autofree char *old_dir = NULL;
+  g_autoptr(GError) room_error = NULL;
+  gboolean retry;
   int fd;
 
   g_return_val_if_fail (TC_IS_TRANSFER_MANAGER (self), FALSE);
@@ -158,11 +202,14 @@ tc_transfer_manager_accept (TcTransferManager  *self,
   if (!(transfer = lookup_in_state (self, tid, TRUE, error)))
     return FALSE;
 
-  if (tc_transfer_get_state (transfer) != TC_TRANSFER_STATE_OFFERED)
+  /* A paused one (the disk was full, say) is retried at once. */
+  state = tc_transfer_get_state (transfer);
+  retry = state == TC_TRANSFER_STATE_PAUSED;
+  if (state != TC_TRANSFER_STATE_OFFERED && !retry)
     {
       g_set_error (error, TC_NODE_ERROR, TC_NODE_ERROR_NOT_ALLOWED,
                    _("Transfer %s is %s, not waiting for an answer"), tid,
-                   tc_transfer_state_to_string (tc_transfer_get_state (transfer)));
+                   tc_transfer_state_to_string (state));
       return FALSE;
     }
 
@@ -177,10 +224,26 @@ tc_transfer_manager_accept (TcTransferManager  *self,
           return FALSE;
         }
     }
+  else if (retry && tc_transfer_get_directory (transfer) != NULL)
+    {
+      dir = g_strdup (tc_transfer_get_directory (transfer));
+      shown = g_filename_display_name (dir);
+    }
   else
     {
       dir = tc_transfer_manager_dup_download_dir (self);
       shown = g_filename_display_name (dir);
+      /* A Flatpak sees the Downloads folder only when it is shared with it
+       * (--filesystem=xdg-download, docs/architecture.md); one made here
+       * otherwise would vanish with the sandbox, and the file with it. */
+      if (!g_file_test (dir, G_FILE_TEST_IS_DIR) &&
+          g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       _("%s is not shared with the TORChat sandbox: choose a download folder in Preferences"),
+                       shown);
+          return FALSE;
+        }
       if (g_mkdir_with_parents (dir, 0700) != 0)
         {
           int saved = errno;
@@ -190,31 +253,38 @@ tc_transfer_manager_accept (TcTransferManager  *self,
         }
     }
 
+  old_dir = g_strdup (tc_transfer_get_directory (transfer));
+  if (retry && old_dir != NULL && g_strcmp0 (old_dir, dir) != 0)
+    move_partial (transfer, dir);
   tc_transfer_set_directory (transfer, dir);
   partial = _tc_tm_partial_path (transfer);
   fd = g_open (partial, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     {
       int saved = errno;
-      tc_transfer_set_directory (transfer, NULL);
+      if (!retry)
+        tc_transfer_set_directory (transfer, NULL);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
                    _("Cannot write in %s: %s"), shown, g_strerror (saved));
       return FALSE;
     }
   close (fd);
 
-  offset = _tc_tm_partial_offset (transfer);
-  if (statvfs (dir, &fs) == 0 &&
-      (gint64) fs.f_bavail * (gint64) fs.f_frsize < tc_transfer_get_size (transfer) - offset)
+  if (!_tc_tm_check_room (transfer, &room_error))
     {
-      g_autofree char *need = g_format_size (tc_transfer_get_size (transfer) - offset);
-      g_autofree char *have = g_format_size ((guint64) fs.f_bavail * fs.f_frsize);
-
-      if (offset == 0)
-        g_unlink (partial);
-      tc_transfer_set_directory (transfer, NULL);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-                   _("Not enough space in %s: %s needed, %s free"), shown, need, have);
+      /* Offered: as if not answered yet. Paused: stays so, with the
+       * reason, its partial file kept for when there is room. */
+      if (!retry)
+        {
+          if (_tc_tm_partial_offset (transfer) == 0)
+            g_unlink (partial);
+          tc_transfer_set_directory (transfer, NULL);
+        }
+      else
+        {
+          _tc_tm_set_state (self, transfer, TC_TRANSFER_STATE_PAUSED, room_error->message);
+        }
+      g_propagate_error (error, g_steal_pointer (&room_error));
       return FALSE;
     }
 

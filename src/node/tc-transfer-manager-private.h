@@ -53,5 +53,13 @@ void        _tc_tm_start_hash      (TcTransferManager *self,
                                     TcTransfer        *transfer);
 void        _tc_tm_emit_offer      (TcTransferManager *self,
                                     TcTransfer        *transfer);
+/* Whether the transfer's folder has room for the bytes still missing. */
+gboolean    _tc_tm_check_room      (TcTransfer        *transfer,
+                                    GError           **error);
+
+/* tc-transfer-manager-receive.c */
+void        _tc_tm_handle_offer    (TcTransferManager *self,
+                                    const char        *peer,
+                                    TcJmu             *jmu);
 
 G_END_DECLS

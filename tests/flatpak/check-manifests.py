@@ -2,7 +2,9 @@
 # Checks the Flatpak manifests as a Flathub reviewer would: the Flathub and
 # the test manifest differ only in runtime and SDK; every module source is
 # pinned (an archive by sha256, git by commit); finish-args give network,
-# IPC, Wayland with X11 fallback and DRI, and no file system or bus access.
+# IPC, Wayland with X11 fallback, DRI and the Downloads folder (received
+# files land there, docs/architecture.md), and no other file system or bus
+# access.
 # Prints TAP. SPDX-License-Identifier: GPL-3.0-or-later
 import json
 import os
@@ -38,12 +40,13 @@ ok(flathub.get("runtime") == "org.gnome.Platform" and flathub.get("sdk") == "org
 
 args = flathub.get("finish-args", [])
 wanted = {"--share=network", "--share=ipc", "--socket=wayland", "--socket=fallback-x11",
-          "--device=dri"}
-ok(set(args) == wanted, "finish-args are network, IPC, Wayland, X11 fallback and DRI",
+          "--device=dri", "--filesystem=xdg-download"}
+ok(set(args) == wanted, "finish-args are network, IPC, Wayland, X11 fallback, DRI and Downloads",
    "extra: %s\nmissing: %s" % (sorted(set(args) - wanted), sorted(wanted - set(args))))
 ok(not any(a.startswith(("--filesystem", "--talk-name", "--own-name", "--system-talk-name",
                          "--socket=x11", "--socket=session-bus", "--device=all"))
-           for a in args), "no file system, bus name, full X11 or device access")
+           and a != "--filesystem=xdg-download" for a in args),
+   "no file system beyond Downloads, no bus name, full X11 or device access")
 
 modules = []
 for m in flathub["modules"]:

@@ -156,10 +156,10 @@ for line in perms.splitlines():
     if m:
         got[m.group(1)] = {v for v in m.group(2).split(";") if v}
 ok(all(got.get(k, set()) == v for k, v in expected.items()) and
-   "filesystems" not in got and "[Session Bus Policy]" not in perms and
+   got.get("filesystems") == {"xdg-download"} and "[Session Bus Policy]" not in perms and
    "[System Bus Policy]" not in perms,
-   "the sandbox has network, IPC, Wayland with X11 fallback and DRI, and no files "
-   "or bus names beyond them", perms)
+   "the sandbox has network, IPC, Wayland with X11 fallback, DRI and the Downloads "
+   "folder, and no other files or bus names", perms)
 
 # --- a private display, and the session services the sandbox talks to --------
 
@@ -347,6 +347,14 @@ with open(KEYFILE, "w") as f:
 
 # --- the app in the sandbox ----------------------------------------------------
 
+# A GNOME session has its XDG folders (xdg-user-dirs); the sandbox sees the
+# Downloads one through --filesystem=xdg-download.
+DOWNLOADS = os.path.join(HOME, "Downloads")
+os.makedirs(DOWNLOADS, exist_ok=True)
+os.makedirs(os.path.join(HOME, ".config"), exist_ok=True)
+with open(os.path.join(HOME, ".config", "user-dirs.dirs"), "w") as f:
+    f.write('XDG_DOWNLOAD_DIR="$HOME/Downloads"\n')
+
 app = start_app("app.log")
 window = wait_for(lambda: find_window(lambda name: name == "TORChat"), 60)
 ok(window is not None, "the window appears on the accessibility bus from inside the sandbox",
@@ -503,6 +511,35 @@ if note:
     after = wait_for(lambda: times_shown() > before and times_shown(), 15)
     ok(bool(after), "clicking the notification opens the conversation with the message",
        "shown %d times before the click, %s after; actions: %s" % (before, after, n["actions"]))
+
+# --- a file from outside lands in the user's Downloads folder ---------------
+
+sent_path = os.path.join(TMP, "notes from Bob.txt")
+sent_bytes = os.urandom(300 * 1024)
+with open(sent_path, "wb") as f:
+    f.write(sent_bytes)
+offer = host_torchat(bob, "send-file", address, sent_path)
+tid = offer.stdout.split("\n")[0].strip() if offer.returncode == 0 else ""
+
+
+def sandbox_transfer():
+    r = sandbox_torchat("--json", "transfers")
+    try:
+        return next((t for t in json.loads(r.stdout) if t["id"] == tid), None)
+    except (ValueError, KeyError):
+        return None
+
+
+offered = tid and wait_for(lambda: (sandbox_transfer() or {}).get("state") == "offered", 30, 1)
+accepted = offered and sandbox_torchat("accept-file", tid)
+done = accepted and accepted.returncode == 0 and \
+    wait_for(lambda: (sandbox_transfer() or {}).get("state") == "done", 30, 1)
+landed = os.path.join(DOWNLOADS, "notes from Bob.txt")
+ok(bool(done) and os.path.isfile(landed) and open(landed, "rb").read() == sent_bytes,
+   "a file sent to the sandboxed app and accepted lands in the user's Downloads folder",
+   "offer: %r\naccept: %r\ntransfer: %r\nDownloads: %s" % (
+       offer.stdout + offer.stderr, accepted and (accepted.stdout + accepted.stderr),
+       sandbox_transfer(), os.listdir(DOWNLOADS)))
 
 quit_ok = stop_app(app)
 ok(quit_ok and not sandbox_processes("tor"), "`torchat quit` ends the app and its tor",
