@@ -197,7 +197,7 @@ test_change_while_running (Fixture       *f,
                                "--new-passphrase-file", f->new_file, "passphrase", NULL };
   const char *args[] = { "--passphrase-file", f->old_file,
                          "--new-passphrase-file", f->new_file, "passphrase", NULL };
-  g_autofree char *key_before = NULL, *key_after = NULL, *db_before = NULL, *db_after = NULL;
+  g_autofree char *key_before = NULL, *key_after = NULL;
   g_autofree char *err = NULL;
   guint during, n;
   int status;
@@ -209,17 +209,16 @@ test_change_while_running (Fixture       *f,
   send_numbered (a, b, "before ", 0);
   WAIT_UNTIL (count_prefix (a, b, "out", "delivered", "before ") == 1);
 
-  /* A wrong current passphrase: refused, and no file of the profile
-   * changes (nothing else is written meanwhile). */
+  /* A wrong current passphrase: refused, and the key file does not
+   * change. The database is the running node's to write meanwhile (its
+   * idle search indexer and checkpoints), so it is not compared here;
+   * a stopped profile's files are, in test-profile and ui-passphrase. */
   key_before = hash_file (a, "profile.key");
-  db_before = hash_file (a, "torchat.db");
   status = tc_test_run_cliv (a, NULL, NULL, &err, wrong_args);
   g_assert_cmpint (status, ==, 1);
   g_assert_cmpstr (err, ==, "torchat: The current passphrase is wrong; nothing was changed\n");
   key_after = hash_file (a, "profile.key");
-  db_after = hash_file (a, "torchat.db");
   g_assert_cmpstr (key_before, ==, key_after);
-  g_assert_cmpstr (db_before, ==, db_after);
   g_assert_false (in_profile (a, "profile.key.new"));
   g_clear_pointer (&err, g_free);
   g_clear_pointer (&key_after, g_free);
