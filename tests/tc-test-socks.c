@@ -374,6 +374,9 @@ connect_cb (GObject      *object,
     }
 
   client->upstream = upstream;
+  /* The 30 s are for connecting: Tor does not end a quiet stream, and
+   * neither do we (a peer may say nothing for minutes between pings). */
+  g_socket_set_timeout (g_socket_connection_get_socket (upstream), 0);
   local = g_socket_connection_get_local_address (upstream, NULL);
   if (G_IS_INET_SOCKET_ADDRESS (local))
     bound_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));

@@ -133,9 +133,16 @@ tc_contact_row_update (TcContactRow *self)
     {
       g_autofree char *accessible = NULL;
 
-      accessible = g_strdup_printf ("%s, %s",
-                                    tc_contact_get_display_name (self->item),
-                                    subtitle);
+      if (unread > 0)
+        /* Translators: a contact row for screen readers: "Alice, Available, 3 unread messages" */
+        accessible = g_strdup_printf (ngettext ("%s, %s, %u unread message",
+                                                "%s, %s, %u unread messages", unread),
+                                      tc_contact_get_display_name (self->item),
+                                      subtitle, unread);
+      else
+        accessible = g_strdup_printf ("%s, %s",
+                                      tc_contact_get_display_name (self->item),
+                                      subtitle);
       gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                       GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
                                       -1);

@@ -16,8 +16,11 @@ G_DECLARE_FINAL_TYPE (TcTorPage, tc_tor_page, TC, TOR_PAGE, GtkWidget)
 
 /* Properties:
  *   tor            TcTor (may be NULL)
- *   stuck          boolean, read-only: Tor failed, or did not get through
- *                  within TC_TOR_PAGE_PATIENCE seconds
+ *   stuck          boolean, read-only: Tor failed, stopped before it ever
+ *                  got through, or did not get through (again) within
+ *                  "patience" seconds; the page then says what to try
+ *   patience       uint, seconds: TC_TOR_PAGE_PATIENCE, or the
+ *                  TORCHAT_TOR_PATIENCE environment variable (for tests)
  *
  * The "Tor Settings…" button activates "app.preferences" with "tor"; the
  * "Continue" button "win.hide-tor-page". */
@@ -28,7 +31,14 @@ TcTor      *tc_tor_page_get_tor      (TcTorPage *self);
 void        tc_tor_page_set_tor      (TcTorPage *self,
                                       TcTor     *tor);
 gboolean    tc_tor_page_get_stuck    (TcTorPage *self);
+guint       tc_tor_page_get_patience (TcTorPage *self);
+void        tc_tor_page_set_patience (TcTorPage *self,
+                                      guint      seconds);
 /* The state in words, for the page's title and the sidebar's banner. */
 const char *tc_tor_page_describe     (TcTor     *tor);
+/* The same for the page's Tor, knowing its history: after Tor stopped it
+ * says "restarting" until Tor is through again; with the progress while
+ * bootstrapping ("Connecting to Tor… 45 %"). */
+char       *tc_tor_page_dup_status   (TcTorPage *self);
 
 G_END_DECLS

@@ -10,15 +10,23 @@
 
 /* Seconds without a keystroke after which we tell the peer we paused. */
 #define TYPING_PAUSE_SECONDS 5
+/* While typing on, "composing" is said again this often: the peer ends
+ * "Typing…" 20 s after the last one (docs/protocol.md). */
+#define TYPING_REPEAT_US (10 * G_USEC_PER_SEC)
 
 void
 _tc_window_send_typing (TcWindow *self,
                        TcTyping  typing)
 {
-  if (self->contact == NULL || self->typing_sent == typing)
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->contact == NULL ||
+      (self->typing_sent == typing &&
+       (typing != TC_TYPING_COMPOSING || now - self->typing_sent_at < TYPING_REPEAT_US)))
     return;
 
   self->typing_sent = typing;
+  self->typing_sent_at = now;
   if (tc_contact_get_state (self->contact) == TC_CONTACT_STATE_ACCEPTED)
     tc_node_set_typing (self->node, tc_contact_get_address (self->contact), typing);
 }

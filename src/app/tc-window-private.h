@@ -30,6 +30,7 @@ struct _TcWindow
 
   guint                 typing_pause_source;
   TcTyping              typing_sent;
+  gint64                typing_sent_at;   /* monotonic, µs */
   gboolean              restoring_draft;
   gboolean              updating_selection;
   gboolean              stick_to_bottom;
@@ -42,6 +43,7 @@ struct _TcWindow
   gboolean              tor_was_ready;
   gboolean              tor_page_wanted;
   gboolean              tor_page_dismissed;
+  gboolean              tor_page_for_trouble;  /* shown because Tor was stuck */
   GSignalGroup         *tor_signals;
   gint64                frame_start;
 

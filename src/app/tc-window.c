@@ -236,6 +236,12 @@ _tc_window_update_main_page (TcWindow *self)
 
   if (state == TC_TOR_STATE_READY)
     self->tor_was_ready = TRUE;
+  /* Shown because Tor was stuck, and now it is through: done. */
+  if (state == TC_TOR_STATE_READY && self->tor_page_for_trouble)
+    {
+      self->tor_page_for_trouble = FALSE;
+      self->tor_page_wanted = FALSE;
+    }
 
   /* A new user sees how Tor is doing until it is; later, the banner in
    * the sidebar says it. */
@@ -251,14 +257,8 @@ _tc_window_update_main_page (TcWindow *self)
                                  tor != NULL && (state != TC_TOR_STATE_READY || !tc_tor_get_reachable (tor)));
   if (tor != NULL)
     {
-      g_autofree char *text = NULL;
+      g_autofree char *text = tc_tor_page_dup_status (self->tor_page);
 
-      if (state == TC_TOR_STATE_BOOTSTRAPPING)
-        /* Translators: "Connecting to Tor… 45 %" */
-        text = g_strdup_printf (_("%s %u %%"), tc_tor_page_describe (tor),
-                                tc_tor_get_bootstrap_progress (tor));
-      else
-        text = g_strdup (tc_tor_page_describe (tor));
       gtk_label_set_label (self->tor_banner_label, text);
     }
 }
@@ -276,6 +276,7 @@ tor_page_stuck_cb (TcWindow *self)
   if (tc_tor_page_get_stuck (self->tor_page) && !self->tor_page_dismissed)
     {
       self->tor_page_wanted = TRUE;
+      self->tor_page_for_trouble = TRUE;
       _tc_window_update_main_page (self);
     }
 }

@@ -339,7 +339,12 @@ stream_jmu_cb (TcStream *stream,
         TcTyping typing = TC_TYPING_ACTIVE;
 
         tc_typing_from_string (tc_jmu_get_value_string (jmu), &typing);
-        tc_contact_set_typing (contact, typing);
+        /* "composing" again: still typing; a notification all the same,
+         * so that the window's timeout starts over. */
+        if (tc_contact_get_typing (contact) == typing)
+          g_object_notify (G_OBJECT (contact), "typing");
+        else
+          tc_contact_set_typing (contact, typing);
       }
       break;
 

@@ -328,6 +328,22 @@ class Agent:
         self.xdotool("windowfocus", "--sync", self.x_window(cmd["title"]))
         return {}
 
+    def cmd_focused(self, cmd):
+        """The element that has the keyboard focus, in the window titled
+        cmd["window"] (any window of the app without it)."""
+        app = self.application()
+        for i in range(app.childCount):
+            top = app.getChildAtIndex(i)
+            if top is None or (cmd.get("window") and cmd["window"] not in (top.name or "")):
+                continue
+            for acc in self.walk(top):
+                try:
+                    if acc != top and acc.getState().contains(pyatspi.STATE_FOCUSED):
+                        return {"item": self.describe(acc)}
+                except Exception:
+                    continue
+        return {"item": None}
+
     def cmd_notifications(self, cmd):
         with open(self.notify_log) as f:
             return {"events": [json.loads(line) for line in f if line.strip()]}

@@ -193,13 +193,13 @@ class Instance:
     server and profile, driven through tc-ui-agent.py."""
 
     def __init__(self, name, tmpdir, args, notify_delay=0, size="1280x800x24", bench=False,
-                 profile=None, passphrase="", wait_id=True):
+                 profile=None, passphrase="", wait_id=True, env=None):
         """A new profile is encrypted with PASSPHRASE (or @passphrase), given
         through --passphrase-file; a @profile made elsewhere opens as it is
         unless a @passphrase is given; with passphrase=None the window asks
         (or the profile is plaintext). With wait_id=False the node may stay
         locked: no `torchat id` is awaited. The same @name again restarts on
-        the same profile."""
+        the same profile. @env: more environment variables for torchat."""
         if passphrase == "":
             passphrase = PASSPHRASE if profile is None else None
         self.name = name
@@ -214,7 +214,9 @@ class Instance:
                 f.write(passphrase)
             args = ["--passphrase-file", path] + list(args)
         self.xvfb = Xvfb(self.dir, size)
+        extra_env = env or {}
         env = dict(os.environ)
+        env.update(extra_env)
         env["DISPLAY"] = self.xvfb.display
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
         env.pop("AT_SPI_BUS_ADDRESS", None)
@@ -364,3 +366,117 @@ def make_tmpdir(prefix):
 
 def remove_tmpdir(path):
     shutil.rmtree(path, ignore_errors=True)
+
+
+# Helpers for the tests of restarts, Tor trouble and typing.
+
+def befriend(pair, timeout=60):
+    """Alice asks Bob and Bob accepts, on the command line (the dialog has
+    its own test in test-flow.py); returns once both sides say "accepted"
+    and see each other online."""
+    a, b = pair.alice, pair.bob
+    check(a.cli("add", b.address, "Bob").returncode == 0, "alice adds bob")
+    wait_until(lambda: contact_line(b, a.address, "pending"), timeout=timeout,
+               what="Alice's request to reach Bob")
+    check(b.cli("accept", a.address).returncode == 0, "bob accepts alice")
+    wait_until(lambda: online(a, b.address) and online(b, a.address),
+               timeout=timeout, what="Alice and Bob to see each other online")
+
+
+def contact_line(who, address, *words):
+    """@who's `torchat contacts` line for @address if it has every one of
+    @words, else None."""
+    result = who.cli("contacts")
+    if result.returncode != 0:
+        return None
+    for line in result.stdout.splitlines():
+        fields = line.split()
+        if fields and fields[0] == address and all(w in fields[1:] for w in words):
+            return line
+    return None
+
+
+def online(who, address):
+    """@who has @address as an accepted contact that is not offline."""
+    line = contact_line(who, address, "accepted")
+    return line is not None and line.split()[2] != "offline"
+
+
+def closed_port():
+    """A loopback TCP socket bound but never listening, and its port:
+    connections to it are refused for as long as the socket is kept."""
+    import socket
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock, sock.getsockname()[1]
+
+
+def start_tor_network(tmp):
+    """tests/tor-network.sh start: the private Tor network on loopback;
+    returns (directory, torrc for a client). Raises Skip without tor."""
+    script = os.environ["TORCHAT_TOR_NETWORK"]
+    env = dict(os.environ, TORNET_OWNER_PID=str(os.getpid()))
+    for attempt in range(2):
+        directory = os.path.join(tmp, "tornet%d" % attempt)
+        result = subprocess.run(["/bin/sh", script, "start", directory], capture_output=True,
+                                text=True, env=env, timeout=300)
+        if result.returncode == 77:
+            raise Skip("no tor")
+        if result.returncode == 0:
+            note(result.stderr.strip())
+            return directory, result.stdout.strip()
+        note("the private Tor network did not come up: " + result.stderr[-2000:])
+        subprocess.run(["/bin/sh", script, "stop", directory], capture_output=True, timeout=120)
+    raise RuntimeError("the private Tor network did not come up twice")
+
+
+def stop_tor_network(directory):
+    subprocess.run(["/bin/sh", os.environ["TORCHAT_TOR_NETWORK"], "stop", directory],
+                   capture_output=True, timeout=120)
+
+
+def tor_processes(profile):
+    """PIDs of the tors running with a torrc in @profile (the window's own
+    managed tor)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        words = [w.decode(errors="replace") for w in argv if w]
+        if (words and os.path.basename(words[0]) == "tor" and
+                any(w.startswith(os.path.join(profile, "")) for w in words)):
+            found.append(int(pid))
+    return found
+
+
+class Headless:
+    """`torchat --headless` on @who's profile (its window stopped first):
+    the node without any window, on a new listening port."""
+
+    def __init__(self, who, args):
+        self.who = who
+        self.log_path = os.path.join(who.dir, "headless.log")
+        passphrase = os.path.join(who.dir, "passphrase")
+        extra = ["--passphrase-file", passphrase] if os.path.exists(passphrase) else []
+        env = dict(os.environ)
+        env.pop("DISPLAY", None)
+        self.proc = subprocess.Popen([binary(), "--headless", "--profile", who.profile] + extra +
+                                     list(args),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log_path, "w"), env=env)
+        self.address, self.port = who.read_id()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.who.cli("quit")
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
