@@ -179,6 +179,8 @@ run (gboolean  plaintext,
   /* For `perf record -k CLOCK_MONOTONIC` and `perf report --time`. */
   printf ("live-window: %.6f,%.6f (CLOCK_MONOTONIC)\n",
           (g_get_monotonic_time () / 1e6) - (tc_test_now () - t0), g_get_monotonic_time () / 1e6);
+  printf ("live-to-queued: %.2f (%.2f after B answered)\n",
+          result->live / result->queued, result->live / MAX (result->queued_after_answer, 1e-6));
   print_memory (a, "after-live");
   print_memory (b, "after-live");
   check_received (net, a, b, "l", n);

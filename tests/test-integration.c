@@ -428,6 +428,56 @@ test_crash (Fixture       *f,
   g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered"), ==, 1000);
 }
 
+/* `send B -` stores and writes a big burst in slices: B receives the first
+ * while A still stores the rest. A killed in the middle of the command has
+ * every slice it committed on disk; the command fails (nothing was
+ * reported queued), and what A stored reaches B after A's restart, in
+ * order, each message once. */
+static void
+test_crash_mid_command (Fixture       *f,
+                        gconstpointer  data)
+{
+  TcTestNode *a = f->a, *b = f->b;
+  g_autoptr(TcTestCli) burst = NULL;
+  g_autoptr(GPtrArray) texts = NULL;
+  g_autoptr(GPtrArray) stored = NULL;
+  const guint n = 50000;
+  double deadline;
+  guint got = 0;
+
+  SKIP_WITHOUT_NODES ();
+
+  tc_test_make_friends (f->net, a, b);
+
+  burst = start_burst (a, b, "s", n);
+  deadline = tc_test_now () + TC_TEST_TIMEOUT;
+  while (!burst->done && (got = incoming_with_prefix (b, a, "s")) == 0)
+    {
+      tc_test_net_check_alive (f->net, __FILE__, __LINE__, G_STRFUNC);
+      g_assert_cmpfloat (tc_test_now (), <, deadline);
+      tc_test_sleep (10);
+    }
+  g_test_message ("killing A after %u of %u reached B", got, n);
+  g_assert_false (burst->done);
+  g_assert_cmpuint (got, >, 0);
+  tc_test_node_kill (a);
+  tc_test_cli_wait (burst);
+  g_assert_cmpint (burst->status, !=, 0);
+
+  tc_test_node_start (f->net, a);
+  stored = tc_test_history_texts (a, b->address, "out", NULL);
+  g_test_message ("A had stored %u of %u", count_prefix (stored, "s"), n);
+  g_assert_cmpuint (count_prefix (stored, "s"), >=, got);
+  g_assert_cmpuint (count_prefix (stored, "s"), <, n);
+  assert_numbered (stored, "s", count_prefix (stored, "s"));
+
+  WAIT_UNTIL (tc_test_outbox (a, b->address) == 0);
+  texts = tc_test_history_texts (b, a->address, "in", NULL);
+  assert_numbered (texts, "s", stored->len);
+  g_assert_cmpuint (texts->len, ==, stored->len);
+  g_assert_cmpuint (tc_test_history_count (a, b->address, "out", "delivered"), ==, stored->len);
+}
+
 static void
 test_offline_peer (Fixture       *f,
                    gconstpointer  data)
@@ -934,6 +984,7 @@ main (int    argc,
   ADD ("duplicate-stream-race", test_duplicate_stream_race);
   ADD ("offline-peer", test_offline_peer);
   ADD ("crash", test_crash);
+  ADD ("crash-mid-command", test_crash_mid_command);
   ADD ("bad-input", test_bad_input);
   ADD ("address-typo", test_address_typo);
   ADD ("full-disk", test_full_disk);

@@ -99,11 +99,13 @@ shorten_argument (const char *arg)
   return g_string_free (g_steal_pointer (&str), FALSE);
 }
 
-static int G_GNUC_PRINTF (3, 4)
-fail (GString    *err,
-      int         status,
-      const char *format,
-      ...)
+#define fail _tc_commands_fail
+
+int
+_tc_commands_fail (GString    *err,
+                   int         status,
+                   const char *format,
+                   ...)
 {
   g_autofree char *message = NULL;
   va_list args;
@@ -133,6 +135,13 @@ static char *
 normalize_argument (Context    *ctx,
                     const char *arg)
 {
+  return _tc_commands_normalize (arg, ctx->err);
+}
+
+char *
+_tc_commands_normalize (const char *arg,
+                        GString    *err)
+{
   g_autoptr(GError) error = NULL;
   g_autofree char *shown = NULL;
   char *address;
@@ -141,7 +150,7 @@ normalize_argument (Context    *ctx,
   if (address == NULL)
     {
       shown = shorten_argument (arg);
-      fail (ctx->err, TC_EXIT_FAILED, "%s: %s", shown, error->message);
+      fail (err, TC_EXIT_FAILED, "%s: %s", shown, error->message);
     }
 
   return address;
@@ -348,84 +357,81 @@ command_contact_action (Context            *ctx,
   return TC_EXIT_OK;
 }
 
+GStrv
+_tc_commands_send_texts (const char * const *args,
+                         guint               n_args,
+                         const char         *stdin_text)
+{
+  g_autoptr(GStrvBuilder) texts = g_strv_builder_new ();
+  g_auto(GStrv) lines = NULL;
+
+  if (n_args != 2 || !g_str_equal (args[1], "-"))
+    {
+      g_autofree char *joined = join_rest (args, 1, n_args);
+
+      g_strv_builder_add (texts, joined);
+      return g_strv_builder_end (texts);
+    }
+
+  lines = g_strsplit (stdin_text ? stdin_text : "", "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = lines[i];
+      gsize len = strlen (line);
+
+      if (len > 0 && line[len - 1] == '\r')
+        line[--len] = '\0';
+      if (len > 0)
+        g_strv_builder_add (texts, line);
+    }
+
+  return g_strv_builder_end (texts);
+}
+
+void
+_tc_commands_send_output (gboolean   json,
+                          GPtrArray *messages,
+                          GString   *out)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  Context ctx = { .out = out };
+
+  if (!json)
+    return;
+
+  builder = json_builder_new ();
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < messages->len; i++)
+    build_message (builder, g_ptr_array_index (messages, i));
+  json_builder_end_array (builder);
+  root = json_builder_get_root (builder);
+  append_json (&ctx, root);
+}
+
 static int
 command_send (Context            *ctx,
               const char * const *args,
               guint               n_args,
               ContactAction       action)
 {
-  g_autoptr(JsonBuilder) builder = NULL;
   g_autofree char *address = NULL;
-  g_autofree char *joined = NULL;
-  g_auto(GStrv) lines = NULL;
-  g_autoptr(GPtrArray) texts = NULL;
+  g_auto(GStrv) texts = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean from_stdin;
-  guint n_sent = 0;
 
   if (!(address = normalize_argument (ctx, args[0])))
     return TC_EXIT_FAILED;
 
-  from_stdin = n_args == 2 && g_str_equal (args[1], "-");
-  if (from_stdin)
-    {
-      lines = g_strsplit (ctx->stdin_text ? ctx->stdin_text : "", "\n", -1);
-    }
-  else
-    {
-      joined = join_rest (args, 1, n_args);
-      lines = g_new0 (char *, 2);
-      lines[0] = g_steal_pointer (&joined);
-    }
-
-  if (ctx->json)
-    {
-      builder = json_builder_new ();
-      json_builder_begin_array (builder);
-    }
-
-  texts = g_ptr_array_new ();
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      char *line = lines[i];
-      gsize len = strlen (line);
-
-      if (from_stdin)
-        {
-          if (len > 0 && line[len - 1] == '\r')
-            line[--len] = '\0';
-          if (len == 0)
-            continue;
-        }
-
-      g_ptr_array_add (texts, line);
-    }
-  g_ptr_array_add (texts, NULL);
-  n_sent = texts->len - 1;
-
-  if (n_sent > 0)
-    {
-      messages = tc_node_send_messages (ctx->node, address,
-                                        (const char * const *) texts->pdata, &error);
-      if (messages == NULL)
-        return fail (ctx->err, TC_EXIT_FAILED, "%s", error->message);
-
-      for (guint i = 0; builder != NULL && i < messages->len; i++)
-        build_message (builder, g_ptr_array_index (messages, i));
-    }
-
-  if (n_sent == 0)
+  texts = _tc_commands_send_texts (args, n_args, ctx->stdin_text);
+  if (texts[0] == NULL)
     return fail (ctx->err, TC_EXIT_FAILED, _("Nothing to send: standard input has no text"));
 
-  if (builder != NULL)
-    {
-      g_autoptr(JsonNode) root = NULL;
+  messages = tc_node_send_messages (ctx->node, address, (const char * const *) texts, &error);
+  if (messages == NULL)
+    return fail (ctx->err, TC_EXIT_FAILED, "%s", error->message);
 
-      json_builder_end_array (builder);
-      root = json_builder_get_root (builder);
-      append_json (ctx, root);
-    }
+  _tc_commands_send_output (ctx->json, messages, ctx->out);
 
   return TC_EXIT_OK;
 }

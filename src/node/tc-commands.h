@@ -42,4 +42,19 @@ int         tc_commands_run           (TcNode             *node,
                                        GString            *err,
                                        gboolean           *quit);
 
+/* The same without blocking the main loop: `send` stores and writes its
+ * messages in slices (tc_node_send_messages_async()) and completes when
+ * the last is stored; every other command completes at once. */
+void        tc_commands_run_async     (TcNode             *node,
+                                       const char * const *argv,
+                                       gboolean            json,
+                                       const char         *stdin_text,
+                                       GAsyncReadyCallback callback,
+                                       gpointer            user_data);
+/* Appends the command's output to @out and @err; returns its status. */
+int         tc_commands_run_finish    (GAsyncResult       *result,
+                                       GString            *out,
+                                       GString            *err,
+                                       gboolean           *quit);
+
 G_END_DECLS

@@ -130,6 +130,55 @@ stop_listening (TcControl *self)
     }
 }
 
+typedef struct
+{
+  TcControl             *control;
+  GDBusMethodInvocation *invocation;
+} RunCall;
+
+static void
+answer (TcControl             *self,
+        GDBusMethodInvocation *invocation,
+        int                    status,
+        GString               *out,
+        GString               *err,
+        gboolean               quit)
+{
+  GDBusConnection *connection = g_dbus_method_invocation_get_connection (invocation);
+  g_autofree char *valid_out = make_valid (out->str);
+  g_autofree char *valid_err = make_valid (err->str);
+
+  g_object_ref (connection);
+  g_dbus_method_invocation_return_value (invocation,
+                                         g_variant_new ("(iss)", status, valid_out, valid_err));
+
+  if (quit && !self->quitting)
+    {
+      self->quitting = TRUE;
+      stop_listening (self);
+      g_dbus_connection_flush (connection, NULL, flush_cb, g_object_ref (self));
+    }
+  g_object_unref (connection);
+}
+
+/* A command ran in the main loop (`send` stores its burst in slices). */
+static void
+run_done_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  RunCall *call = user_data;
+  g_autoptr(TcControl) self = call->control;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) err = g_string_new (NULL);
+  gboolean quit = FALSE;
+  int status;
+
+  status = tc_commands_run_finish (result, out, err, &quit);
+  answer (self, call->invocation, status, out, err, quit);
+  g_free (call);
+}
+
 static void
 method_call_cb (GDBusConnection       *connection,
                 const char            *sender,
@@ -141,15 +190,10 @@ method_call_cb (GDBusConnection       *connection,
                 gpointer               user_data)
 {
   TcControl *self = user_data;
-  g_autoptr(GString) out = g_string_new (NULL);
-  g_autoptr(GString) err = g_string_new (NULL);
   g_autofree const char **argv = NULL;
-  g_autofree char *valid_out = NULL;
-  g_autofree char *valid_err = NULL;
   const char *stdin_text = NULL;
   gboolean json = FALSE;
-  gboolean quit = FALSE;
-  int status;
+  RunCall *call;
 
   if (g_str_equal (method_name, "GetProfileKind") ||
       g_str_equal (method_name, "ChangePassphrase"))
@@ -167,25 +211,18 @@ method_call_cb (GDBusConnection       *connection,
 
   if (self->quitting)
     {
-      status = TC_EXIT_NO_NODE;
-      g_string_append (err, "torchat: The node is stopping\n");
-    }
-  else
-    {
-      status = tc_commands_run (self->node, argv, json, stdin_text, out, err, &quit);
+      g_autoptr(GString) out = g_string_new (NULL);
+      g_autoptr(GString) err = g_string_new ("torchat: The node is stopping\n");
+
+      answer (self, invocation, TC_EXIT_NO_NODE, out, err, FALSE);
+      return;
     }
 
-  valid_out = make_valid (out->str);
-  valid_err = make_valid (err->str);
-  g_dbus_method_invocation_return_value (invocation,
-                                         g_variant_new ("(iss)", status, valid_out, valid_err));
-
-  if (quit && !self->quitting)
-    {
-      self->quitting = TRUE;
-      stop_listening (self);
-      g_dbus_connection_flush (connection, NULL, flush_cb, g_object_ref (self));
-    }
+  /* The invocation is answered (and so freed) in run_done_cb. */
+  call = g_new0 (RunCall, 1);
+  call->control = g_object_ref (self);
+  call->invocation = invocation;
+  tc_commands_run_async (self->node, argv, json, stdin_text, run_done_cb, call);
 }
 
 static const GDBusInterfaceVTable vtable = {

@@ -55,23 +55,17 @@ note_activity (TcNode    *self,
     g_list_model_items_changed (G_LIST_MODEL (self->contacts), position, 1, 1);
 }
 
-GPtrArray *
-tc_node_send_messages (TcNode              *self,
-                       const char          *address,
-                       const char * const  *texts,
-                       GError             **error)
+/* The contact @address if it may be written to and every text is a valid
+ * message: nothing is stored otherwise. */
+static TcContact *
+check_send (TcNode              *self,
+            const char          *address,
+            const char * const  *texts,
+            GError             **error)
 {
-  g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(GDateTime) now = NULL;
-  g_autoptr(GError) local = NULL;
-  TcConversation *conversation;
-  TcContact *contact;
   TcContactState state;
-  TcPeer *peer;
+  TcContact *contact;
   guint n_texts;
-
-  g_return_val_if_fail (TC_IS_NODE (self), NULL);
-  g_return_val_if_fail (texts != NULL, NULL);
 
   contact = _tc_node_find_contact (self, address, error);
   if (contact == NULL)
@@ -99,10 +93,22 @@ tc_node_send_messages (TcNode              *self,
         }
     }
 
-  /* All or nothing, in one commit: a burst costs one sync, not one each. */
-  now = g_date_time_new_now_utc ();
-  messages = g_ptr_array_new_with_free_func (g_object_unref);
-  for (guint i = 0; i < n_texts; i++)
+  return contact;
+}
+
+/* Stores texts[from] … texts[to - 1] in one commit and appends them to
+ * @messages; on failure nothing of them is stored. */
+static gboolean
+store_slice (TcNode              *self,
+             TcContact           *contact,
+             const char * const  *texts,
+             guint                from,
+             guint                to,
+             GDateTime           *now,
+             GPtrArray           *messages,
+             GError             **error)
+{
+  for (guint i = from; i < to; i++)
     {
       g_autofree char *mid = g_uuid_string_random ();
       TcMessage *message = tc_message_new (mid, tc_contact_get_address (contact), texts[i],
@@ -113,27 +119,325 @@ tc_node_send_messages (TcNode              *self,
       if (!tc_store_add_outgoing (self->store, message, error))
         {
           tc_store_rollback (self->store);
-          return NULL;
+          g_ptr_array_set_size (messages, from);
+          return FALSE;
         }
     }
 
   if (!tc_store_commit (self->store, error))
-    return NULL;
+    {
+      g_ptr_array_set_size (messages, from);
+      return FALSE;
+    }
 
-  if (messages->len > 0)
-    note_activity (self, contact, g_ptr_array_index (messages, messages->len - 1));
+  return TRUE;
+}
+
+/* Messages[from …], committed: shown, and written to the peer's stream if
+ * it has one (marked sent in the store's open transaction: the caller
+ * commits). */
+static void
+hand_over (TcNode    *self,
+           TcContact *contact,
+           GPtrArray *messages,
+           guint      from)
+{
+  g_autoptr(GPtrArray) slice = g_ptr_array_new ();
+  TcConversation *conversation;
+  TcPeer *peer;
+
+  if (from >= messages->len)
+    return;
+
+  note_activity (self, contact, g_ptr_array_index (messages, messages->len - 1));
   conversation = g_hash_table_lookup (self->conversations, tc_contact_get_address (contact));
+  for (guint i = from; i < messages->len; i++)
+    {
+      g_ptr_array_add (slice, g_ptr_array_index (messages, i));
+      if (conversation != NULL)
+        tc_conversation_append (conversation, g_ptr_array_index (messages, i));
+    }
+
   peer = _tc_node_ensure_peer (self, tc_contact_get_address (contact));
-  for (guint i = 0; i < messages->len && conversation != NULL; i++)
-    tc_conversation_append (conversation, g_ptr_array_index (messages, i));
-  tc_peer_send_messages (peer, messages);
+  tc_peer_send_messages (peer, slice);
+}
+
+static void
+commit_sent_states (TcNode *self)
+{
+  g_autoptr(GError) error = NULL;
 
   /* The messages are stored; only their "sent" state may be lost, and the
    * receipt sets them delivered anyway. */
-  if (!tc_store_commit (self->store, &local))
-    g_warning ("Could not store sent states: %s", local->message);
+  if (!tc_store_commit (self->store, &error))
+    g_warning ("Could not store sent states: %s", error->message);
+}
+
+GPtrArray *
+tc_node_send_messages (TcNode              *self,
+                       const char          *address,
+                       const char * const  *texts,
+                       GError             **error)
+{
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  TcContact *contact;
+
+  g_return_val_if_fail (TC_IS_NODE (self), NULL);
+  g_return_val_if_fail (texts != NULL, NULL);
+
+  if (!(contact = check_send (self, address, texts, error)))
+    return NULL;
+
+  /* All or nothing, in one commit: a burst costs one sync, not one each. */
+  now = g_date_time_new_now_utc ();
+  messages = g_ptr_array_new_with_free_func (g_object_unref);
+  if (!store_slice (self, contact, texts, 0, g_strv_length ((char **) texts), now,
+                    messages, error))
+    return NULL;
+
+  hand_over (self, contact, messages, 0);
+  commit_sent_states (self);
 
   return g_steal_pointer (&messages);
+}
+
+/* A burst from tc_node_send_messages_async() is stored in slices, each
+ * committed before it is written: the first of SEND_SLICE_FIRST messages,
+ * so that the peer starts soon, each next one twice as big up to
+ * SEND_SLICE_MAX, so that the burst costs few syncs and storing stays
+ * ahead of the peer (which does more per message). The next slice is
+ * stored once the stream has written all but SEND_BACKLOG bytes of the
+ * ones before: the peer reads slice k while slice k + 1 is stored. */
+#define SEND_SLICE_FIRST 250
+#define SEND_SLICE_MAX 4000
+#define SEND_BACKLOG (64 * 1024)
+
+typedef struct
+{
+  TcNode     *node;
+  char       *address;
+  GStrv       texts;
+  guint       n_texts;
+  guint       done;        /* texts stored so far */
+  guint       slice;       /* how many the next slice stores */
+  GDateTime  *now;
+  GPtrArray  *messages;
+  TcStream   *waiting;     /* for this stream to write its backlog */
+  gulong      written_id;
+  gulong      closed_id;
+} SendData;
+
+static void
+stop_waiting (SendData *data)
+{
+  if (data->waiting == NULL)
+    return;
+
+  g_clear_signal_handler (&data->written_id, data->waiting);
+  g_clear_signal_handler (&data->closed_id, data->waiting);
+  g_clear_object (&data->waiting);
+}
+
+static void
+send_data_free (SendData *data)
+{
+  stop_waiting (data);
+  g_clear_object (&data->node);
+  g_free (data->address);
+  g_strfreev (data->texts);
+  g_clear_pointer (&data->now, g_date_time_unref);
+  g_clear_pointer (&data->messages, g_ptr_array_unref);
+  g_free (data);
+}
+
+static void schedule_slice (GTask *task);
+
+static void
+unref_task_notify (gpointer  task,
+                   GClosure *closure)
+{
+  g_object_unref (task);
+}
+
+static void
+backlog_written_cb (TcStream *stream,
+                    GTask    *task)
+{
+  G_GNUC_UNUSED g_autoptr(GTask) hold = g_object_ref (task);
+  SendData *data = g_task_get_task_data (task);
+
+  if (tc_stream_get_pending_bytes (stream) > SEND_BACKLOG)
+    return;
+
+  stop_waiting (data);
+  schedule_slice (task);
+}
+
+static void
+backlog_closed_cb (TcStream     *stream,
+                   const GError *error,
+                   GTask        *task)
+{
+  G_GNUC_UNUSED g_autoptr(GTask) hold = g_object_ref (task);
+  SendData *data = g_task_get_task_data (task);
+
+  /* The rest is stored and waits for the next stream, as a queued burst. */
+  stop_waiting (data);
+  schedule_slice (task);
+}
+
+/* Stores and hands over the next slice; TRUE when the task has returned. */
+static gboolean
+send_next_slice (GTask *task)
+{
+  SendData *data = g_task_get_task_data (task);
+  TcNode *self = data->node;
+  g_autoptr(GError) error = NULL;
+  TcContact *contact = NULL;
+  TcStream *stream = NULL;
+  TcPeer *peer;
+  guint to;
+
+  /* The contact may have been removed or blocked between two slices:
+   * what is stored so far stays queued, as the error says. */
+  if (self->store == NULL)
+    g_set_error_literal (&error, TC_NODE_ERROR, TC_NODE_ERROR_FAILED, _("The node is stopping"));
+  else
+    contact = check_send (self, data->address, (const char * const[]) { NULL }, &error);
+
+  /* No stream to write to: the rest in one commit, as one slice. */
+  peer = g_hash_table_lookup (self->peers, data->address);
+  if (peer != NULL)
+    stream = tc_peer_get_stream (peer);
+  if (stream == NULL)
+    to = data->n_texts;
+  else
+    to = MIN (data->n_texts, data->done + data->slice);
+
+  if (error == NULL &&
+      store_slice (self, contact, (const char * const *) data->texts, data->done, to,
+                   data->now, data->messages, &error))
+    {
+      guint from = data->done;
+
+      data->done = to;
+      data->slice = MIN (SEND_SLICE_MAX, data->slice * 2);
+      hand_over (self, contact, data->messages, from);
+      if (data->done < data->n_texts)
+        return FALSE;
+
+      commit_sent_states (self);
+      g_task_return_pointer (task, g_ptr_array_ref (data->messages),
+                             (GDestroyNotify) g_ptr_array_unref);
+      return TRUE;
+    }
+
+  commit_sent_states (self);
+  if (data->n_texts > 1)
+    g_prefix_error (&error, _("Message %u: "), data->done + 1);
+  if (data->done > 0)
+    {
+      g_autofree char *stored = g_strdup_printf (ngettext (" (the message before it is queued)",
+                                                           " (the %u messages before it are queued)",
+                                                           data->done), data->done);
+      char *message = g_strconcat (error->message, stored, NULL);
+
+      g_free (error->message);
+      error->message = message;
+    }
+  g_task_return_error (task, g_steal_pointer (&error));
+  return TRUE;
+}
+
+static gboolean
+send_slice_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+
+  if (!send_next_slice (task))
+    schedule_slice (task);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The next slice, once the contact's stream (if any) has written its
+ * backlog; at the priority of the streams' I/O. */
+static void
+schedule_slice (GTask *task)
+{
+  SendData *data = g_task_get_task_data (task);
+  g_autoptr(GSource) source = NULL;
+  TcPeer *peer = g_hash_table_lookup (data->node->peers, data->address);
+  TcStream *stream = peer != NULL ? tc_peer_get_stream (peer) : NULL;
+
+  if (stream != NULL && tc_stream_get_pending_bytes (stream) > SEND_BACKLOG)
+    {
+      data->waiting = g_object_ref (stream);
+      data->written_id = g_signal_connect_data (stream, "written",
+                                                G_CALLBACK (backlog_written_cb),
+                                                g_object_ref (task),
+                                                unref_task_notify, 0);
+      data->closed_id = g_signal_connect_data (stream, "closed",
+                                               G_CALLBACK (backlog_closed_cb),
+                                               g_object_ref (task),
+                                               unref_task_notify, 0);
+      return;
+    }
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, "[torchat] send slice");
+  g_source_set_callback (source, send_slice_cb, g_object_ref (task), g_object_unref);
+  g_source_attach (source, g_task_get_context (task));
+}
+
+void
+tc_node_send_messages_async (TcNode              *self,
+                             const char          *address,
+                             const char * const  *texts,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  SendData *data;
+  TcContact *contact;
+
+  g_return_if_fail (TC_IS_NODE (self));
+  g_return_if_fail (texts != NULL);
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, tc_node_send_messages_async);
+
+  if (!(contact = check_send (self, address, texts, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  data = g_new0 (SendData, 1);
+  data->node = g_object_ref (self);
+  data->address = g_strdup (tc_contact_get_address (contact));
+  data->texts = g_strdupv ((char **) texts);
+  data->n_texts = g_strv_length (data->texts);
+  data->slice = SEND_SLICE_FIRST;
+  data->now = g_date_time_new_now_utc ();
+  data->messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_task_set_task_data (task, data, (GDestroyNotify) send_data_free);
+
+  if (!send_next_slice (task))
+    schedule_slice (task);
+}
+
+GPtrArray *
+tc_node_send_messages_finish (TcNode        *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 TcMessage *

@@ -238,6 +238,19 @@ GPtrArray      *tc_node_send_messages         (TcNode         *self,
                                                const char     *address,
                                                const char * const *texts,
                                                GError        **error);
+/* The same in slices while the main loop runs: each slice is committed,
+ * then written to the contact's stream, before the next is stored, so the
+ * contact receives the first while the last are stored. Every text is
+ * checked first (nothing stored if one is invalid); a write that fails
+ * leaves the slices before it queued, and the error says how many. */
+void            tc_node_send_messages_async   (TcNode         *self,
+                                               const char     *address,
+                                               const char * const *texts,
+                                               GAsyncReadyCallback callback,
+                                               gpointer        user_data);
+GPtrArray      *tc_node_send_messages_finish  (TcNode         *self,
+                                               GAsyncResult   *result,
+                                               GError        **error);
 gboolean        tc_node_set_status            (TcNode         *self,
                                                TcPresence      presence,
                                                const char     *text,

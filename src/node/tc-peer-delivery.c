@@ -7,8 +7,12 @@
 
 #include "tc-peer-private.h"
 
-/* A burst is committed once the main loop is idle, or after this long, or
- * with this many receipts waiting, whichever comes first. */
+/* A burst is committed once nothing more has come for BURST_QUIET_MS, or
+ * after BURST_MAX_US, or with BURST_MAX_RECEIPTS receipts waiting,
+ * whichever comes first. Quiet rather than idle: a burst arrives in reads
+ * with gaps between them (the sender stores it in slices, the machine is
+ * busy), and a commit in each gap costs a sync each. */
+#define BURST_QUIET_MS 10
 #define BURST_MAX_US (250 * 1000)
 #define BURST_MAX_RECEIPTS 4096
 
@@ -185,7 +189,7 @@ _tc_peer_finish_burst (TcPeer *self)
 }
 
 static gboolean
-commit_idle_cb (gpointer user_data)
+commit_quiet_cb (gpointer user_data)
 {
   TcPeer *self = user_data;
 
@@ -197,8 +201,9 @@ commit_idle_cb (gpointer user_data)
 
 /* The JMUs of one read have been handled. Their writes join those of the
  * reads before it that wait for the same commit: the commit comes once
- * the main loop has nothing more to do (the burst is over), or when the
- * burst has waited BURST_MAX_US or holds BURST_MAX_RECEIPTS receipts. */
+ * the stream has been quiet for BURST_QUIET_MS (the burst is over), or
+ * when the burst has waited BURST_MAX_US or holds BURST_MAX_RECEIPTS
+ * receipts. */
 void
 _tc_peer_batch_done_cb (TcStream *stream,
                         TcPeer   *self)
@@ -256,8 +261,9 @@ _tc_peer_batch_done_cb (TcStream *stream,
       return;
     }
 
-  if (self->commit_source == 0)
-    self->commit_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, commit_idle_cb, self, NULL);
+  g_clear_handle_id (&self->commit_source, g_source_remove);
+  self->commit_source = g_timeout_add_full (G_PRIORITY_DEFAULT_IDLE, BURST_QUIET_MS,
+                                            commit_quiet_cb, self, NULL);
 }
 
 /* Writes @messages on the active stream, in order, then marks every queued
