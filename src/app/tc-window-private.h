@@ -23,6 +23,7 @@ struct _TcWindow
   GSimpleActionGroup   *contact_actions;
 
   GtkSortListModel     *sorted_contacts;
+  guint                 resort_source;
   GtkSingleSelection   *contact_selection;
   GtkNoSelection       *message_selection;
   /* Unsent composer text per contact address. */
@@ -49,6 +50,8 @@ struct _TcWindow
   TcTorPage            *tor_page;
   GtkRevealer          *tor_banner;
   GtkLabel             *tor_banner_label;
+  GtkRevealer          *storage_banner;
+  GtkLabel             *storage_banner_label;
   GtkStack             *main_stack;
   GtkLabel             *empty_address_label;
   AdwLeaflet           *leaflet;
@@ -77,6 +80,11 @@ struct _TcWindow
 void   _tc_window_update_main_page         (TcWindow       *self);
 guint  _tc_window_find_contact_position    (TcWindow       *self,
                                             TcContact      *contact);
+
+/* tc-window-sidebar.c: the contact list's order and filter, the storage
+ * banner */
+void   _tc_window_init_sidebar             (TcWindow       *self);
+void   _tc_window_dispose_sidebar          (TcWindow       *self);
 
 /* tc-window-actions.c: the win. and contact. actions and their keys */
 void   _tc_window_class_init_actions       (GtkWidgetClass *widget_class);
