@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "tc-search-page.h"
 #include "tc-tor-page.h"
 #include "tc-window.h"
 
@@ -37,6 +38,9 @@ struct _TcWindow
   gboolean              scrolling;
   guint                 stick_frames;
   guint                 stick_tick;
+  /* A message to bring into view (a search result), instead of the
+   * bottom; GTK_INVALID_LIST_POSITION when none. */
+  guint                 scroll_target;
 
   /* The Tor screen: shown on a first run until Tor is ready, or when
    * asked for. */
@@ -63,6 +67,11 @@ struct _TcWindow
   GtkSearchEntry       *search_entry;
   AdwWindowTitle       *conversation_title;
   GtkWidget            *contact_menu_button;
+  GtkWidget            *conversation_search_button;
+  GtkSearchBar         *message_search_bar;
+  GtkSearchEntry       *message_search_entry;
+  GtkStack             *conversation_stack;
+  TcSearchPage         *conversation_search_page;
   GtkStack             *content_stack;
   GtkRevealer          *request_revealer;
   GtkLabel             *request_label;
@@ -98,6 +107,15 @@ void   _tc_window_send_typing              (TcWindow       *self,
 char  *_tc_window_dup_composer_text        (TcWindow       *self);
 void   _tc_window_set_composer_text        (TcWindow       *self,
                                             const char     *text);
+/* Brings the message at @position into view and marks it for a moment. */
+void   _tc_window_scroll_to_message        (TcWindow       *self,
+                                            guint           position);
+
+/* tc-window-search.c: the history's search and going to a result */
+void   _tc_window_class_init_search        (GtkWidgetClass *widget_class);
+void   _tc_window_init_search              (TcWindow       *self);
+void   _tc_window_close_conversation_search (TcWindow      *self);
+
 /* tc-window-transfers.c: files into a conversation and its transfers */
 void   _tc_window_class_init_transfers     (GtkWidgetClass *widget_class);
 void   _tc_window_init_transfers           (TcWindow       *self);

@@ -252,6 +252,7 @@ tc_window_set_contact (TcWindow  *self,
 
   g_set_object (&self->contact, contact);
   self->typing_sent = TC_TYPING_ACTIVE;
+  _tc_window_close_conversation_search (self);
 
   if (contact != NULL)
     {
@@ -265,6 +266,7 @@ tc_window_set_contact (TcWindow  *self,
   if (g_set_object (&self->conversation, conversation))
     {
       self->stick_to_bottom = TRUE;
+      self->scroll_target = GTK_INVALID_LIST_POSITION;
       gtk_no_selection_set_model (self->message_selection, G_LIST_MODEL (conversation));
       _tc_window_stick_for_frames (self);
     }
@@ -419,6 +421,7 @@ tc_window_constructed (GObject *object)
 
   _tc_window_init_actions (self);
   _tc_window_init_transfers (self);
+  _tc_window_init_search (self);
 
   contacts = tc_node_get_contacts (self->node);
   _tc_window_init_sidebar (self);
@@ -632,6 +635,7 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, leaflet_visible_child_cb);
   _tc_window_class_init_conversation (widget_class);
   _tc_window_class_init_transfers (widget_class);
+  _tc_window_class_init_search (widget_class);
 
   _tc_window_class_init_actions (widget_class);
 }
@@ -646,6 +650,7 @@ tc_window_init (TcWindow *self)
 
   self->drafts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->typing_sent = TC_TYPING_ACTIVE;
+  self->scroll_target = GTK_INVALID_LIST_POSITION;
 
   self->message_selection = gtk_no_selection_new (NULL);
   gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (self->message_selection));
