@@ -197,9 +197,10 @@ _tc_window_dispose_sidebar (TcWindow *self)
     {
       g_autoptr(TcContact) contact = g_list_model_get_item (contacts, i);
 
-      g_signal_handlers_disconnect_by_data (contact, self);
+      /* Only this file's: a signal group of the window has its own. */
+      g_signal_handlers_disconnect_by_func (contact, contact_state_cb, self);
     }
   if (tc_node_get_store (self->node) != NULL)
-    g_signal_handlers_disconnect_by_data (tc_node_get_store (self->node), self);
+    g_signal_handlers_disconnect_by_func (tc_node_get_store (self->node), store_failure_cb, self);
   g_clear_handle_id (&self->resort_source, g_source_remove);
 }
