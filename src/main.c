@@ -136,7 +136,7 @@ create_option_context (void)
       "  torchat [--profile DIR] [--passphrase-file FILE] [--new-passphrase-file FILE]\n"
       "          passphrase\n"
       "      Change the profile’s passphrase, or encrypt a profile that has none;\n"
-      "      no node may be running on it.\n"
+      "      the node running on it (headless or the window) goes on meanwhile.\n"
       "  torchat [--profile DIR] [--json] COMMAND [ARGUMENTS…]\n"
       "      Forward COMMAND to the node (headless or desktop app) running on\n"
       "      the profile."));
@@ -352,8 +352,74 @@ open_node (const char  *profile_dir,
   return g_steal_pointer (&node);
 }
 
+/* `torchat passphrase` while a node (headless or the window) has the
+ * profile open: the passphrases go to it over the control socket, and it
+ * does the work without stopping. */
+static int
+run_passphrase_on_node (const char *profile_dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) err = g_string_new (NULL);
+  g_autoptr(TcPassphrase) old = NULL;
+  g_autoptr(TcPassphrase) new = NULL;
+  TcProfileKind kind = TC_PROFILE_KIND_NEW;
+  const char *missing = _("Give the new passphrase with --new-passphrase-file FILE, or run "
+                          "the command in a terminal");
+  int status;
+
+  status = tc_control_get_profile_kind (profile_dir, &kind, err);
+  if (status == TC_EXIT_NO_NODE)
+    {
+      /* The lock is taken, but nothing answers: a window still asking for
+       * the passphrase, or a node starting or stopping. */
+      g_printerr (_("torchat: The profile %s is in use, but its node takes no commands yet; "
+                    "unlock it or let it start, then run the command again\n"), profile_dir);
+      return TC_EXIT_FAILED;
+    }
+  if (status != TC_EXIT_OK)
+    {
+      g_printerr ("%s", err->str);
+      return status;
+    }
+
+  if (kind == TC_PROFILE_KIND_PLAINTEXT)
+    {
+      if (opt_passphrase_file != NULL)
+        return usage_error (_("The profile is not encrypted, so it has no passphrase yet: "
+                              "give only --new-passphrase-file"));
+      new = get_passphrase (opt_new_passphrase_file,
+                            _("Choose a passphrase to encrypt the profile:"), TRUE,
+                            missing, &error);
+    }
+  else
+    {
+      old = get_passphrase (opt_passphrase_file, _("Current passphrase:"), FALSE,
+                            _("Give the current passphrase with --passphrase-file FILE, "
+                              "or run the command in a terminal"), &error);
+      if (old != NULL)
+        new = get_passphrase (opt_new_passphrase_file, _("New passphrase:"), TRUE,
+                              missing, &error);
+    }
+
+  if (new == NULL)
+    {
+      g_printerr ("torchat: %s\n", error->message);
+      return g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED) ?
+             TC_EXIT_USAGE : TC_EXIT_FAILED;
+    }
+
+  status = tc_control_change_passphrase (profile_dir, old ? old->text : NULL,
+                                         old ? old->length : 0, new->text, new->length,
+                                         out, err);
+  /* The answers are for the user, like those of the stopped case. */
+  g_printerr ("%s%s", out->str, err->str);
+
+  return status;
+}
+
 /* `torchat passphrase`: changes the passphrase of an encrypted profile, or
- * encrypts a plaintext one, with no node running on it. */
+ * encrypts a plaintext one, on the running node or, with none, on the disk. */
 static int
 run_passphrase_command (const char         *profile_dir,
                         const char * const *command)
@@ -378,10 +444,9 @@ run_passphrase_command (const char         *profile_dir,
   if (!(node = tc_node_new_locked (profile_dir, &error)))
     {
       if (g_error_matches (error, TC_NODE_ERROR, TC_NODE_ERROR_PROFILE_BUSY))
-        g_printerr (_("torchat: A node is running on the profile %s; stop it "
-                      "(torchat quit) and run the command again\n"), profile_dir);
-      else
-        g_printerr ("torchat: %s\n", error->message);
+        return run_passphrase_on_node (profile_dir);
+
+      g_printerr ("torchat: %s\n", error->message);
       return TC_EXIT_FAILED;
     }
 

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE 1   /* memmem */
 #include "config.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -387,6 +388,180 @@ test_nothing_readable (Fixture       *f,
   g_assert_cmpuint (files, >=, 3);
 }
 
+/* The onion key in the node's memory */
+
+/* Where the writable memory of process @pid holds @needle: "", or the
+ * mapping's line; counts the bytes read in @scanned. FALSE with @error
+ * when the memory cannot be read at all. */
+static gboolean
+scan_memory (GPid        pid,
+             const char *needle,
+             gsize       needle_len,
+             char      **found,
+             guint64    *scanned,
+             GError    **error)
+{
+  g_autofree char *maps_path = g_strdup_printf ("/proc/%d/maps", (int) pid);
+  g_autofree char *mem_path = g_strdup_printf ("/proc/%d/mem", (int) pid);
+  g_autofree char *maps = NULL;
+  g_autofree char *chunk = NULL;
+  g_auto(GStrv) lines = NULL;
+  const gsize chunk_size = 1024 * 1024;
+  int fd;
+
+  *found = NULL;
+  *scanned = 0;
+  if (!g_file_get_contents (maps_path, &maps, NULL, error))
+    return FALSE;
+  if ((fd = g_open (mem_path, O_RDONLY | O_CLOEXEC, 0)) < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "%s: %s", mem_path, g_strerror (saved));
+      return FALSE;
+    }
+
+  chunk = g_malloc (chunk_size + needle_len);
+  lines = g_strsplit (maps, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && *found == NULL; i++)
+    {
+      guint64 start, end;
+      char perms[5] = "";
+
+      if (sscanf (lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x %4s",
+                  &start, &end, perms) != 3 ||
+          perms[0] != 'r' || perms[1] != 'w')
+        continue;
+
+      for (guint64 at = start; at < end && *found == NULL; at += chunk_size)
+        {
+          gsize want = MIN (chunk_size + needle_len - 1, end - at);
+          ssize_t n = pread (fd, chunk, want, (off_t) at);
+
+          if (n <= 0)
+            break;
+          *scanned += MIN ((gsize) n, chunk_size);
+          if (memmem (chunk, n, needle, needle_len) != NULL)
+            *found = g_strdup (lines[i]);
+        }
+    }
+  close (fd);
+
+  if (*found == NULL)
+    *found = g_strdup ("");
+  return TRUE;
+}
+
+static gboolean
+cli_says_published (Fixture *f)
+{
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autofree char *out = NULL;
+
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                           NULL, g_getenv ("TORCHAT_BINARY"), "--profile", f->profile,
+                           "--json", "tor", NULL);
+  if (proc == NULL || !g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL, NULL))
+    return FALSE;
+
+  return out != NULL && strstr (out, "\"onion-published\":true") != NULL;
+}
+
+/* A running headless node has given its onion key to its tor (ADD_ONION,
+ * over the control port); afterwards no copy of the base64 key that went
+ * into that command is left anywhere in the node's writable memory (heap,
+ * stacks, libsodium's locked pages): the command string, the output
+ * buffer and the buffer being written were wiped. Freed memory counts: the
+ * node runs without MALLOC_PERTURB_, which would otherwise hide an unwiped
+ * free. A positive control (the address, which the node keeps as text)
+ * shows the scan sees the node's data. */
+static void
+test_onion_key_wiped (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TcIdentity) identity = NULL;
+  g_autofree char *tor = g_find_program_in_path ("tor");
+  g_autofree char *key_file = profile_file (f, "identity.key");
+  g_autofree char *extra = g_build_filename (f->dir, "extra.torrc", NULL);
+  g_autofree char *log = g_build_filename (f->dir, "node.log", NULL);
+  g_autofree char *seed_base64 = NULL;
+  g_autofree char *key_text = NULL;
+  g_autofree char *blob = NULL;
+  g_autofree char *found = NULL;
+  const char *key_base64;
+  guint8 seed[TC_SEED_LEN];
+  guint64 scanned = 0;
+  gint64 deadline;
+  GPid pid;
+
+  if (g_getenv ("TORCHAT_BINARY") == NULL || tor == NULL)
+    {
+      g_test_skip ("needs TORCHAT_BINARY (run through meson test) and tor");
+      return;
+    }
+
+  randombytes_buf (seed, sizeof seed);
+  identity = tc_identity_new_from_seed (seed);
+  blob = tc_identity_dup_tor_key_blob (identity);
+  key_base64 = blob + strlen ("ED25519-V3:");
+  seed_base64 = g_base64_encode (seed, sizeof seed);
+  key_text = g_strdup_printf ("torchat-ed25519-seed-v1\n%s\n", seed_base64);
+  g_assert_cmpint (g_mkdir (f->profile, 0700), ==, 0);
+  g_assert_true (g_file_set_contents_full (key_file, key_text, -1, G_FILE_SET_CONTENTS_NONE,
+                                           0600, NULL));
+  g_assert_true (g_file_set_contents (extra,
+                                      "TestingTorNetwork 1\n"
+                                      "DirAuthority nowhere orport=1 no-v2 "
+                                      "v3ident=0000000000000000000000000000000000000001 127.0.0.1:2 "
+                                      "0000000000000000000000000000000000000002\n"
+                                      "UseDefaultFallbackDirs 0\n"
+                                      "ClientUseIPv6 0\n", -1, NULL));
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_unsetenv (launcher, "MALLOC_PERTURB_");
+  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TORCHAT_BINARY"),
+                                      "--headless", "--no-passphrase", "--profile", f->profile,
+                                      "--listen", "127.0.0.1:0", "--tor-config", extra, NULL);
+  g_assert_no_error (error);
+  pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (proc), NULL, 10);
+
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (!cli_says_published (f))
+    {
+      g_assert_nonnull (g_subprocess_get_identifier (proc));
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (100 * 1000);
+    }
+
+  if (!scan_memory (pid, tc_identity_get_address (identity),
+                    strlen (tc_identity_get_address (identity)), &found, &scanned, &error))
+    {
+      g_test_skip_printf ("cannot read the node's memory here: %s", error->message);
+      g_subprocess_force_exit (proc);
+      g_subprocess_wait (proc, NULL, NULL);
+      return;
+    }
+  g_assert_cmpstr (found, !=, "");
+  g_clear_pointer (&found, g_free);
+
+  g_assert_true (scan_memory (pid, key_base64, strlen (key_base64), &found, &scanned, &error));
+  g_assert_no_error (error);
+  g_test_message ("%" G_GUINT64_FORMAT " bytes of the node's writable memory scanned", scanned);
+  if (found[0] != '\0')
+    g_test_message ("the onion key in base64 is in %s", found);
+  g_assert_cmpstr (found, ==, "");
+
+  g_subprocess_send_signal (proc, SIGTERM);
+  g_subprocess_wait (proc, NULL, &error);
+  g_assert_no_error (error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -398,6 +573,7 @@ main (int   argc,
 
   ADD ("nothing-readable", test_nothing_readable);
   ADD ("terminal-prompt", test_terminal_prompt);
+  ADD ("onion-key-wiped", test_onion_key_wiped);
 
 #undef ADD
 

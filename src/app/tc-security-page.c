@@ -250,6 +250,9 @@ static void
 tc_security_page_init (TcSecurityPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  tc_unlock_window_name_row_buttons (GTK_WIDGET (self->old_row));
+  tc_unlock_window_name_row_buttons (GTK_WIDGET (self->new_row));
+  tc_unlock_window_name_row_buttons (GTK_WIDGET (self->confirm_row));
 }
 
 GtkWidget *

@@ -328,6 +328,80 @@ keyring_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static GtkWidget *
+find_descendant (GtkWidget *widget,
+                 GType      type)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
+        return child;
+      if ((found = find_descendant (child, type)) != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static void
+name_peek_button (GtkText    *text,
+                  GParamSpec *pspec,
+                  GtkWidget  *button)
+{
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  gtk_text_get_visibility (text) ? _("Hide Passphrase")
+                                                                 : _("Show Passphrase"),
+                                  -1);
+}
+
+static void
+name_buttons_under (GtkWidget *widget,
+                    GtkText   *text)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (GTK_IS_BUTTON (child) && gtk_button_get_label (GTK_BUTTON (child)) == NULL)
+        {
+          GtkWidget *image = gtk_button_get_child (GTK_BUTTON (child));
+          const char *icon = GTK_IS_IMAGE (image) ? gtk_image_get_icon_name (GTK_IMAGE (image)) : NULL;
+
+          /* The eye: view-reveal-symbolic or view-conceal-symbolic. */
+          if (icon != NULL && g_str_has_prefix (icon, "view-"))
+            {
+              name_peek_button (text, NULL, child);
+              g_signal_connect_object (text, "notify::visibility",
+                                       G_CALLBACK (name_peek_button), child, 0);
+            }
+          else if (gtk_widget_get_tooltip_text (child) != NULL)
+            {
+              gtk_accessible_update_property (GTK_ACCESSIBLE (child),
+                                              GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                              gtk_widget_get_tooltip_text (child), -1);
+            }
+          continue;
+        }
+
+      name_buttons_under (child, text);
+    }
+}
+
+void
+tc_unlock_window_name_row_buttons (GtkWidget *row)
+{
+  GtkWidget *text;
+
+  g_return_if_fail (ADW_IS_PASSWORD_ENTRY_ROW (row));
+
+  if ((text = find_descendant (row, GTK_TYPE_TEXT)) != NULL)
+    name_buttons_under (row, GTK_TEXT (text));
+}
+
 static void
 tc_unlock_window_setup (TcUnlockWindow *self)
 {
@@ -435,6 +509,8 @@ static void
 tc_unlock_window_init (TcUnlockWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  tc_unlock_window_name_row_buttons (GTK_WIDGET (self->passphrase_row));
+  tc_unlock_window_name_row_buttons (GTK_WIDGET (self->confirm_row));
 }
 
 GtkWidget *

@@ -26,5 +26,10 @@ GtkWidget  *tc_unlock_window_new              (GtkApplication *application,
  * show under it. Also used by the security page of Preferences. */
 guint       tc_unlock_window_rate_passphrase  (const char     *text,
                                                const char    **hint);
+/* libadwaita 1.2 gives the icon buttons of an AdwPasswordEntryRow no
+ * accessible name (GTK 4.8 does not take the tooltip for one): names the
+ * eye after what it does next, "Show Passphrase" or "Hide Passphrase", and
+ * the (hidden) Apply button after its tooltip. */
+void        tc_unlock_window_name_row_buttons (GtkWidget      *row);
 
 G_END_DECLS

@@ -10,7 +10,7 @@
 #include <sys/un.h>
 
 #include "tc-commands.h"
-#include "tc-control.h"
+#include "tc-control-private.h"
 
 #define SOCKET_NAME "control"
 #define CALL_TIMEOUT_MS (60 * 1000)
@@ -56,6 +56,15 @@ static const char introspection_xml[] =
   "      <arg name='output' type='s' direction='out'/>"
   "      <arg name='error_message' type='s' direction='out'/>"
   "    </method>"
+  /* tc-control-passphrase.c */
+  "    <method name='GetProfileKind'>"
+  "      <arg name='kind' type='s' direction='out'/>"
+  "    </method>"
+  "    <method name='ChangePassphrase'>"
+  "      <arg name='passphrases' type='h' direction='in'/>"
+  "      <arg name='ok' type='b' direction='out'/>"
+  "      <arg name='message' type='s' direction='out'/>"
+  "    </method>"
   "  </interface>"
   "</node>";
 
@@ -67,9 +76,9 @@ tc_control_dup_socket_path (const char *profile_dir)
   return g_build_filename (profile_dir, SOCKET_NAME, NULL);
 }
 
-static char *
-dup_dbus_address (const char  *socket_path,
-                  GError     **error)
+char *
+_tc_control_dup_dbus_address (const char  *socket_path,
+                              GError     **error)
 {
   g_autofree char *escaped = NULL;
 
@@ -141,6 +150,17 @@ method_call_cb (GDBusConnection       *connection,
   gboolean json = FALSE;
   gboolean quit = FALSE;
   int status;
+
+  if (g_str_equal (method_name, "GetProfileKind") ||
+      g_str_equal (method_name, "ChangePassphrase"))
+    {
+      if (self->quitting)
+        g_dbus_method_invocation_return_error_literal (invocation, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                                                       _("The node is stopping"));
+      else
+        _tc_control_passphrase_method (self->node, method_name, invocation);
+      return;
+    }
 
   /* GDBus checked the method and its signature against interface_info. */
   g_variant_get (parameters, "(^a&sb&s)", &argv, &json, &stdin_text);
@@ -224,7 +244,7 @@ start (TcControl  *self,
   g_autofree char *guid = NULL;
 
   self->socket_path = tc_control_dup_socket_path (tc_node_get_profile_dir (self->node));
-  if (!(address = dup_dbus_address (self->socket_path, error)))
+  if (!(address = _tc_control_dup_dbus_address (self->socket_path, error)))
     return FALSE;
 
   /* The node holds the profile lock, so a socket left here is stale. */
@@ -484,6 +504,52 @@ wait_until_closed (GDBusConnection *connection,
   g_signal_handler_disconnect (connection, handler);
 }
 
+GDBusConnection *
+_tc_control_connect (const char *profile_dir,
+                     GString    *err,
+                     int        *status)
+{
+  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *socket_path = NULL;
+  g_autofree char *address = NULL;
+
+  socket_path = tc_control_dup_socket_path (profile_dir);
+  if (!g_file_test (socket_path, G_FILE_TEST_EXISTS))
+    {
+      *status = fail_no_node (profile_dir, err);
+      return NULL;
+    }
+
+  if (!(address = _tc_control_dup_dbus_address (socket_path, &error)))
+    {
+      g_string_append_printf (err, "torchat: %s\n", error->message);
+      *status = TC_EXIT_FAILED;
+      return NULL;
+    }
+
+  connection = g_dbus_connection_new_for_address_sync (address,
+                                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
+                                                       NULL, NULL, &error);
+  if (connection == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
+          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+        {
+          *status = fail_no_node (profile_dir, err);
+          return NULL;
+        }
+
+      g_string_append_printf (err, _("torchat: Could not reach the node on profile %s: %s\n"),
+                              profile_dir, error->message);
+      *status = TC_EXIT_FAILED;
+      return NULL;
+    }
+
+  *status = TC_EXIT_OK;
+  return g_steal_pointer (&connection);
+}
+
 static int
 forward (const char         *profile_dir,
          const char * const *argv,
@@ -496,35 +562,12 @@ forward (const char         *profile_dir,
   g_autoptr(GDBusConnection) connection = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *socket_path = NULL;
-  g_autofree char *address = NULL;
   const char *reply_out = NULL;
   const char *reply_err = NULL;
   int status;
 
-  socket_path = tc_control_dup_socket_path (profile_dir);
-  if (!g_file_test (socket_path, G_FILE_TEST_EXISTS))
-    return fail_no_node (profile_dir, err);
-
-  if (!(address = dup_dbus_address (socket_path, &error)))
-    {
-      g_string_append_printf (err, "torchat: %s\n", error->message);
-      return TC_EXIT_FAILED;
-    }
-
-  connection = g_dbus_connection_new_for_address_sync (address,
-                                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
-                                                       NULL, NULL, &error);
-  if (connection == NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
-          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
-        return fail_no_node (profile_dir, err);
-
-      g_string_append_printf (err, _("torchat: Could not reach the node on profile %s: %s\n"),
-                              profile_dir, error->message);
-      return TC_EXIT_FAILED;
-    }
+  if (!(connection = _tc_control_connect (profile_dir, err, &status)))
+    return status;
 
   reply = g_dbus_connection_call_sync (connection, NULL,
                                        TC_CONTROL_OBJECT_PATH,

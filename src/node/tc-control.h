@@ -48,4 +48,28 @@ int         tc_control_forward      (const char         *profile_dir,
                                      GString            *out,
                                      GString            *err);
 
+/* The passphrase of the node running on @profile_dir, from the client side
+ * (tc-control-passphrase.c); both block, like tc_control_forward().
+ *
+ * tc_control_get_profile_kind() sets @kind to ENCRYPTED or PLAINTEXT.
+ * tc_control_change_passphrase() changes the passphrase of an encrypted
+ * profile from @old_passphrase to @new_passphrase, or, with a NULL
+ * @old_passphrase, encrypts a plaintext one with @new_passphrase; the node
+ * runs Argon2id in a thread and keeps serving meanwhile. The passphrases go
+ * through a pipe whose end is passed over the socket, so no D-Bus message
+ * (and no buffer of GDBus's) ever holds them. A line for the user goes to
+ * @out on success and to @err otherwise; a wrong @old_passphrase fails and
+ * changes nothing. Both return a TC_EXIT_ status, TC_EXIT_NO_NODE (and
+ * nothing in @err) when no node listens on the profile. */
+int         tc_control_get_profile_kind  (const char     *profile_dir,
+                                          TcProfileKind  *kind,
+                                          GString        *err);
+int         tc_control_change_passphrase (const char     *profile_dir,
+                                          const char     *old_passphrase,
+                                          gsize           old_length,
+                                          const char     *new_passphrase,
+                                          gsize           new_length,
+                                          GString        *out,
+                                          GString        *err);
+
 G_END_DECLS

@@ -135,8 +135,8 @@ unlock_done_cb (GObject      *object,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
-  TcNode *self = TC_NODE (object);
   g_autoptr(GTask) task = user_data;
+  TcNode *self = g_task_get_source_object (task);
   ProfileTask *data = g_task_get_task_data (G_TASK (result));
   GError *error = NULL;
 
@@ -207,7 +207,7 @@ tc_node_unlock_async (TcNode              *self,
     }
 
   /* The worker owns the secrets; the outer task only reports. */
-  worker = g_task_new (self, cancellable, unlock_done_cb, g_steal_pointer (&task));
+  worker = g_task_new (NULL, cancellable, unlock_done_cb, g_steal_pointer (&task));
   g_task_set_task_data (worker, profile_task_new (self, passphrase, length),
                         (GDestroyNotify) profile_task_free);
   set_busy (self, TRUE);
@@ -292,7 +292,7 @@ change_done_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   GError *error = NULL;
 
-  set_busy (TC_NODE (object), FALSE);
+  set_busy (g_task_get_source_object (task), FALSE);
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     g_task_return_error (task, error);
@@ -331,7 +331,7 @@ tc_node_change_passphrase_async (TcNode              *self,
   data->new_passphrase = dup_secret (new_passphrase, new_length);
   data->new_length = new_length;
 
-  worker = g_task_new (self, cancellable, change_done_cb, g_steal_pointer (&task));
+  worker = g_task_new (NULL, cancellable, change_done_cb, g_steal_pointer (&task));
   g_task_set_task_data (worker, data, (GDestroyNotify) profile_task_free);
   set_busy (self, TRUE);
   g_task_run_in_thread (worker, change_thread);
@@ -434,8 +434,8 @@ encrypt_done_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  TcNode *self = TC_NODE (object);
   g_autoptr(GTask) task = user_data;
+  TcNode *self = g_task_get_source_object (task);
   ProfileTask *data = g_task_get_task_data (G_TASK (result));
   GError *error = NULL;
 
@@ -478,7 +478,7 @@ tc_node_encrypt_async (TcNode              *self,
   data = profile_task_new (self, passphrase, length);
   data->identity = g_object_ref (tc_node_get_identity (self));
 
-  worker = g_task_new (self, cancellable, encrypt_done_cb, g_steal_pointer (&task));
+  worker = g_task_new (NULL, cancellable, encrypt_done_cb, g_steal_pointer (&task));
   g_task_set_task_data (worker, data, (GDestroyNotify) profile_task_free);
   set_busy (self, TRUE);
   g_task_run_in_thread (worker, encrypt_thread);

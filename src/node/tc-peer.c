@@ -1,99 +1,65 @@
-/* tc-peer.c
+/* tc-peer.c: a peer's streams, its contact's state, and the JMUs that change it
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
 
-#include <glib/gi18n.h>
+#include <string.h>
 
 #include "tc-address.h"
-#include "tc-node-private.h"
-#include "tc-peer.h"
-#include "tc-socks.h"
+#include "tc-peer-private.h"
 
-#define BACKOFF_MIN_MS 1000
-#define BACKOFF_MAX_MS (5 * 60 * 1000)
-/* Soon again after "offline", see retry_quickly(). */
-#define QUICK_RETRY_MS 5000
-#define QUICK_RETRIES 3
-#define FRESH_ONION_WINDOW_US (2 * 60 * G_USEC_PER_SEC)
-/* A little more than tor's own SocksTimeout (2 minutes), so that tor's
- * answer, which says why, normally comes first. */
-#define CONNECT_TIMEOUT_S 150
 /* Two streams opened from opposite sides closer together than this are a
  * race, settled by address order; otherwise the newer one wins. */
 #define RACE_WINDOW_US (30 * G_USEC_PER_SEC)
-#define MAX_STREAMS_PER_PEER 4
-/* A burst is committed once the main loop is idle, or after this long, or
- * with this many receipts waiting, whichever comes first. */
-#define BURST_MAX_US (250 * 1000)
-#define BURST_MAX_RECEIPTS 4096
 /* A peer that refused with resource-constraint (busy, or its disk is full)
  * is tried again after this back-off, doubled at each refusal, even though
  * its streams became ready. */
 #define REFUSED_MIN_MS 1000
 #define REFUSED_MAX_MS (30 * 1000)
 
-struct _TcPeer
-{
-  GObject        parent_instance;
-
-  TcNode        *node;
-  char          *address;
-  char          *redacted;
-
-  GPtrArray     *streams;        /* every stream to this address */
-  TcStream      *active;         /* the ready one, if any */
-  GCancellable  *connecting;
-  guint          retry_source;
-  guint          backoff_ms;
-  guint          quick_retries;  /* left until a stream is ready again */
-  gint64         fresh_since;    /* first quick retry while our onion was new */
-
-  /* What one read from the active stream brought, acted on at batch-done,
-   * once the store has committed. */
-  GPtrArray     *new_messages;
-  GPtrArray     *receipts_due;
-  gboolean       contact_dirty;
-  gboolean       batch_failed;   /* a write of this batch failed */
-  /* Batches waiting for one commit (a burst): since when (0: none), the
-   * store's generation then, the unread count before them, how many of
-   * new_messages are counted in it, the stream for their receipts. */
-  gint64         pending_since;
-  guint64        pending_generation;
-  guint          unread_before;
-  guint          counted;
-  TcStream      *pending_stream;
-  guint          commit_source;
-  guint          refused_ms;     /* back-off after resource-constraint */
-};
-
 G_DEFINE_FINAL_TYPE (TcPeer, tc_peer, G_TYPE_OBJECT)
 
-static void set_next_attempt (TcPeer       *self,
-                              gint64        usec);
-static void schedule_retry (TcPeer       *self,
-                            const GError *error);
+enum {
+  MESSAGE_RECEIVED,
+  CONTACT_REQUEST,
+  CONTACT_CHANGED,
+  CHAT_READY,
+  FILE_JMU,
+  IDLE,
+  N_SIGNALS
+};
 
-static TcContact *
-get_contact (TcPeer *self)
+static guint signals[N_SIGNALS];
+
+static void stream_ready_cb      (TcStream     *stream,
+                                  TcPeer       *self);
+static void stream_closed_cb     (TcStream     *stream,
+                                  const GError *error,
+                                  TcPeer       *self);
+static void stream_jmu_cb        (TcStream     *stream,
+                                  TcJmu        *jmu,
+                                  TcPeer       *self);
+
+TcContact *
+_tc_peer_get_contact (TcPeer *self)
 {
-  return tc_node_lookup_contact (self->node, self->address);
+  return tc_peer_host_lookup_contact (self->host, self->address);
 }
 
-static const char *
-own_address (TcPeer *self)
+const char *
+_tc_peer_own_address (TcPeer *self)
 {
-  return tc_node_get_address (self->node);
+  return tc_identity_get_address (self->identity);
 }
 
 /* Whether the contact's state needs a stream from our side. */
-static gboolean
-wants_stream (TcPeer *self)
+gboolean
+_tc_peer_wants_stream (TcPeer *self)
 {
-  TcContact *contact = get_contact (self);
+  TcContact *contact = _tc_peer_get_contact (self);
 
-  if (contact == NULL || !tc_node_get_running (self->node))
+  if (contact == NULL || !tc_peer_host_get_running (self->host))
     return FALSE;
 
   switch (tc_contact_get_state (contact))
@@ -110,31 +76,35 @@ wants_stream (TcPeer *self)
     }
 }
 
-static void
-send_outbox (TcPeer *self)
+/* Saves @contact and commits; logs and returns FALSE on failure. */
+gboolean
+_tc_peer_save_contact (TcPeer    *self,
+                       TcContact *contact)
 {
-  TcStore *store = tc_node_get_store (self->node);
-  g_autoptr(GPtrArray) outbox = NULL;
   g_autoptr(GError) error = NULL;
 
-  outbox = tc_store_list_outbox (store, self->address, &error);
-  if (outbox == NULL)
-    {
-      g_warning ("Could not read the outbox for %s: %s", self->redacted, error->message);
-      return;
-    }
+  if (!tc_store_save_contact (self->store, contact, &error))
+    tc_store_rollback (self->store);
+  else if (tc_store_commit (self->store, &error))
+    return TRUE;
 
-  tc_peer_send_messages (self, outbox);
+  g_warning ("Could not save a contact: %s", error->message);
+  return FALSE;
+}
 
-  if (!tc_store_commit (store, &error))
-    g_warning ("Could not store sent states for %s: %s", self->redacted, error->message);
+void
+_tc_peer_emit_message_received (TcPeer    *self,
+                                TcContact *contact,
+                                TcMessage *message)
+{
+  g_signal_emit (self, signals[MESSAGE_RECEIVED], 0, contact, message);
 }
 
 /* What a fresh stream owes the peer, by the contact's state. */
 static void
 greet (TcPeer *self)
 {
-  TcContact *contact = get_contact (self);
+  TcContact *contact = _tc_peer_get_contact (self);
   g_autofree char *line = NULL;
 
   if (contact == NULL || self->active == NULL)
@@ -144,12 +114,12 @@ greet (TcPeer *self)
     {
     case TC_CONTACT_STATE_REQUESTED:
       {
-        const char *name = tc_node_get_name (self->node);
+        const char *name = tc_peer_host_get_name (self->host);
 
         line = tc_jmu_build_contact_request (name ? name : "",
                                              tc_contact_get_greeting (contact) ?
                                              tc_contact_get_greeting (contact) : "",
-                                             own_address (self));
+                                             _tc_peer_own_address (self));
         tc_stream_send (self->active, line);
       }
       break;
@@ -157,24 +127,23 @@ greet (TcPeer *self)
     case TC_CONTACT_STATE_ACCEPTED:
       if (tc_contact_get_answer_pending (contact))
         {
-          line = tc_jmu_build_contact_accept (own_address (self));
+          line = tc_jmu_build_contact_accept (_tc_peer_own_address (self));
           tc_stream_send (self->active, line);
           tc_contact_set_answer_pending (contact, FALSE);
-          _tc_node_save_contact (self->node, contact);
+          _tc_peer_save_contact (self, contact);
         }
       tc_peer_send_presence (self);
-      send_outbox (self);
-      tc_transfer_manager_peer_ready (tc_node_get_transfer_manager (self->node),
-                                      self->address);
+      _tc_peer_send_outbox (self);
+      g_signal_emit (self, signals[CHAT_READY], 0);
       break;
 
     case TC_CONTACT_STATE_DECLINED:
       if (tc_contact_get_answer_pending (contact))
         {
-          line = tc_jmu_build_contact_decline (own_address (self));
+          line = tc_jmu_build_contact_decline (_tc_peer_own_address (self));
           tc_stream_send (self->active, line);
           tc_contact_set_answer_pending (contact, FALSE);
-          _tc_node_save_contact (self->node, contact);
+          _tc_peer_save_contact (self, contact);
           tc_stream_close (self->active);
         }
       break;
@@ -190,7 +159,7 @@ static void
 handle_contact_request (TcPeer *self,
                         TcJmu  *jmu)
 {
-  TcContact *contact = get_contact (self);
+  TcContact *contact = _tc_peer_get_contact (self);
   JsonObject *request = tc_jmu_get_value_object (jmu);
   const char *name = json_object_get_string_member (request, "name");
   const char *text = json_object_get_string_member (request, "text");
@@ -198,7 +167,7 @@ handle_contact_request (TcPeer *self,
 
   if (contact == NULL)
     {
-      contact = _tc_node_add_stranger (self->node, self->address);
+      contact = tc_peer_host_add_stranger (self->host, self->address);
       tc_contact_set_connected (contact, TRUE);
       is_new = TRUE;
     }
@@ -209,7 +178,7 @@ handle_contact_request (TcPeer *self,
       {
         /* They lost our answer: send it again, and only it (a greeting
          * would re-send the whole outbox at every request). */
-        g_autofree char *line = tc_jmu_build_contact_accept (own_address (self));
+        g_autofree char *line = tc_jmu_build_contact_accept (_tc_peer_own_address (self));
 
         tc_stream_send (self->active, line);
       }
@@ -220,8 +189,8 @@ handle_contact_request (TcPeer *self,
       tc_contact_set_state (contact, TC_CONTACT_STATE_ACCEPTED);
       tc_contact_set_answer_pending (contact, TRUE);
       tc_contact_set_name (contact, name);
-      _tc_node_save_contact (self->node, contact);
-      _tc_node_emit_contact_changed (self->node, contact);
+      _tc_peer_save_contact (self, contact);
+      g_signal_emit (self, signals[CONTACT_CHANGED], 0, contact);
       greet (self);
       return;
 
@@ -250,19 +219,19 @@ handle_contact_request (TcPeer *self,
     {
       tc_contact_set_name (contact, name);
       tc_contact_set_greeting (contact, text);
-      _tc_node_save_contact (self->node, contact);
+      _tc_peer_save_contact (self, contact);
     }
 
   if (is_new)
-    _tc_node_emit_contact_request (self->node, contact);
+    g_signal_emit (self, signals[CONTACT_REQUEST], 0, contact);
 }
 
 static void
 handle_answer (TcPeer    *self,
                TcJmuKind  kind)
 {
-  TcContact *contact = get_contact (self);
-  TcStore *store = tc_node_get_store (self->node);
+  TcContact *contact = _tc_peer_get_contact (self);
+  TcStore *store = self->store;
   g_autoptr(GError) error = NULL;
 
   if (contact == NULL || tc_contact_get_state (contact) != TC_CONTACT_STATE_REQUESTED)
@@ -271,8 +240,8 @@ handle_answer (TcPeer    *self,
   if (kind == TC_JMU_KIND_CONTACT_ACCEPT)
     {
       tc_contact_set_state (contact, TC_CONTACT_STATE_ACCEPTED);
-      _tc_node_save_contact (self->node, contact);
-      _tc_node_emit_contact_changed (self->node, contact);
+      _tc_peer_save_contact (self, contact);
+      g_signal_emit (self, signals[CONTACT_CHANGED], 0, contact);
       greet (self);
       return;
     }
@@ -280,78 +249,10 @@ handle_answer (TcPeer    *self,
   tc_contact_set_state (contact, TC_CONTACT_STATE_DECLINED);
   if (!tc_store_fail_outbox (store, self->address, &error))
     g_warning ("Could not mark messages to %s failed: %s", self->redacted, error->message);
-  _tc_node_save_contact (self->node, contact);
-  if (_tc_node_peek_conversation (self->node, self->address))
-    tc_conversation_reload (_tc_node_peek_conversation (self->node, self->address));
-  _tc_node_emit_contact_changed (self->node, contact);
-}
-
-static void
-handle_message (TcPeer *self,
-                TcJmu  *jmu)
-{
-  TcStore *store = tc_node_get_store (self->node);
-  g_autoptr(GDateTime) date = tc_jmu_parse_date (tc_jmu_get_string (jmu, "date"));
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autoptr(TcMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *mid = tc_jmu_get_string (jmu, "id");
-  const char *to = tc_jmu_get_string (jmu, "to");
-  gboolean duplicate = FALSE;
-
-  if (g_strcmp0 (to, own_address (self)) != 0)
-    {
-      tc_stream_fail (self->active, TC_CONDITION_IMPROPER_ADDRESSING, NULL);
-      return;
-    }
-
-  message = tc_message_new (mid, self->address, tc_jmu_get_value_string (jmu),
-                            TC_MESSAGE_DIRECTION_INCOMING, date, now,
-                            TC_MESSAGE_STATE_RECEIVED);
-
-  if (!tc_store_add_incoming (store, message, &duplicate, &error))
-    {
-      /* The batch is poisoned: batch-done sends no receipt for any of it,
-       * and the sender writes it all again on the next stream. */
-      if (!self->batch_failed)
-        g_warning ("Could not store a message from %s: %s", self->redacted, error->message);
-      self->batch_failed = TRUE;
-      return;
-    }
-
-  g_ptr_array_add (self->receipts_due, g_strdup (mid));
-  if (!duplicate)
-    g_ptr_array_add (self->new_messages, g_steal_pointer (&message));
-}
-
-static void
-handle_receipt (TcPeer *self,
-                TcJmu  *jmu)
-{
-  TcStore *store = tc_node_get_store (self->node);
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autoptr(GError) error = NULL;
-  const char *mid = tc_jmu_get_value_string (jmu);
-  gboolean changed = FALSE;
-  TcConversation *conversation;
-
-  if (!tc_store_mark_delivered (store, self->address, mid, now, &changed, &error))
-    {
-      /* Poisoned batch: the peer's receipts come again after the message
-       * is written again. */
-      if (!self->batch_failed)
-        g_warning ("Could not store a receipt from %s: %s", self->redacted, error->message);
-      self->batch_failed = TRUE;
-      return;
-    }
-
-  /* The peer stores again. */
-  if (changed)
-    self->refused_ms = 0;
-
-  conversation = _tc_node_peek_conversation (self->node, self->address);
-  if (changed && conversation != NULL)
-    tc_conversation_update_state (conversation, mid, TC_MESSAGE_STATE_DELIVERED, now);
+  _tc_peer_save_contact (self, contact);
+  if (tc_peer_host_peek_conversation (self->host, self->address))
+    tc_conversation_reload (tc_peer_host_peek_conversation (self->host, self->address));
+  g_signal_emit (self, signals[CONTACT_CHANGED], 0, contact);
 }
 
 static void
@@ -362,7 +263,7 @@ stream_jmu_cb (TcStream *stream,
   /* A handler may end in the node dropping this peer, or the stream. */
   G_GNUC_UNUSED g_autoptr(TcPeer) hold_peer = g_object_ref (self);
   G_GNUC_UNUSED g_autoptr(TcStream) hold_stream = g_object_ref (stream);
-  TcContact *contact = get_contact (self);
+  TcContact *contact = _tc_peer_get_contact (self);
   TcJmuKind kind = tc_jmu_get_kind (jmu);
 
   if (stream != self->active)
@@ -371,7 +272,7 @@ stream_jmu_cb (TcStream *stream,
   /* Strangers share one budget, so that many identities together cannot
    * flood the node; accepted contacts only have their stream's own limit. */
   if ((contact == NULL || tc_contact_get_state (contact) != TC_CONTACT_STATE_ACCEPTED) &&
-      !_tc_node_take_token (self->node))
+      !tc_admission_take_token (self->admission))
     {
       tc_stream_fail (stream, TC_CONDITION_RESOURCE_CONSTRAINT, "node busy");
       return;
@@ -397,11 +298,11 @@ stream_jmu_cb (TcStream *stream,
   switch (kind)
     {
     case TC_JMU_KIND_MESSAGE:
-      handle_message (self, jmu);
+      _tc_peer_handle_message (self, jmu);
       break;
 
     case TC_JMU_KIND_RECEIPT:
-      handle_receipt (self, jmu);
+      _tc_peer_handle_receipt (self, jmu);
       break;
 
     case TC_JMU_KIND_STATUS:
@@ -430,8 +331,7 @@ stream_jmu_cb (TcStream *stream,
     case TC_JMU_KIND_FILE_DONE:
     case TC_JMU_KIND_FILE_ERROR:
     case TC_JMU_KIND_FILE_CANCEL:
-      tc_transfer_manager_handle_jmu (tc_node_get_transfer_manager (self->node),
-                                      self->address, jmu);
+      g_signal_emit (self, signals[FILE_JMU], 0, jmu);
       break;
 
     case TC_JMU_KIND_TYPING:
@@ -448,171 +348,11 @@ stream_jmu_cb (TcStream *stream,
     }
 }
 
-/* A burst's batch fails: nothing of it (nor of the batches waiting for the
- * same commit) is on disk, no receipt goes out, and the stream ends so
- * that the sender writes it all again (docs/protocol.md, section 7). */
-static void
-burst_failed (TcPeer       *self,
-              TcStream     *stream,
-              const GError *error)
-{
-  TcContact *contact = get_contact (self);
-  gboolean full = g_error_matches (error, TC_STORE_ERROR, TC_STORE_ERROR_FULL);
-
-  g_warning ("Could not store what %s sent: %s", self->redacted, error->message);
-  if (contact != NULL && self->pending_since != 0)
-    tc_contact_set_unread (contact, self->unread_before);
-  g_ptr_array_set_size (self->receipts_due, 0);
-  g_ptr_array_set_size (self->new_messages, 0);
-  self->counted = 0;
-  self->pending_since = 0;
-  g_clear_handle_id (&self->commit_source, g_source_remove);
-  g_clear_object (&self->pending_stream);
-
-  if (stream != NULL)
-    tc_stream_fail (stream, TC_CONDITION_RESOURCE_CONSTRAINT,
-                    full ? "storage full" : "storage failed");
-}
-
-/* Commits what the batches of a burst wrote, then sends their receipts:
- * a receipt promises the message is on disk. */
-static void
-finish_burst (TcPeer *self)
-{
-  G_GNUC_UNUSED g_autoptr(TcPeer) hold = g_object_ref (self);
-  g_autoptr(TcStream) stream = g_steal_pointer (&self->pending_stream);
-  TcStore *store = tc_node_get_store (self->node);
-  TcContact *contact = get_contact (self);
-  g_autoptr(GError) error = NULL;
-
-  g_clear_handle_id (&self->commit_source, g_source_remove);
-  if (self->pending_since == 0)
-    return;
-
-  /* Someone else's failed write rolled the shared transaction back since:
-   * these rows are gone even if the commit finds nothing to do. */
-  if (tc_store_get_generation (store) != self->pending_generation)
-    {
-      g_set_error_literal (&error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED,
-                           "rolled back with another write that failed");
-      burst_failed (self, stream, error);
-      return;
-    }
-
-  if (!tc_store_commit (store, &error))
-    {
-      burst_failed (self, stream, error);
-      return;
-    }
-
-  self->pending_since = 0;
-  self->counted = 0;
-
-  for (guint i = 0; stream != NULL && i < self->receipts_due->len; i++)
-    {
-      g_autofree char *line = tc_jmu_build_receipt (g_ptr_array_index (self->receipts_due, i),
-                                                    own_address (self));
-      tc_stream_send (stream, line);
-    }
-  g_ptr_array_set_size (self->receipts_due, 0);
-
-  if (self->new_messages->len > 0 && contact != NULL)
-    {
-      g_autoptr(GPtrArray) messages = g_steal_pointer (&self->new_messages);
-      TcConversation *conversation = _tc_node_peek_conversation (self->node, self->address);
-
-      self->new_messages = g_ptr_array_new_with_free_func (g_object_unref);
-      for (guint i = 0; i < messages->len; i++)
-        {
-          if (conversation != NULL)
-            tc_conversation_append (conversation, g_ptr_array_index (messages, i));
-          _tc_node_emit_message_received (self->node, contact, g_ptr_array_index (messages, i));
-        }
-    }
-  g_ptr_array_set_size (self->new_messages, 0);
-}
-
-static gboolean
-commit_idle_cb (gpointer user_data)
-{
-  TcPeer *self = user_data;
-
-  self->commit_source = 0;
-  finish_burst (self);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* The JMUs of one read have been handled. Their writes join those of the
- * reads before it that wait for the same commit: the commit comes once
- * the main loop has nothing more to do (the burst is over), or when the
- * burst has waited BURST_MAX_US or holds BURST_MAX_RECEIPTS receipts. */
-static void
-stream_batch_done_cb (TcStream *stream,
-                      TcPeer   *self)
-{
-  G_GNUC_UNUSED g_autoptr(TcPeer) hold = g_object_ref (self);
-  G_GNUC_UNUSED g_autoptr(TcStream) hold_stream = g_object_ref (stream);
-  TcStore *store = tc_node_get_store (self->node);
-  TcContact *contact = get_contact (self);
-  g_autoptr(GError) error = NULL;
-  gboolean failed = self->batch_failed;
-  gint64 now = g_get_monotonic_time ();
-
-  self->batch_failed = FALSE;
-
-  if (self->pending_since == 0)
-    {
-      /* No rollback can come between the writes of this batch and here:
-       * they all ran in this one callback. */
-      self->pending_since = now;
-      self->pending_generation = tc_store_get_generation (store);
-      self->unread_before = contact != NULL ? tc_contact_get_unread (contact) : 0;
-    }
-  if (self->pending_stream != stream)
-    g_set_object (&self->pending_stream, stream);
-
-  /* The unread count is stored with the messages it counts. */
-  if (!failed && contact != NULL && self->new_messages->len > self->counted)
-    {
-      tc_contact_set_unread (contact, tc_contact_get_unread (contact) +
-                             self->new_messages->len - self->counted);
-      self->counted = self->new_messages->len;
-      self->contact_dirty = TRUE;
-    }
-
-  if (!failed && self->contact_dirty && contact != NULL &&
-      !tc_store_save_contact (store, contact, &error))
-    failed = TRUE;
-  self->contact_dirty = FALSE;
-
-  if (failed)
-    {
-      /* End the poisoned batch: a failed save has its error already; a
-       * failed message write's error is what the commit reports. */
-      if (error != NULL)
-        tc_store_rollback (store);
-      else if (tc_store_commit (store, &error))
-        g_set_error_literal (&error, TC_STORE_ERROR, TC_STORE_ERROR_FAILED, "storage failed");
-      burst_failed (self, stream, error);
-      return;
-    }
-
-  if (self->receipts_due->len >= BURST_MAX_RECEIPTS || now - self->pending_since >= BURST_MAX_US)
-    {
-      finish_burst (self);
-      return;
-    }
-
-  if (self->commit_source == 0)
-    self->commit_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, commit_idle_cb, self, NULL);
-}
-
 static void
 set_connected (TcPeer   *self,
                gboolean  connected)
 {
-  TcContact *contact = get_contact (self);
+  TcContact *contact = _tc_peer_get_contact (self);
 
   if (contact == NULL)
     return;
@@ -635,15 +375,16 @@ stream_closed_cb (TcStream     *stream,
                   TcPeer       *self)
 {
   G_GNUC_UNUSED g_autoptr(TcStream) hold = g_object_ref (stream);
-  /* _tc_node_peer_idle() below may drop the node's reference. */
+  /* A handler of "idle" below may drop the owner's reference. */
   G_GNUC_UNUSED g_autoptr(TcPeer) hold_peer = g_object_ref (self);
-  TcContact *contact = get_contact (self);
+  TcContact *contact = _tc_peer_get_contact (self);
 
   g_signal_handlers_disconnect_by_data (stream, self);
   /* What it brought is stored now; its receipts are lost with it (the
    * sender writes those messages again and gets them as duplicates). */
   if (self->pending_stream == stream)
-    finish_burst (self);
+    _tc_peer_finish_burst (self);
+  tc_admission_remove_stream (self->admission, stream);
   g_ptr_array_remove (self->streams, stream);
   g_debug ("Stream with %s closed: %s", self->redacted, error ? error->message : "cleanly");
 
@@ -664,10 +405,10 @@ stream_closed_cb (TcStream     *stream,
   if (g_error_matches (error, TC_JMU_ERROR, TC_CONDITION_RESOURCE_CONSTRAINT))
     self->refused_ms = CLAMP (self->refused_ms * 2, REFUSED_MIN_MS, REFUSED_MAX_MS);
 
-  if (wants_stream (self))
-    schedule_retry (self, error);
+  if (_tc_peer_wants_stream (self))
+    _tc_peer_schedule_retry (self, error);
   else if (tc_peer_is_idle (self))
-    _tc_node_peer_idle (self->node, self);
+    g_signal_emit (self, signals[IDLE], 0);
 }
 
 /* Which of two streams to the same peer survives. */
@@ -685,9 +426,9 @@ new_stream_wins (TcPeer   *self,
     return TRUE;
 
   old_opener = tc_stream_get_role (old) == TC_STREAM_ROLE_INITIATOR ?
-               own_address (self) : self->address;
+               _tc_peer_own_address (self) : self->address;
   new_opener = tc_stream_get_role (new) == TC_STREAM_ROLE_INITIATOR ?
-               own_address (self) : self->address;
+               _tc_peer_own_address (self) : self->address;
 
   return strcmp (new_opener, old_opener) < 0;
 }
@@ -739,7 +480,7 @@ stream_ready_cb (TcStream *stream,
 
   self->active = stream;
   self->backoff_ms = 0;
-  self->quick_retries = QUICK_RETRIES;
+  self->quick_retries = TC_PEER_QUICK_RETRIES;
   self->fresh_since = 0;
   g_clear_handle_id (&self->retry_source, g_source_remove);
   g_debug ("Stream with %s ready", self->redacted);
@@ -747,14 +488,15 @@ stream_ready_cb (TcStream *stream,
   greet (self);
 }
 
-static void
-track_stream (TcPeer   *self,
-              TcStream *stream)
+void
+_tc_peer_track_stream (TcPeer   *self,
+                       TcStream *stream)
 {
   g_ptr_array_add (self->streams, g_object_ref (stream));
+  tc_admission_add_stream (self->admission, stream);
   g_signal_connect_object (stream, "ready", G_CALLBACK (stream_ready_cb), self, 0);
   g_signal_connect_object (stream, "jmu", G_CALLBACK (stream_jmu_cb), self, 0);
-  g_signal_connect_object (stream, "batch-done", G_CALLBACK (stream_batch_done_cb), self, 0);
+  g_signal_connect_object (stream, "batch-done", G_CALLBACK (_tc_peer_batch_done_cb), self, 0);
   g_signal_connect_object (stream, "closed", G_CALLBACK (stream_closed_cb), self, 0);
 }
 
@@ -762,7 +504,7 @@ gboolean
 tc_peer_adopt_stream (TcPeer   *self,
                       TcStream *stream)
 {
-  TcContact *contact = get_contact (self);
+  TcContact *contact = _tc_peer_get_contact (self);
 
   g_return_val_if_fail (TC_IS_PEER (self), FALSE);
 
@@ -772,237 +514,20 @@ tc_peer_adopt_stream (TcPeer   *self,
       return FALSE;
     }
 
-  if (self->streams->len >= MAX_STREAMS_PER_PEER)
-    {
-      tc_stream_fail (stream, TC_CONDITION_RESOURCE_CONSTRAINT, "too many streams");
-      return FALSE;
-    }
+  if (!tc_admission_admit_peer_stream (self->admission, stream, self->streams->len))
+    return FALSE;
 
   if (!settle_duplicates (self, stream))
     return FALSE;
 
-  track_stream (self, stream);
+  _tc_peer_track_stream (self, stream);
   return TRUE;
-}
-
-/* One connection attempt: the timeout cancels it, and a result that is
- * not for the peer's current attempt is dropped. */
-typedef struct
-{
-  TcPeer       *peer;
-  GCancellable *cancellable;
-  guint         timeout;
-  gboolean      timed_out;
-} ConnectAttempt;
-
-static gboolean
-connect_timeout_cb (gpointer user_data)
-{
-  ConnectAttempt *attempt = user_data;
-
-  attempt->timeout = 0;
-  attempt->timed_out = TRUE;
-  g_cancellable_cancel (attempt->cancellable);
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-connect_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  ConnectAttempt *attempt = user_data;
-  g_autoptr(TcPeer) self = attempt->peer;
-  g_autoptr(GCancellable) cancellable = attempt->cancellable;
-  g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TcStream) stream = NULL;
-  gboolean timed_out = attempt->timed_out;
-
-  g_clear_handle_id (&attempt->timeout, g_source_remove);
-  g_free (attempt);
-
-  connection = tc_socks_connect_finish (result, &error);
-
-  /* Closed or disposed meanwhile: the node may be gone already. */
-  if (self->connecting != cancellable)
-    return;
-
-  g_clear_object (&self->connecting);
-
-  if (connection == NULL)
-    {
-      TcContact *contact = get_contact (self);
-
-      if (timed_out)
-        {
-          g_clear_error (&error);
-          g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                               _("Tor did not answer in time"));
-        }
-
-      g_debug ("Could not reach %s: %s", self->redacted, error->message);
-      if (contact != NULL)
-        tc_contact_set_last_error (contact, tc_socks_error_describe (error));
-      schedule_retry (self, error);
-      return;
-    }
-
-  if (self->active != NULL || !wants_stream (self))
-    return;
-
-  stream = tc_stream_new (G_IO_STREAM (connection),
-                          tc_node_get_identity (self->node),
-                          TC_STREAM_ROLE_INITIATOR, self->address);
-  track_stream (self, stream);
-  tc_stream_start (stream);
-}
-
-static void
-connect_now (TcPeer *self)
-{
-  ConnectAttempt *attempt;
-
-  if (self->retry_source == 0)
-    set_next_attempt (self, 0);
-  if (self->active != NULL || self->connecting != NULL || !wants_stream (self))
-    return;
-
-  for (guint i = 0; i < self->streams->len; i++)
-    if (tc_stream_get_role (g_ptr_array_index (self->streams, i)) == TC_STREAM_ROLE_INITIATOR)
-      return;
-
-  self->connecting = g_cancellable_new ();
-
-  attempt = g_new0 (ConnectAttempt, 1);
-  attempt->peer = g_object_ref (self);
-  attempt->cancellable = g_object_ref (self->connecting);
-  attempt->timeout = g_timeout_add_seconds (CONNECT_TIMEOUT_S, connect_timeout_cb, attempt);
-
-  tc_socks_connect_async (_tc_node_get_socks_address (self->node),
-                          self->address, TC_VIRTUAL_PORT,
-                          attempt->cancellable, connect_cb, attempt);
-}
-
-/* Shown in the contact details: when the next attempt starts. */
-static void
-set_next_attempt (TcPeer *self,
-                  gint64  usec)
-{
-  TcContact *contact = get_contact (self);
-
-  if (contact != NULL)
-    tc_contact_set_next_attempt (contact, usec);
-}
-
-static gboolean
-retry_cb (gpointer user_data)
-{
-  TcPeer *self = user_data;
-
-  self->retry_source = 0;
-  connect_now (self);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Whether "the peer is offline" may well be wrong soon. Right after an
- * onion service is first published, its descriptor is not on the
- * directories yet (the first upload waits for the introduction points), so
- * Tor says "descriptor not found" or "introduction failed" for a contact
- * who is starting up. While our own descriptor is not uploaded yet, we are
- * starting up too, likely with contacts that started with us: retry soon,
- * for a while. Otherwise a few quick retries catch a contact who has just
- * come online. */
-static gboolean
-retry_quickly (TcPeer       *self,
-               const GError *error)
-{
-  TcTor *tor = tc_node_get_tor (self->node);
-
-  if (!tc_socks_error_is_offline (error))
-    return FALSE;
-
-  if (tor != NULL && tc_tor_get_onion_published (tor) && !tc_tor_get_reachable (tor))
-    {
-      gint64 now = g_get_monotonic_time ();
-
-      if (self->fresh_since == 0)
-        self->fresh_since = now;
-      if (now - self->fresh_since < FRESH_ONION_WINDOW_US)
-        return TRUE;
-    }
-
-  if (self->quick_retries == 0)
-    return FALSE;
-
-  self->quick_retries--;
-  return TRUE;
-}
-
-/* Exponential back-off with jitter, so that a node coming back online is not
- * hit by all its contacts in the same second. */
-static void
-schedule_retry (TcPeer       *self,
-                const GError *error)
-{
-  guint delay;
-
-  if (self->retry_source != 0 || !wants_stream (self))
-    return;
-
-  self->backoff_ms = CLAMP (self->backoff_ms * 2, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
-  delay = self->backoff_ms / 2 + g_random_int_range (0, self->backoff_ms / 2 + 1);
-  if (delay > QUICK_RETRY_MS && retry_quickly (self, error))
-    delay = QUICK_RETRY_MS;
-  if (self->refused_ms > 0)
-    delay = MAX (delay, self->refused_ms / 2 + g_random_int_range (0, self->refused_ms / 2 + 1));
-  self->retry_source = g_timeout_add (delay, retry_cb, self);
-  set_next_attempt (self, g_get_real_time () + (gint64) delay * 1000);
-}
-
-void
-tc_peer_connect (TcPeer   *self,
-                 gboolean  now)
-{
-  g_return_if_fail (TC_IS_PEER (self));
-
-  if (now)
-    {
-      self->backoff_ms = 0;
-      g_clear_handle_id (&self->retry_source, g_source_remove);
-    }
-
-  if (self->retry_source == 0)
-    connect_now (self);
-}
-
-void
-tc_peer_retry (TcPeer *self)
-{
-  g_return_if_fail (TC_IS_PEER (self));
-
-  self->backoff_ms = 0;
-  self->refused_ms = 0;
-  self->quick_retries = QUICK_RETRIES;
-  self->fresh_since = 0;
-  g_clear_handle_id (&self->retry_source, g_source_remove);
-
-  /* An attempt still waiting may be on tor's old view of the peer. */
-  if (self->connecting != NULL && self->active == NULL)
-    {
-      g_cancellable_cancel (self->connecting);
-      g_clear_object (&self->connecting);
-    }
-
-  connect_now (self);
 }
 
 void
 tc_peer_contact_changed (TcPeer *self)
 {
-  TcContact *contact = get_contact (self);
+  TcContact *contact = _tc_peer_get_contact (self);
 
   g_return_if_fail (TC_IS_PEER (self));
 
@@ -1019,77 +544,10 @@ tc_peer_contact_changed (TcPeer *self)
     tc_peer_connect (self, TRUE);
 }
 
-/* Writes @messages on the active stream, in order, then marks every queued
- * one sent with one statement: a burst costs one UPDATE, not one each. The
- * caller commits. */
-void
-tc_peer_send_messages (TcPeer    *self,
-                       GPtrArray *messages)
-{
-  TcContact *contact = get_contact (self);
-  TcConversation *conversation;
-  g_autoptr(GError) error = NULL;
-  gboolean any_queued = FALSE;
-
-  g_return_if_fail (TC_IS_PEER (self));
-
-  /* Messages to a contact that has not accepted yet are sent too: the peer
-   * gives no receipt until its user accepts, so they stay in the outbox. */
-  if (self->active == NULL || contact == NULL ||
-      (tc_contact_get_state (contact) != TC_CONTACT_STATE_ACCEPTED &&
-       tc_contact_get_state (contact) != TC_CONTACT_STATE_REQUESTED))
-    return;
-
-  for (guint i = 0; i < messages->len; i++)
-    {
-      TcMessage *message = g_ptr_array_index (messages, i);
-      g_autofree char *date = tc_jmu_format_date (tc_message_get_date (message));
-      g_autofree char *line = tc_jmu_build_message (tc_message_get_text (message),
-                                                    tc_message_get_id (message),
-                                                    own_address (self), self->address, date);
-
-      tc_stream_send (self->active, line);
-      any_queued |= tc_message_get_state (message) == TC_MESSAGE_STATE_QUEUED;
-    }
-
-  if (!any_queued)
-    return;
-
-  /* Written already: a state that cannot be stored is only shown wrong
-   * until the receipt comes. */
-  if (!tc_store_mark_sent (tc_node_get_store (self->node), self->address, &error))
-    g_warning ("Could not mark messages to %s sent: %s", self->redacted, error->message);
-
-  conversation = _tc_node_peek_conversation (self->node, self->address);
-  for (guint i = 0; i < messages->len; i++)
-    {
-      TcMessage *message = g_ptr_array_index (messages, i);
-
-      if (tc_message_get_state (message) != TC_MESSAGE_STATE_QUEUED)
-        continue;
-      tc_message_set_state (message, TC_MESSAGE_STATE_SENT);
-      if (conversation != NULL)
-        tc_conversation_update_state (conversation, tc_message_get_id (message),
-                                      TC_MESSAGE_STATE_SENT, NULL);
-    }
-}
-
-void
-tc_peer_send_message (TcPeer    *self,
-                      TcMessage *message)
-{
-  g_autoptr(GPtrArray) messages = g_ptr_array_new ();
-
-  g_return_if_fail (TC_IS_PEER (self));
-
-  g_ptr_array_add (messages, message);
-  tc_peer_send_messages (self, messages);
-}
-
 void
 tc_peer_send_presence (TcPeer *self)
 {
-  TcContact *contact = get_contact (self);
+  TcContact *contact = _tc_peer_get_contact (self);
   g_autofree char *status = NULL;
   g_autofree char *profile = NULL;
 
@@ -1099,8 +557,8 @@ tc_peer_send_presence (TcPeer *self)
       tc_contact_get_state (contact) != TC_CONTACT_STATE_ACCEPTED)
     return;
 
-  status = _tc_node_build_status (self->node);
-  profile = _tc_node_build_profile (self->node);
+  status = tc_peer_host_build_status (self->host);
+  profile = tc_peer_host_build_profile (self->host);
   tc_stream_send (self->active, status);
   tc_stream_send (self->active, profile);
 }
@@ -1109,7 +567,7 @@ void
 tc_peer_send_typing (TcPeer   *self,
                      TcTyping  typing)
 {
-  TcContact *contact = get_contact (self);
+  TcContact *contact = _tc_peer_get_contact (self);
   g_autofree char *line = NULL;
 
   g_return_if_fail (TC_IS_PEER (self));
@@ -1118,7 +576,7 @@ tc_peer_send_typing (TcPeer   *self,
       tc_contact_get_state (contact) != TC_CONTACT_STATE_ACCEPTED)
     return;
 
-  line = tc_jmu_build_typing (tc_typing_to_string (typing), own_address (self));
+  line = tc_jmu_build_typing (tc_typing_to_string (typing), _tc_peer_own_address (self));
   tc_stream_send (self->active, line);
 }
 
@@ -1161,6 +619,7 @@ tc_peer_abort (TcPeer      *self,
       TcStream *stream = g_ptr_array_index (streams, i);
 
       g_signal_handlers_disconnect_by_data (stream, self);
+      tc_admission_remove_stream (self->admission, stream);
       tc_stream_fail (stream, condition, NULL);
     }
 }
@@ -1195,12 +654,25 @@ tc_peer_get_n_streams (TcPeer *self)
 }
 
 TcPeer *
-tc_peer_new (TcNode     *node,
-             const char *address)
+tc_peer_new (TcPeerHost  *host,
+             TcStore     *store,
+             TcIdentity  *identity,
+             TcAdmission *admission,
+             const char  *address)
 {
-  TcPeer *self = g_object_new (TC_TYPE_PEER, NULL);
+  TcPeer *self;
 
-  self->node = node;
+  g_return_val_if_fail (TC_IS_PEER_HOST (host), NULL);
+  g_return_val_if_fail (TC_IS_STORE (store), NULL);
+  g_return_val_if_fail (TC_IS_IDENTITY (identity), NULL);
+  g_return_val_if_fail (TC_IS_ADMISSION (admission), NULL);
+  g_return_val_if_fail (address != NULL, NULL);
+
+  self = g_object_new (TC_TYPE_PEER, NULL);
+  self->host = host;
+  self->store = g_object_ref (store);
+  self->identity = g_object_ref (identity);
+  self->admission = g_object_ref (admission);
   self->address = g_strdup (address);
   self->redacted = tc_address_redact (address);
 
@@ -1218,15 +690,9 @@ tc_peer_dispose (GObject *object)
   g_clear_object (&self->pending_stream);
   self->pending_since = 0;
 
-  g_clear_handle_id (&self->retry_source, g_source_remove);
-  if (self->connecting != NULL)
-    g_cancellable_cancel (self->connecting);
-  g_clear_object (&self->connecting);
-
-  for (guint i = 0; i < self->streams->len; i++)
-    g_signal_handlers_disconnect_by_data (g_ptr_array_index (self->streams, i), self);
-  g_ptr_array_set_size (self->streams, 0);
-  self->active = NULL;
+  /* Its streams end too, and say why: their reads and ping timers would
+   * keep them open otherwise. */
+  tc_peer_abort (self, TC_CONDITION_SYSTEM_SHUTDOWN);
 
   G_OBJECT_CLASS (tc_peer_parent_class)->dispose (object);
 }
@@ -1239,6 +705,9 @@ tc_peer_finalize (GObject *object)
   g_ptr_array_unref (self->streams);
   g_ptr_array_unref (self->new_messages);
   g_ptr_array_unref (self->receipts_due);
+  g_clear_object (&self->store);
+  g_clear_object (&self->identity);
+  g_clear_object (&self->admission);
   g_free (self->address);
   g_free (self->redacted);
 
@@ -1252,12 +721,31 @@ tc_peer_class_init (TcPeerClass *klass)
 
   object_class->dispose = tc_peer_dispose;
   object_class->finalize = tc_peer_finalize;
+
+  signals[MESSAGE_RECEIVED] =
+    g_signal_new ("message-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, TC_TYPE_CONTACT, TC_TYPE_MESSAGE);
+  signals[CONTACT_REQUEST] =
+    g_signal_new ("contact-request", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, TC_TYPE_CONTACT);
+  signals[CONTACT_CHANGED] =
+    g_signal_new ("contact-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, TC_TYPE_CONTACT);
+  signals[CHAT_READY] =
+    g_signal_new ("chat-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[FILE_JMU] =
+    g_signal_new ("file-jmu", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, TC_TYPE_JMU);
+  signals[IDLE] =
+    g_signal_new ("idle", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
 tc_peer_init (TcPeer *self)
 {
-  self->quick_retries = QUICK_RETRIES;
+  self->quick_retries = TC_PEER_QUICK_RETRIES;
   self->streams = g_ptr_array_new_with_free_func (g_object_unref);
   self->new_messages = g_ptr_array_new_with_free_func (g_object_unref);
   self->receipts_due = g_ptr_array_new_with_free_func (g_free);

@@ -6,13 +6,15 @@
 
 #include <gio/gio.h>
 
+#include "tc-admission.h"
+#include "tc-identity.h"
 #include "tc-message.h"
+#include "tc-peer-host.h"
+#include "tc-store.h"
 #include "tc-stream.h"
 #include "tc-types.h"
 
 G_BEGIN_DECLS
-
-typedef struct _TcNode TcNode;
 
 #define TC_TYPE_PEER (tc_peer_get_type ())
 
@@ -20,8 +22,26 @@ G_DECLARE_FINAL_TYPE (TcPeer, tc_peer, TC, PEER, GObject)
 
 /* A TcPeer owns the streams to one address: it connects when the contact's
  * state asks for it, reconnects with back-off, settles duplicate streams,
- * and acts on the chat JMUs that arrive. @node is not referenced. */
-TcPeer      *tc_peer_new              (TcNode      *node,
+ * and acts on the chat JMUs that arrive, writing to @store (as @identity,
+ * within the limits of @admission). @host is not referenced; the others
+ * are.
+ *
+ * Signals (each emitted with a reference held on the peer):
+ *   message-received (TcContact *, TcMessage *)
+ *                          a new incoming message, once it is committed
+ *   contact-request (TcContact *)
+ *                          a stranger (or a declined contact) asked
+ *   contact-changed (TcContact *)
+ *                          the peer changed the contact's state
+ *   chat-ready ()          an accepted contact's stream has been greeted
+ *   file-jmu (TcJmu *)     a file transfer JMU from an accepted contact
+ *   idle ()                no stream and no attempt left: the owner may
+ *                          drop the peer
+ */
+TcPeer      *tc_peer_new              (TcPeerHost  *host,
+                                       TcStore     *store,
+                                       TcIdentity  *identity,
+                                       TcAdmission *admission,
                                        const char  *address);
 const char  *tc_peer_get_address      (TcPeer      *self);
 TcStream    *tc_peer_get_stream       (TcPeer      *self);
@@ -50,7 +70,8 @@ void         tc_peer_send_typing      (TcPeer      *self,
 /* Closes every stream; no reconnection until tc_peer_connect(). */
 void         tc_peer_close            (TcPeer      *self);
 /* Fails every stream with @condition at once, without waiting for the
- * peer, and forgets them: for a node that goes away. */
+ * peer, and forgets them: for a node that goes away. Disposing the peer
+ * does this with system-shutdown. */
 void         tc_peer_abort            (TcPeer      *self,
                                        TcCondition  condition);
 /* No stream, no pending connection: the node may forget this peer. */

@@ -36,8 +36,12 @@ typedef struct {
   GByteArray *kinds;
 } Reply;
 
+/* Every command is treated as a secret: ADD_ONION carries the onion
+ * service's private key, AUTHENTICATE the password or cookie. Each copy of
+ * one (the queued string, the output buffer, the buffer being written) is
+ * wiped as soon as it is not needed, and never left behind by a realloc. */
 typedef struct {
-  char         *command;
+  char         *command;        /* wiped and freed once it is in outbuf */
   char         *key;            /* GETINFO only */
   GCancellable *cancellable;
   gulong        cancel_id;
@@ -147,6 +151,23 @@ reply_dup_lines (Reply *reply,
 }
 
 static void
+wipe_string (char **str)
+{
+  if (*str != NULL)
+    {
+      explicit_bzero (*str, strlen (*str));
+      g_clear_pointer (str, g_free);
+    }
+}
+
+static void
+wipe_gstring (GString *string)
+{
+  explicit_bzero (string->str, string->allocated_len);
+  g_string_free (string, TRUE);
+}
+
+static void
 pending_free (gpointer data)
 {
   Pending *p = data;
@@ -154,7 +175,7 @@ pending_free (gpointer data)
   if (p->cancel_id != 0)
     g_signal_handler_disconnect (p->cancellable, p->cancel_id);
   g_clear_object (&p->cancellable);
-  g_free (p->command);
+  wipe_string (&p->command);
   g_free (p->key);
   g_free (p);
 }
@@ -254,7 +275,9 @@ close_with_new_error (TcTorControl *self,
 
 typedef struct {
   TcTorControl *self;
-  GBytes       *bytes;
+  char         *data;
+  gsize         size;
+  gsize         allocated;
 } WriteOp;
 
 static void flush_output (TcTorControl *self);
@@ -268,7 +291,8 @@ write_cb (GObject      *object,
   g_autoptr(TcTorControl) self = op->self;
   g_autoptr(GError) error = NULL;
 
-  g_bytes_unref (op->bytes);
+  explicit_bzero (op->data, op->allocated);
+  g_free (op->data);
   g_free (op);
 
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, &error))
@@ -288,21 +312,42 @@ static void
 flush_output (TcTorControl *self)
 {
   WriteOp *op;
-  gsize size;
-  gconstpointer data;
 
   if (self->writing || self->closed || self->outbuf->len == 0)
     return;
 
   op = g_new0 (WriteOp, 1);
   op->self = g_object_ref (self);
-  op->bytes = g_string_free_to_bytes (self->outbuf);
+  op->size = self->outbuf->len;
+  op->allocated = self->outbuf->allocated_len;
+  op->data = g_string_free (self->outbuf, FALSE);
   self->outbuf = g_string_new (NULL);
   self->writing = TRUE;
 
-  data = g_bytes_get_data (op->bytes, &size);
-  g_output_stream_write_all_async (self->output, data, size, G_PRIORITY_DEFAULT,
+  g_output_stream_write_all_async (self->output, op->data, op->size, G_PRIORITY_DEFAULT,
                                    self->cancellable, write_cb, op);
+}
+
+/* Appends @command and CRLF to outbuf. Growing a GString reallocs and
+ * leaves the old buffer, command and all, in freed memory: grow it here
+ * instead, into a new buffer, and wipe the old one. */
+static void
+append_command (TcTorControl *self,
+                const char   *command)
+{
+  gsize needed = self->outbuf->len + strlen (command) + 3;
+
+  if (needed > self->outbuf->allocated_len)
+    {
+      GString *bigger = g_string_sized_new (needed);
+
+      g_string_append_len (bigger, self->outbuf->str, self->outbuf->len);
+      wipe_gstring (self->outbuf);
+      self->outbuf = bigger;
+    }
+
+  g_string_append (self->outbuf, command);
+  g_string_append (self->outbuf, "\r\n");
 }
 
 /* The queue */
@@ -335,8 +380,8 @@ maybe_send_next (TcTorControl *self)
         }
 
       p->sent = TRUE;
-      g_string_append (self->outbuf, p->command);
-      g_string_append (self->outbuf, "\r\n");
+      append_command (self, p->command);
+      wipe_string (&p->command);
       flush_output (self);
       return;
     }
@@ -684,7 +729,7 @@ tc_tor_control_finalize (GObject *object)
   g_clear_pointer (&self->reply, reply_free);
   g_clear_pointer (&self->event, reply_free);
   g_byte_array_unref (self->inbuf);
-  g_string_free (self->outbuf, TRUE);
+  wipe_gstring (self->outbuf);
   g_clear_object (&self->io);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->context, g_main_context_unref);

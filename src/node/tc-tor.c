@@ -320,15 +320,18 @@ static void
 publish_now (TcTor *self)
 {
   g_autofree char *blob = NULL;
+  g_autofree char *ports = NULL;
   g_autofree char *command = NULL;
 
   if (self->control == NULL || self->identity == NULL || self->local_port == 0 ||
       self->published)
     return;
 
+  /* Not printf with the key: vasprintf builds the text in a buffer of its
+   * own (on the stack, or freed unwiped) before the copy it returns. */
   blob = tc_identity_dup_tor_key_blob (self->identity);
-  command = g_strdup_printf ("ADD_ONION %s Port=%u,127.0.0.1:%u",
-                             blob, TC_VIRTUAL_PORT, self->local_port);
+  ports = g_strdup_printf ("Port=%u,127.0.0.1:%u", TC_VIRTUAL_PORT, self->local_port);
+  command = g_strconcat ("ADD_ONION ", blob, " ", ports, NULL);
   tc_tor_control_command_async (self->control, command, self->cancellable,
                                 add_onion_cb, g_object_ref (self));
   /* The onion key: our copies go as soon as the command has its own. */

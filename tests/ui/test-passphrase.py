@@ -3,7 +3,10 @@
 # torchat window, each start under its own Xvfb and D-Bus session: choose a
 # passphrase on first run, the unlock page at the next start (a wrong
 # passphrase says so and changes no file), change it in Preferences, skip
-# it (a plaintext profile), then encrypt that one from Preferences.
+# it (a plaintext profile), then encrypt that one from Preferences, and
+# change its passphrase with `torchat passphrase` while the window runs.
+# On every page, every button has an accessible name (the eye of each
+# passphrase row included).
 #
 # Environment: TORCHAT_BINARY, GSETTINGS_SCHEMA_DIR; TORCHAT_SCREENSHOT_DIR
 # (optional) receives the unlock page's screenshot.
@@ -12,6 +15,7 @@
 import base64
 import hashlib
 import os
+import re
 import sys
 import time
 
@@ -22,6 +26,7 @@ from tcui import check, note  # noqa: E402
 FIRST = "lantern orbit velvet cactus"
 SECOND = "granite whisper meadow tuba"
 WRONG = "lantern orbit velvet cactuz"
+THIRD = "copper lagoon thistle banjo"
 # Nothing listens there: the node only needs somewhere to send through.
 NODE_ARGS = ["--listen", "127.0.0.1:0", "--socks", "127.0.0.1:9"]
 
@@ -89,6 +94,39 @@ class Passphrase:
         a.call("key", keys=["ctrl+a", "BackSpace"])
         a.call("type", text=text)
 
+    def all_buttons_named(self, window, page):
+        """Every button on screen in @window has a name a screen reader can
+        say; the eye of a passphrase row shows the text and says so."""
+        a = self.app
+        buttons = []
+        for role in ("push button", "toggle button"):
+            buttons += a.call("find", role=role, window=window)["items"]
+        # GTK 4.8 calls a button without a name after its icon's class.
+        unnamed = [b for b in buttons
+                   if not b["name"].strip() or re.match(r"(Gtk|Adw)[A-Z]\w*$", b["name"])]
+        check(not unnamed, "%s: buttons without a name: %r" % (page, unnamed))
+        eyes = [b for b in buttons if b["name"] == "Show Passphrase"]
+        check(eyes, "%s: no Show Passphrase button among %r" %
+              (page, sorted(b["name"] for b in buttons)))
+        return len(buttons)
+
+    def eye_toggles(self, window):
+        """The first eye shows the passphrase and is then named after
+        hiding it; clicked again, it hides it."""
+        a = self.app
+        a.call("click", role="push button", name="Show Passphrase", window=window)
+        a.call("wait", role="push button", name="Hide Passphrase", window=window, timeout=5)
+        a.call("click", role="push button", name="Hide Passphrase", window=window)
+        a.call("wait", role="push button", name="Hide Passphrase", window=window, gone=True,
+               timeout=5)
+
+    def write_secret(self, name, text):
+        path = os.path.join(self.tmp, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text + "\n")
+        return path
+
     def main_window(self):
         a = self.app
         a.call("wait", role="push button", name="Add Contact", timeout=30)
@@ -100,6 +138,11 @@ class Passphrase:
         a = self.start("dana")
         a.call("wait", role="label", name="Protect Your Profile")
         a.call("wait", role="push button", name="Continue Without a Passphrase")
+        n = self.all_buttons_named("Protect Your Profile", "the first-run page")
+        check(len([b for b in a.call("find", role="push button", name="Show Passphrase",
+                                     window="Protect Your Profile")["items"]]) == 2,
+              "both passphrase rows have their eye")
+        note("%d buttons on the first-run page, all named" % n)
         create = a.call("find", role="push button", name="Create Profile")["items"]
         check(create and "sensitive" not in create[0]["states"], "nothing to create yet")
         self.type_into("Passphrase", "abc123")
@@ -128,8 +171,10 @@ class Passphrase:
         a.call("wait", role="label", name="Unlock Your Profile")
         check(not a.call("find", role="push button", name="Continue Without a Passphrase")["items"],
               "an existing profile cannot skip its passphrase")
+        self.all_buttons_named("Unlock Your Profile", "the unlock page")
         before = profile_hashes(a.profile)
         self.type_into("Passphrase", WRONG)
+        self.eye_toggles("Unlock Your Profile")
         a.call("click", role="push button", name="Unlock")
         a.call("wait", role="alert", name="Wrong passphrase. Nothing was changed; try again.")
         after = profile_hashes(a.profile)
@@ -151,6 +196,8 @@ class Passphrase:
         a.call("key", keys=["ctrl+comma"])
         a.call("wait", role="frame", name="Preferences")
         a.call("click", role="page tab", name="Security", window="Preferences")
+        a.call("wait", role="push button", name="Change Passphrase", window="Preferences")
+        self.all_buttons_named("Preferences", "the security page")
         self.type_into("Current Passphrase", WRONG, window="Preferences")
         self.type_into("New Passphrase", SECOND, window="Preferences")
         self.type_into("Confirm New Passphrase", SECOND, window="Preferences")
@@ -218,6 +265,7 @@ class Passphrase:
         a.call("wait", role="frame", name="Preferences")
         a.call("click", role="page tab", name="Security", window="Preferences")
         a.call("wait", role="push button", name="Encrypt This Profile", window="Preferences")
+        self.all_buttons_named("Preferences", "the security page of a plaintext profile")
         self.type_into("New Passphrase", FIRST, window="Preferences")
         self.type_into("Confirm New Passphrase", FIRST, window="Preferences")
         a.call("click", role="push button", name="Encrypt This Profile", window="Preferences")
@@ -233,6 +281,35 @@ class Passphrase:
         self.type_into("Passphrase", FIRST)
         a.call("click", role="push button", name="Unlock")
         self.main_window()
+
+    def cli_while_window_runs(self):
+        # `torchat passphrase` goes to the window's node, which stays open.
+        a = self.app
+        old = self.write_secret("first", FIRST)
+        wrong = self.write_secret("wrong", WRONG)
+        new = self.write_secret("third", THIRD)
+        key = os.path.join(a.profile, "profile.key")
+        with open(key, "rb") as f:
+            before = hashlib.sha256(f.read()).hexdigest()
+        result = a.cli("--passphrase-file", wrong, "--new-passphrase-file", new, "passphrase")
+        check(result.returncode == 1 and "wrong" in result.stderr,
+              "a wrong current passphrase: %d %r" % (result.returncode, result.stderr))
+        with open(key, "rb") as f:
+            check(hashlib.sha256(f.read()).hexdigest() == before, "profile.key unchanged")
+        result = a.cli("--passphrase-file", old, "--new-passphrase-file", new, "passphrase")
+        check(result.returncode == 0 and "changed" in result.stderr,
+              "the change: %d %r" % (result.returncode, result.stderr))
+        check(a.cli("id").returncode == 0, "the window's node still answers")
+        a.call("wait", role="push button", name="Add Contact")
+        self.quit()
+        a = self.start("erin")
+        a.call("wait", role="label", name="Unlock Your Profile")
+        self.type_into("Passphrase", FIRST)
+        a.call("click", role="push button", name="Unlock")
+        a.call("wait", role="alert", name="Wrong passphrase. Nothing was changed; try again.")
+        self.type_into("Passphrase", THIRD)
+        a.call("click", role="push button", name="Unlock")
+        self.main_window()
         self.quit()
 
 
@@ -242,7 +319,8 @@ def main():
     p = Passphrase()
     try:
         for name in ("first_run_choose", "wrong_passphrase", "right_passphrase",
-                     "change_passphrase", "only_new_works", "passphrase_file", "skip", "encrypt"):
+                     "change_passphrase", "only_new_works", "passphrase_file", "skip", "encrypt",
+                     "cli_while_window_runs"):
             before = t.failed
             t.case(name.replace("_", " "), getattr(p, name))
             if t.failed != before:

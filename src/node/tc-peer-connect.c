@@ -1,0 +1,232 @@
+/* tc-peer-connect.c: connecting out through Tor, with back-off
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tc-peer-private.h"
+#include "tc-socks.h"
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS (5 * 60 * 1000)
+/* Soon again after "offline", see retry_quickly(). */
+#define QUICK_RETRY_MS 5000
+#define FRESH_ONION_WINDOW_US (2 * 60 * G_USEC_PER_SEC)
+/* A little more than tor's own SocksTimeout (2 minutes), so that tor's
+ * answer, which says why, normally comes first. */
+#define CONNECT_TIMEOUT_S 150
+
+
+/* One connection attempt: the timeout cancels it, and a result that is
+ * not for the peer's current attempt is dropped. */
+typedef struct
+{
+  TcPeer       *peer;
+  GCancellable *cancellable;
+  guint         timeout;
+  gboolean      timed_out;
+} ConnectAttempt;
+
+static gboolean
+connect_timeout_cb (gpointer user_data)
+{
+  ConnectAttempt *attempt = user_data;
+
+  attempt->timeout = 0;
+  attempt->timed_out = TRUE;
+  g_cancellable_cancel (attempt->cancellable);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+connect_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  ConnectAttempt *attempt = user_data;
+  g_autoptr(TcPeer) self = attempt->peer;
+  g_autoptr(GCancellable) cancellable = attempt->cancellable;
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TcStream) stream = NULL;
+  gboolean timed_out = attempt->timed_out;
+
+  g_clear_handle_id (&attempt->timeout, g_source_remove);
+  g_free (attempt);
+
+  connection = tc_socks_connect_finish (result, &error);
+
+  /* Closed or disposed meanwhile: the node may be gone already. */
+  if (self->connecting != cancellable)
+    return;
+
+  g_clear_object (&self->connecting);
+
+  if (connection == NULL)
+    {
+      TcContact *contact = _tc_peer_get_contact (self);
+
+      if (timed_out)
+        {
+          g_clear_error (&error);
+          g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                               _("Tor did not answer in time"));
+        }
+
+      g_debug ("Could not reach %s: %s", self->redacted, error->message);
+      if (contact != NULL)
+        tc_contact_set_last_error (contact, tc_socks_error_describe (error));
+      _tc_peer_schedule_retry (self, error);
+      return;
+    }
+
+  if (self->active != NULL || !_tc_peer_wants_stream (self))
+    return;
+
+  stream = tc_stream_new (G_IO_STREAM (connection),
+                          self->identity,
+                          TC_STREAM_ROLE_INITIATOR, self->address);
+  _tc_peer_track_stream (self, stream);
+  tc_stream_start (stream);
+}
+
+static void
+connect_now (TcPeer *self)
+{
+  ConnectAttempt *attempt;
+
+  if (self->retry_source == 0)
+    _tc_peer_set_next_attempt (self, 0);
+  if (self->active != NULL || self->connecting != NULL || !_tc_peer_wants_stream (self))
+    return;
+
+  for (guint i = 0; i < self->streams->len; i++)
+    if (tc_stream_get_role (g_ptr_array_index (self->streams, i)) == TC_STREAM_ROLE_INITIATOR)
+      return;
+
+  self->connecting = g_cancellable_new ();
+
+  attempt = g_new0 (ConnectAttempt, 1);
+  attempt->peer = g_object_ref (self);
+  attempt->cancellable = g_object_ref (self->connecting);
+  attempt->timeout = g_timeout_add_seconds (CONNECT_TIMEOUT_S, connect_timeout_cb, attempt);
+
+  tc_socks_connect_async (tc_peer_host_get_socks_address (self->host),
+                          self->address, TC_VIRTUAL_PORT,
+                          attempt->cancellable, connect_cb, attempt);
+}
+
+/* Shown in the contact details: when the next attempt starts. */
+void
+_tc_peer_set_next_attempt (TcPeer *self,
+                           gint64  usec)
+{
+  TcContact *contact = _tc_peer_get_contact (self);
+
+  if (contact != NULL)
+    tc_contact_set_next_attempt (contact, usec);
+}
+
+static gboolean
+retry_cb (gpointer user_data)
+{
+  TcPeer *self = user_data;
+
+  self->retry_source = 0;
+  connect_now (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Whether "the peer is offline" may well be wrong soon. Right after an
+ * onion service is first published, its descriptor is not on the
+ * directories yet (the first upload waits for the introduction points), so
+ * Tor says "descriptor not found" or "introduction failed" for a contact
+ * who is starting up. While our own descriptor is not uploaded yet, we are
+ * starting up too, likely with contacts that started with us: retry soon,
+ * for a while. Otherwise a few quick retries catch a contact who has just
+ * come online. */
+static gboolean
+retry_quickly (TcPeer       *self,
+               const GError *error)
+{
+  if (!tc_socks_error_is_offline (error))
+    return FALSE;
+
+  if (tc_peer_host_get_onion_new (self->host))
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (self->fresh_since == 0)
+        self->fresh_since = now;
+      if (now - self->fresh_since < FRESH_ONION_WINDOW_US)
+        return TRUE;
+    }
+
+  if (self->quick_retries == 0)
+    return FALSE;
+
+  self->quick_retries--;
+  return TRUE;
+}
+
+/* Exponential back-off with jitter, so that a node coming back online is not
+ * hit by all its contacts in the same second. */
+void
+_tc_peer_schedule_retry (TcPeer       *self,
+                         const GError *error)
+{
+  guint delay;
+
+  if (self->retry_source != 0 || !_tc_peer_wants_stream (self))
+    return;
+
+  self->backoff_ms = CLAMP (self->backoff_ms * 2, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+  delay = self->backoff_ms / 2 + g_random_int_range (0, self->backoff_ms / 2 + 1);
+  if (delay > QUICK_RETRY_MS && retry_quickly (self, error))
+    delay = QUICK_RETRY_MS;
+  if (self->refused_ms > 0)
+    delay = MAX (delay, self->refused_ms / 2 + g_random_int_range (0, self->refused_ms / 2 + 1));
+  self->retry_source = g_timeout_add (delay, retry_cb, self);
+  _tc_peer_set_next_attempt (self, g_get_real_time () + (gint64) delay * 1000);
+}
+
+void
+tc_peer_connect (TcPeer   *self,
+                 gboolean  now)
+{
+  g_return_if_fail (TC_IS_PEER (self));
+
+  if (now)
+    {
+      self->backoff_ms = 0;
+      g_clear_handle_id (&self->retry_source, g_source_remove);
+    }
+
+  if (self->retry_source == 0)
+    connect_now (self);
+}
+
+void
+tc_peer_retry (TcPeer *self)
+{
+  g_return_if_fail (TC_IS_PEER (self));
+
+  self->backoff_ms = 0;
+  self->refused_ms = 0;
+  self->quick_retries = TC_PEER_QUICK_RETRIES;
+  self->fresh_since = 0;
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+
+  /* An attempt still waiting may be on tor's old view of the peer. */
+  if (self->connecting != NULL && self->active == NULL)
+    {
+      g_cancellable_cancel (self->connecting);
+      g_clear_object (&self->connecting);
+    }
+
+  connect_now (self);
+}
