@@ -37,14 +37,50 @@ stop_search_cb (TcSearchDialog *self)
   gtk_window_close (GTK_WINDOW (self));
 }
 
+typedef struct
+{
+  TcWindow  *window;
+  TcMessage *message;
+} ShowData;
+
+static void
+show_data_free (gpointer data)
+{
+  ShowData *show = data;
+
+  g_object_unref (show->window);
+  g_object_unref (show->message);
+  g_free (show);
+}
+
+static gboolean
+show_idle_cb (gpointer data)
+{
+  ShowData *show = data;
+
+  tc_window_show_message (show->window, show->message);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The dialog goes first, then the main window moves to the message: not
+ * both in the click that chose it (GTK 4.8's accessibility bridge has
+ * crashed on that). */
 static void
 message_activated_cb (TcSearchDialog *self,
                       TcMessage      *message)
 {
   GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+  ShowData *show;
 
-  if (TC_IS_WINDOW (parent) && tc_window_show_message (TC_WINDOW (parent), message))
-    gtk_window_close (GTK_WINDOW (self));
+  if (!TC_IS_WINDOW (parent))
+    return;
+
+  show = g_new0 (ShowData, 1);
+  show->window = g_object_ref (TC_WINDOW (parent));
+  show->message = g_object_ref (message);
+  gtk_window_close (GTK_WINDOW (self));
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, show_idle_cb, show, show_data_free);
 }
 
 static void
@@ -72,8 +108,7 @@ tc_search_dialog_init (TcSearchDialog *self)
 }
 
 GtkWidget *
-tc_search_dialog_new (TcWindow   *window,
-                      const char *text)
+tc_search_dialog_new (TcWindow *window)
 {
   TcSearchDialog *self;
 
@@ -85,13 +120,22 @@ tc_search_dialog_new (TcWindow   *window,
                        "accessible-role", GTK_ACCESSIBLE_ROLE_WINDOW,
                        NULL);
   tc_search_page_set_node (self->page, tc_window_get_node (window));
+
+  return GTK_WIDGET (self);
+}
+
+void
+tc_search_dialog_set_text (TcSearchDialog *self,
+                           const char     *text)
+{
+  g_return_if_fail (TC_IS_SEARCH_DIALOG (self));
+
   if (text != NULL && text[0] != '\0')
     {
       gtk_editable_set_text (GTK_EDITABLE (self->entry), text);
       gtk_editable_set_position (GTK_EDITABLE (self->entry), -1);
-      search_changed_cb (self);
     }
+  /* Again, for what came in since. */
+  search_changed_cb (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->entry));
-
-  return GTK_WIDGET (self);
 }

@@ -72,6 +72,7 @@ struct _TcWindow
   GtkSearchEntry       *message_search_entry;
   GtkStack             *conversation_stack;
   TcSearchPage         *conversation_search_page;
+  GtkWidget            *search_dialog;
   GtkStack             *content_stack;
   GtkRevealer          *request_revealer;
   GtkLabel             *request_label;
@@ -114,6 +115,7 @@ void   _tc_window_scroll_to_message        (TcWindow       *self,
 /* tc-window-search.c: the history's search and going to a result */
 void   _tc_window_class_init_search        (GtkWidgetClass *widget_class);
 void   _tc_window_init_search              (TcWindow       *self);
+void   _tc_window_dispose_search           (TcWindow       *self);
 void   _tc_window_close_conversation_search (TcWindow      *self);
 
 /* tc-window-transfers.c: files into a conversation and its transfers */

@@ -71,7 +71,10 @@ search_messages_action (GtkWidget  *widget,
   if (gtk_search_bar_get_search_mode (self->search_bar))
     text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
 
-  gtk_window_present (GTK_WINDOW (tc_search_dialog_new (self, text)));
+  if (self->search_dialog == NULL)
+    self->search_dialog = g_object_ref_sink (tc_search_dialog_new (self));
+  tc_search_dialog_set_text (TC_SEARCH_DIALOG (self->search_dialog), text);
+  gtk_window_present (GTK_WINDOW (self->search_dialog));
 }
 
 static void
@@ -197,4 +200,14 @@ _tc_window_init_search (TcWindow *self)
   tc_search_page_set_node (self->conversation_search_page, self->node);
   /* Inside a clamp: the bar does not find the entry by itself (Escape). */
   gtk_search_bar_connect_entry (self->message_search_bar, GTK_EDITABLE (self->message_search_entry));
+}
+
+void
+_tc_window_dispose_search (TcWindow *self)
+{
+  if (self->search_dialog != NULL)
+    {
+      gtk_window_destroy (GTK_WINDOW (self->search_dialog));
+      g_clear_object (&self->search_dialog);
+    }
 }

@@ -483,6 +483,7 @@ tc_window_dispose (GObject *object)
   /* The node outlives the window: nothing of it may call back into a
    * disposed window. */
   _tc_window_dispose_sidebar (self);
+  _tc_window_dispose_search (self);
   if (self->node != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->node, self);

@@ -261,6 +261,9 @@ class Flow(tcui.Pair):
 
     def search(self):
         b = self.bob
+        # With no conversation open, Ctrl+F searches the contacts.
+        b.call("key", keys=["Escape"])
+        b.call("wait", role="label", name="No Conversation Selected")
         b.call("key", keys=["ctrl+f"])
         b.call("wait", role="entry", name="Search Contacts")
         b.call("type", text="zzz-nobody")

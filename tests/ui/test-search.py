@@ -140,13 +140,16 @@ class Search(tcui.Pair):
         check(not b.call("find", role="label", contains=banner)["items"], "no banner while all is well")
         # Fill it: what is left for the profile is nothing.
         filler = os.path.join(self.disk, "filler")
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while True:
+                os.write(fd, b"\0" * 65536)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        note("the profile's disk is full: %s" % subprocess.run(["df", "-h", self.disk], capture_output=True,
+                                                               text=True).stdout.splitlines()[-1])
         try:
             # The database may still have room it took before (its log is
             # reused): what arrives fills that first.
