@@ -87,6 +87,7 @@ struct _TcWindow
 };
 
 /* tc-window.c */
+void   _tc_window_mark_read                (TcWindow       *self);
 void   _tc_window_update_main_page         (TcWindow       *self);
 guint  _tc_window_find_contact_position    (TcWindow       *self,
                                             TcContact      *contact);

@@ -152,9 +152,12 @@ store_failure_cb (TcWindow *self)
 
       /* Translators: %s is the database's error, as in "database or disk is full" */
       tooltip = g_strdup_printf (_("The database said: %s"), failure);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->storage_banner_label), tooltip);
+      if (g_strcmp0 (gtk_widget_get_tooltip_text (GTK_WIDGET (self->storage_banner_label)), tooltip) != 0)
+        gtk_widget_set_tooltip_text (GTK_WIDGET (self->storage_banner_label), tooltip);
     }
   gtk_revealer_set_reveal_child (self->storage_banner, failure != NULL);
+  if (failure == NULL)
+    _tc_window_mark_read (self);
 }
 
 void

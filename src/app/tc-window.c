@@ -24,12 +24,19 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static void
-tc_window_mark_read (TcWindow *self)
+void
+_tc_window_mark_read (TcWindow *self)
 {
+  TcStore *store = tc_node_get_store (self->node);
   g_autoptr(GError) error = NULL;
 
   if (self->contact == NULL || !gtk_window_is_active (GTK_WINDOW (self)))
+    return;
+
+  /* While the store cannot write, the count it keeps stays: marking it
+   * read again and again on every message would only fail again. Done
+   * once it stores again (tc-window-sidebar.c). */
+  if (store != NULL && tc_store_get_failure (store) != NULL)
     return;
 
   /* Folded on the contact list, the conversation is not on screen. */
@@ -150,7 +157,7 @@ contact_notify_cb (TcWindow   *self,
   if (g_str_equal (pspec->name, "unread"))
     {
       if (tc_contact_get_unread (contact) > 0)
-        tc_window_mark_read (self);
+        _tc_window_mark_read (self);
       return;
     }
 
@@ -287,7 +294,7 @@ tc_window_set_contact (TcWindow  *self,
   if (contact != NULL)
     {
       adw_leaflet_set_visible_child (self->leaflet, self->content);
-      tc_window_mark_read (self);
+      _tc_window_mark_read (self);
       gtk_widget_grab_focus (GTK_WIDGET (self->composer));
     }
 
@@ -339,7 +346,7 @@ leaflet_visible_child_cb (TcWindow *self)
       adw_leaflet_get_visible_child (self->leaflet) == self->sidebar)
     tc_window_set_contact (self, NULL);
 
-  tc_window_mark_read (self);
+  _tc_window_mark_read (self);
 }
 
 static void
@@ -405,7 +412,7 @@ realize_cb (TcWindow *self)
 static void
 is_active_cb (TcWindow *self)
 {
-  tc_window_mark_read (self);
+  _tc_window_mark_read (self);
 }
 
 static void
