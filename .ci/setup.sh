@@ -13,13 +13,19 @@ cd "$top"
 build_pkgs="meson ninja-build pkg-config gcc libglib2.0-dev libjson-glib-dev
   libsqlcipher-dev libsodium-dev libsecret-1-dev nettle-dev libgtk-4-dev libadwaita-1-dev libnotify-dev
   gettext desktop-file-utils appstream itstool yelp-tools python3"
+# The own address as a QR code (src/app/tc-qr-code.c).
+build_pkgs="$build_pkgs libqrencode-dev"
 test_pkgs="tor xvfb xauth dbus gnome-keyring clang libclang-rt-14-dev strace procps iproute2
   python3-pyatspi gir1.2-atspi-2.0 at-spi2-core xdotool"
+# The QR code test reads the screen back with zbarimg.
+test_pkgs="$test_pkgs zbar-tools"
 # The flatpak suite: Flatpak and its builder, debootstrap for the Debian
 # stand-in runtime, the portals on the test's session bus, and an X client
 # (xmessage) to take the focus from the sandboxed window.
 flatpak_pkgs="flatpak flatpak-builder bubblewrap debootstrap ostree xdg-desktop-portal
   xdg-desktop-portal-gtk python3-gi x11-utils"
+# The Background portal (its backend is GNOME's) for the background check.
+flatpak_pkgs="$flatpak_pkgs xdg-desktop-portal-gnome"
 test_pkgs="$test_pkgs $flatpak_pkgs"
 
 missing=""

@@ -20,6 +20,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
 
 #include "tc-test-harness.h"
 
@@ -38,8 +41,10 @@ fail (TcTestNet  *net,
   exit (1);
 }
 
+/* A "Name:   N kB" line of /proc/PID/status. */
 static double
-rss_kib (TcTestNode *node)
+status_kib (TcTestNode *node,
+            const char *name)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%d/status", tc_test_node_pid (node));
   g_autofree char *status = NULL;
@@ -50,8 +55,8 @@ rss_kib (TcTestNode *node)
 
   lines = g_strsplit (status, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
-    if (g_str_has_prefix (lines[i], "VmRSS:"))
-      return g_ascii_strtod (lines[i] + strlen ("VmRSS:"), NULL);
+    if (g_str_has_prefix (lines[i], name))
+      return g_ascii_strtod (lines[i] + strlen (name), NULL);
 
   return -1;
 }
@@ -67,6 +72,12 @@ open_fds (TcTestNode *node)
     n++;
 
   return dir != NULL ? (double) n : -1;
+}
+
+static double
+rss_kib (TcTestNode *node)
+{
+  return status_kib (node, "VmRSS:");
 }
 
 /* Least-squares slope of @y over @x, per hour of @x in seconds. */
@@ -171,6 +182,10 @@ main (int   argc,
   g_autoptr(GArray) t = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) rss = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) anon = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) file = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) db = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree char *db_path = NULL;
   guint sent_ab = 0, sent_ba = 0, restarts = 0;
   TcTestNet *net;
   TcTestNode *a, *b;
@@ -183,7 +198,9 @@ main (int   argc,
     }
 
   net = tc_test_net_new ();
-  net->quiet = TRUE;
+  /* BENCH_SOAK_DEBUG=1: the nodes log at debug level (with
+   * TC_TEST_NODE_DEBUG=1), and A's memory lines are shown at the end. */
+  net->quiet = g_getenv ("BENCH_SOAK_DEBUG") == NULL;
   net->plaintext = TRUE;
   a = tc_test_net_add_node (net, "A");
   b = tc_test_net_add_node (net, "B");
@@ -191,6 +208,7 @@ main (int   argc,
 
   printf ("soak: %u s, %u messages/s from A, %u every 10 s from B, B restarted every %u s\n",
           seconds, RATE, RATE, RESTART_S);
+  db_path = g_build_filename (a->profile, "torchat.db", NULL);
   start = tc_test_now ();
   next_sample = start;
   next_restart = start + RESTART_S;
@@ -211,13 +229,19 @@ main (int   argc,
       if (now >= next_sample)
         {
           double x = now - start, r = rss_kib (a), d = open_fds (a);
+          double an = status_kib (a, "RssAnon:"), fi = status_kib (a, "RssFile:");
+          GStatBuf st;
+          double size = g_stat (db_path, &st) == 0 ? st.st_size / 1024.0 : -1;
 
           g_array_append_val (t, x);
           g_array_append_val (rss, r);
           g_array_append_val (fds, d);
-          printf ("sample %4.0f s: A VmRSS %.0f kB, %.0f fds; B VmRSS %.0f kB, %.0f fds; "
-                  "A outbox %" G_GINT64_FORMAT "\n",
-                  x, r, d, rss_kib (b), open_fds (b), tc_test_outbox (a, b->address));
+          g_array_append_val (anon, an);
+          g_array_append_val (file, fi);
+          g_array_append_val (db, size);
+          printf ("sample %4.0f s: A VmRSS %.0f kB (anonymous %.0f, files %.0f), %.0f fds, "
+                  "database %.0f kB; B VmRSS %.0f kB, %.0f fds; A outbox %" G_GINT64_FORMAT "\n",
+                  x, r, an, fi, d, size, rss_kib (b), open_fds (b), tc_test_outbox (a, b->address));
           fflush (stdout);
           next_sample += SAMPLE_S;
         }
@@ -254,6 +278,27 @@ main (int   argc,
           array_min (rss), array_max (rss), rss->len, slope_per_hour (t, rss));
   printf ("A open fds: %.0f to %.0f, slope %.2f per hour\n",
           array_min (fds), array_max (fds), slope_per_hour (t, fds));
+  printf ("A RssAnon: %.0f to %.0f kB, slope %.0f kB/hour; RssFile: %.0f to %.0f kB, "
+          "slope %.0f kB/hour\n",
+          array_min (anon), array_max (anon), slope_per_hour (t, anon),
+          array_min (file), array_max (file), slope_per_hour (t, file));
+  printf ("A torchat.db: %.0f to %.0f kB, slope %.0f kB/hour\n",
+          array_min (db), array_max (db), slope_per_hour (t, db));
+
+  if (!net->quiet)
+    {
+      g_autofree char *log = NULL;
+
+      if (g_file_get_contents (a->log_path, &log, NULL, NULL))
+        {
+          g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+          guint shown = 0;
+
+          for (guint i = 0; lines[i] != NULL; i++)
+            if (strstr (lines[i], "Memory: SQLite") != NULL && shown++ % 6 == 0)
+              printf ("A: %s\n", lines[i]);
+        }
+    }
 
   tc_test_net_free (net);
   return 0;

@@ -433,6 +433,10 @@ scan_memory (GPid        pid,
                   &start, &end, perms) != 3 ||
           perms[0] != 'r' || perms[1] != 'w')
         continue;
+      /* A sanitizer's shadow memory is terabytes reserved and never
+       * touched; no heap of a node comes near 4 GiB. */
+      if (end - start > G_GUINT64_CONSTANT (4) << 30)
+        continue;
 
       for (guint64 at = start; at < end && *found == NULL; at += chunk_size)
         {

@@ -8,55 +8,11 @@
 #include <glib-unix.h>
 #include <signal.h>
 
-#include "tc-application.h"
-#include "tc-control.h"
-#include "tc-notifier.h"
-#include "tc-preferences-window.h"
-#include "tc-security-page.h"
+#include "tc-application-private.h"
 #include "tc-unlock-window.h"
-#include "tc-window.h"
 
 /* A peer that said "composing" and then went quiet is not typing any more. */
 #define TYPING_TIMEOUT_SECONDS 20
-
-struct _TcApplication
-{
-  AdwApplication  parent_instance;
-
-  char           *profile_dir;
-  TcNode         *node;
-  TcControl      *control;
-  TcNotifier     *notifier;
-  GError         *node_error;
-  GSettings      *settings;
-
-  /* Until the profile is open: the locked node, and the passphrase from
-   * --passphrase-file if one was given (then no unlock window). */
-  TcNode         *locked_node;
-  const char     *passphrase;
-  gsize           passphrase_length;
-  GDestroyNotify  passphrase_wipe;
-  gpointer        passphrase_data;
-  GtkWidget      *unlock_window;
-
-  /* From the command line; override the Tor mode of the settings. */
-  gboolean        node_options;
-  char           *opt_listen;
-  char           *opt_socks;
-  char           *opt_tor_control;
-  char           *opt_tor_password;
-  char           *opt_tor_binary;
-  char           *opt_tor_config;
-
-  /* TcContact → timeout source: "Typing…" ends even if the peer never says. */
-  GHashTable     *typing_timeouts;
-
-  guint           sigterm_source;
-  guint           sigint_source;
-
-  guint           holding : 1;
-  guint           stopping : 1;
-};
 
 G_DEFINE_FINAL_TYPE (TcApplication, tc_application, ADW_TYPE_APPLICATION)
 
@@ -68,7 +24,7 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static TcWindow *
+TcWindow *
 tc_application_get_main_window (TcApplication *self)
 {
   for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; l = l->next)
@@ -100,7 +56,7 @@ node_stopped_cb (GObject      *object,
   g_application_quit (G_APPLICATION (self));
 }
 
-static void
+void
 tc_application_stop (TcApplication *self)
 {
   if (self->stopping)
@@ -140,82 +96,6 @@ signal_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-quit_action (GSimpleAction *action,
-             GVariant      *param,
-             gpointer       user_data)
-{
-  tc_application_stop (TC_APPLICATION (user_data));
-}
-
-static void
-about_action (GSimpleAction *action,
-              GVariant      *param,
-              gpointer       user_data)
-{
-  TcApplication *self = user_data;
-  static const char *developers[] = { "The TORChat developers", NULL };
-  GtkWindow *window;
-
-  window = gtk_application_get_active_window (GTK_APPLICATION (self));
-  adw_show_about_window (window,
-                         "application-name", _("TORChat"),
-                         "application-icon", APP_ID,
-                         "developer-name", _("The TORChat developers"),
-                         "developers", developers,
-                         "version", PACKAGE_VERSION,
-                         "comments", _("Chat privately over Tor, without servers: every user runs their own onion service."),
-                         "license-type", GTK_LICENSE_GPL_3_0,
-                         "translator-credits", _("translator-credits"),
-                         NULL);
-}
-
-static void
-help_action (GSimpleAction *action,
-             GVariant      *param,
-             gpointer       user_data)
-{
-  TcApplication *self = user_data;
-
-  gtk_show_uri (gtk_application_get_active_window (GTK_APPLICATION (self)),
-                "help:torchat", GDK_CURRENT_TIME);
-}
-
-static void
-preferences_action (GSimpleAction *action,
-                    GVariant      *param,
-                    gpointer       user_data)
-{
-  TcApplication *self = user_data;
-  GtkWidget *window;
-
-  if (self->node == NULL)
-    return;
-
-  window = tc_preferences_window_new (GTK_WINDOW (tc_application_get_main_window (self)),
-                                      self->node, self->settings, self->node_options);
-  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (window),
-                              ADW_PREFERENCES_PAGE (tc_security_page_new (self->node,
-                                                                          self->profile_dir)));
-  adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (window),
-                                                g_variant_get_string (param, NULL));
-  gtk_window_present (GTK_WINDOW (window));
-}
-
-static void
-open_conversation_action (GSimpleAction *action,
-                          GVariant      *param,
-                          gpointer       user_data)
-{
-  TcApplication *self = user_data;
-  TcWindow *window;
-
-  g_application_activate (G_APPLICATION (self));
-
-  window = tc_application_get_main_window (self);
-  if (window != NULL)
-    tc_window_select_address (window, g_variant_get_string (param, NULL));
-}
 
 static void
 window_contact_cb (TcWindow      *window,
@@ -440,6 +320,7 @@ tc_application_start_node (TcApplication  *self,
                            G_CONNECT_SWAPPED);
 
   self->notifier = tc_notifier_new (GTK_APPLICATION (self), self->node, self->settings);
+  tc_application_background_start (self);
 
   return TRUE;
 }
@@ -521,29 +402,13 @@ tc_application_startup (GApplication *app)
   TcApplication *self = TC_APPLICATION (app);
   g_autoptr(GSettingsSchema) schema = NULL;
   GSettingsSchemaSource *source;
-  static const GActionEntry entries[] = {
-    { "quit", quit_action },
-    { "about", about_action },
-    { "help", help_action },
-    { "open-conversation", open_conversation_action, "s" },
-    { "preferences", preferences_action, "s" },
-  };
-  static const char *preferences_accels[] = { "<Primary>comma", NULL };
-  static const char *quit_accels[] = { "<Primary>q", NULL };
-  static const char *help_accels[] = { "F1", NULL };
-  static const char *close_accels[] = { "<Primary>w", NULL };
 
   G_APPLICATION_CLASS (tc_application_parent_class)->startup (app);
 
   g_set_application_name (_("TORChat"));
   gtk_window_set_default_icon_name (APP_ID);
 
-  g_action_map_add_action_entries (G_ACTION_MAP (self), entries, G_N_ELEMENTS (entries), self);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.help", help_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "window.close", close_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences::general",
-                                         preferences_accels);
+  tc_application_add_actions (self);
 
   source = g_settings_schema_source_get_default ();
   if (source != NULL)
@@ -648,6 +513,7 @@ tc_application_shutdown (GApplication *app)
 {
   TcApplication *self = TC_APPLICATION (app);
 
+  tc_application_background_stop (self);
   g_clear_object (&self->notifier);
   g_clear_object (&self->control);
   g_clear_handle_id (&self->sigterm_source, g_source_remove);

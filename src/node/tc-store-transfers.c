@@ -1,4 +1,4 @@
-/* tc-store-transfers.c: the transfers table (schema step 2 in tc-store.c)
+/* tc-store-transfers.c: the transfers table (schema step 2 in tc-store-open.c)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -311,6 +311,40 @@ def stop_app(proc):
         return False
 
 
+# GSettings inside the sandbox: GLib's keyfile backend, in the app's own
+# config directory.
+KEYFILE = os.path.join(HOME, ".var", "app", APP_ID, "config", "glib-2.0", "settings", "keyfile")
+
+
+def close_action():
+    try:
+        with open(KEYFILE) as f:
+            for line in f:
+                if line.startswith("close-action="):
+                    return line.split("=", 1)[1].strip().strip("'")
+    except OSError:
+        pass
+    return None
+
+
+def background_permission():
+    """What the permission store holds for the app in the Background
+    portal's table (None: not asked yet)."""
+    # The permission store is per session bus: no --user here.
+    r = subprocess.run(["flatpak", "permission-show", APP_ID], capture_output=True, text=True,
+                       timeout=60)
+    for line in r.stdout.splitlines():
+        fields = line.split()
+        if fields[:3] == ["background", "background", APP_ID]:
+            return fields[3] if len(fields) > 3 else ""
+    return None
+
+
+# The user chose "keep running in the background" (Preferences) before.
+os.makedirs(os.path.dirname(KEYFILE), exist_ok=True)
+with open(KEYFILE, "w") as f:
+    f.write("[io/github/torchat/TorChat]\nclose-action='background'\n")
+
 # --- the app in the sandbox ----------------------------------------------------
 
 app = start_app("app.log")
@@ -322,6 +356,14 @@ if window is None:
 
 tors = wait_for(lambda: sandbox_processes("tor"), 60)
 ok(bool(tors), "the app starts its own tor inside the sandbox", log_tail("app.log"))
+
+# The Background portal records the app's first request (no dialog when
+# nothing was decided before).
+granted = wait_for(lambda: background_permission() == "yes", 30)
+ok(bool(granted) and close_action() == "background",
+   "with the close action \"background\" the app asks the Background portal, which allows it",
+   "permission: %r, close-action: %r\n%s" % (background_permission(), close_action(),
+                                             log_tail("app.log")))
 
 ok(os.path.isdir(os.path.join(SANDBOX_PROFILE, "tor")) and
    any(n.endswith(".db") or n.startswith("profile") for n in os.listdir(SANDBOX_PROFILE)) and
@@ -465,6 +507,23 @@ if note:
 quit_ok = stop_app(app)
 ok(quit_ok and not sandbox_processes("tor"), "`torchat quit` ends the app and its tor",
    "quit by itself: %s; tor: %s" % (quit_ok, sandbox_processes("tor")))
+
+# --- running in the background refused --------------------------------------
+
+# The user said no in the system settings (Apps): the next start is told so,
+# and closing the window quits again.
+subprocess.run(["flatpak", "permission-set", "background", "background", APP_ID, "no"],
+               capture_output=True, text=True, timeout=60)
+app = start_app("app-denied.log")
+window = wait_for(lambda: find_window(lambda name: name == "TORChat"), 60)
+heading = "Running in the Background Is Not Allowed"
+told = wait_for(lambda: window is not None and
+                any(heading in t for app_ in accessible_apps() for t in texts(app_)), 30)
+ok(bool(told) and wait_for(lambda: close_action() == "quit", 10),
+   "refused by the Background portal, the app says so and closing the window quits",
+   "permission: %r, close-action: %r\n%s" % (background_permission(), close_action(),
+                                             log_tail("app-denied.log")))
+stop_app(app)
 
 # --- German ----------------------------------------------------------------
 

@@ -5,7 +5,9 @@
 #
 # Environment: TORCHAT_BINARY, TORCHAT_BENCH_PROFILE (bench-window-profile),
 # GSETTINGS_SCHEMA_DIR; BENCH_CONTACTS, BENCH_MESSAGES to change the size.
-# The renderer is cairo (GSK_RENDERER, set by the agent), under Xvfb.
+# The renderer is cairo (GSK_RENDERER, set by the agent), under Xvfb. Both
+# profiles are then opened once more without the accessibility bus
+# (GTK_A11Y=none), for what the accessibility objects cost.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 import os
@@ -23,11 +25,16 @@ NEWEST = "Message number %d, the newest" % MESSAGES
 
 
 def rss_kib(pid):
+    """VmRSS, and its parts: anonymous memory (heap, GSlice, stacks),
+    mapped files (libraries, fonts, icon caches) and shared memory (the X
+    server's MIT-SHM images), in KiB."""
+    parts = {}
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+            key = line.split(":")[0]
+            if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                parts[key] = int(line.split()[1])
+    return parts
 
 
 def frames(instance):
@@ -66,7 +73,10 @@ def run(tmp, name, contacts, messages):
     instance = tcui.Instance(name, tmp, ["--listen", "127.0.0.1:0", "--socks", "127.0.0.1:9"],
                              bench=True, profile=profile)
     result = {"first_frame_ms": first_frame(instance), "rss_idle_kib": settle(instance)}
+    result["profile"] = profile
     if messages:
+        # Where "Busy" is, for the run without the accessibility bus.
+        result["busy_at"] = instance.call("find", role="label", name="Busy")["items"][0]["extents"]
         clicked = instance.call("click", role="label", name="Busy")["clicked"]
         instance.call("wait", role="label", name=NEWEST, timeout=30)
         result["click_to_newest_ms"] = (time.monotonic() - clicked) * 1000
@@ -89,33 +99,110 @@ def run(tmp, name, contacts, messages):
     return result
 
 
+def child_pid(parent, comm):
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open("/proc/%s/comm" % entry) as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and name == comm:
+            return int(entry)
+    return None
+
+
+def run_without_a11y(tmp, name, profile, busy_at=None):
+    """The same window with GTK_A11Y=none, as without any accessibility
+    bus: nothing can observe it, so the conversation is opened by clicking
+    where "Busy" was in the observed run, and the RSS read 3 s later."""
+    directory = os.path.join(tmp, name + "-no-a11y")
+    os.makedirs(os.path.join(directory, "run"), mode=0o700)
+    xvfb = tcui.Xvfb(directory)
+    env = dict(os.environ, DISPLAY=xvfb.display, GTK_A11Y="none", GSK_RENDERER="cairo",
+               XDG_RUNTIME_DIR=os.path.join(directory, "run"))
+    for key in ("DBUS_SESSION_BUS_ADDRESS", "AT_SPI_BUS_ADDRESS", "WAYLAND_DISPLAY"):
+        env.pop(key, None)
+    log = open(os.path.join(directory, "torchat.log"), "w")
+    session = subprocess.Popen(["dbus-run-session", "--", tcui.binary(), "--profile", profile,
+                                "--listen", "127.0.0.1:0", "--socks", "127.0.0.1:9"],
+                               env=env, stdout=log, stderr=log)
+    result = {}
+    try:
+        pid = tcui.wait_until(lambda: child_pid(session.pid, "torchat"), what="torchat")
+        wid = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid", str(pid),
+                              "--name", "^TORChat$"], env=env, capture_output=True, text=True,
+                             timeout=60).stdout.split()[-1]
+        time.sleep(3)
+        result["rss_idle_kib"] = rss_kib(pid)
+        if busy_at:
+            x, y, w, h = busy_at
+            subprocess.run(["xdotool", "mousemove", "--window", wid, str(x + w // 2),
+                            str(y + h // 2), "click", "1", "mousemove", "1279", "799"],
+                           env=env, timeout=30, check=True)
+            time.sleep(3)
+            result["rss_open_kib"] = rss_kib(pid)
+        os.kill(pid, 15)
+        session.wait(timeout=60)
+    finally:
+        if session.poll() is None:
+            session.kill()
+            session.wait()
+        xvfb.stop()
+    return result
+
+
 def main():
     tcui.require_tools()
     tmp = tcui.make_tmpdir("torchat-bench-window-")
     try:
         empty = run(tmp, "empty", 0, 0)
         full = run(tmp, "full", CONTACTS, MESSAGES)
+        empty_bare = run_without_a11y(tmp, "empty", empty["profile"])
+        full_bare = run_without_a11y(tmp, "full", full["profile"], full.get("busy_at"))
     finally:
         tcui.remove_tmpdir(tmp)
 
-    print("window benchmark, %s, GSK_RENDERER=cairo under Xvfb" % time.strftime("%Y-%m-%d"))
+    print("window benchmark, %s, GSK_RENDERER=cairo under Xvfb, load average %s" %
+          (time.strftime("%Y-%m-%d %H:%M"), " ".join(open("/proc/loadavg").read().split()[:3])))
     print("%-44s %10s %10s" % ("", "empty", "%d/%d" % (CONTACTS, MESSAGES)))
     print("%-44s %10.0f %10.0f" % ("launch to first frame (ms)", empty["first_frame_ms"],
                                    full["first_frame_ms"]))
-    print("%-44s %10.1f %10.1f" % ("RSS after start (MiB)", empty["rss_idle_kib"] / 1024,
-                                   full["rss_idle_kib"] / 1024))
+    def mib(parts, key="VmRSS"):
+        return parts[key] / 1024
+
+    def split(label, e, f):
+        print("%-44s %10s %10s" % (label, e and "%.1f/%.1f/%.1f" % (mib(e, "RssAnon"), mib(e, "RssFile"),
+                                                                    mib(e, "RssShmem")) or "",
+                                   "%.1f/%.1f/%.1f" % (mib(f, "RssAnon"), mib(f, "RssFile"),
+                                                       mib(f, "RssShmem"))))
+
+    print("%-44s %10.1f %10.1f" % ("RSS after start (MiB)", mib(empty["rss_idle_kib"]),
+                                   mib(full["rss_idle_kib"])))
+    split("  anon/file/shmem (MiB)", empty["rss_idle_kib"], full["rss_idle_kib"])
     print("%-44s %10s %10.0f" % ("click to newest message seen (ms, AT-SPI)", "",
                                  full["click_to_newest_ms"]))
     print("%-44s %10s %10.0f" % ("  of which one look through AT-SPI (ms)", "", full["observe_ms"]))
-    print("%-44s %10s %10.1f" % ("RSS after opening it (MiB)", "", full["rss_open_kib"] / 1024))
+    print("%-44s %10s %10.1f" % ("RSS after opening it (MiB)", "", mib(full["rss_open_kib"])))
+    split("  anon/file/shmem (MiB)", None, full["rss_open_kib"])
     print("%-44s %10s %10.1f" % ("  above the empty profile (MiB)", "",
-                                 (full["rss_open_kib"] - empty["rss_idle_kib"]) / 1024))
+                                 mib(full["rss_open_kib"]) - mib(empty["rss_idle_kib"])))
     if "scroll_median_ms" in full:
         print("%-44s %10s %10s" % ("scrolling back: frames", "", full["scroll_frames"]))
         print("%-44s %10s %4.1f/%4.1f/%4.1f" % ("  frame time median/p95/max (ms)", "",
                                                  full["scroll_median_ms"], full["scroll_p95_ms"],
                                                  full["scroll_max_ms"]))
-    print("%-44s %10s %10.1f" % ("RSS after scrolling (MiB)", "", full["rss_scrolled_kib"] / 1024))
+    print("%-44s %10s %10.1f" % ("RSS after scrolling (MiB)", "", mib(full["rss_scrolled_kib"])))
+    print("without the accessibility bus (GTK_A11Y=none; opened by a click where \"Busy\" was)")
+    print("%-44s %10.1f %10.1f" % ("RSS after start (MiB)", mib(empty_bare["rss_idle_kib"]),
+                                   mib(full_bare["rss_idle_kib"])))
+    if "rss_open_kib" in full_bare:
+        print("%-44s %10s %10.1f" % ("RSS after opening it (MiB)", "", mib(full_bare["rss_open_kib"])))
+        print("%-44s %10s %10.1f" % ("  above the empty profile (MiB)", "",
+                                     mib(full_bare["rss_open_kib"]) - mib(empty_bare["rss_idle_kib"])))
     return 0
 
 
