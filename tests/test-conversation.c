@@ -427,6 +427,50 @@ test_reload (Fixture       *f,
   g_assert_null (g_list_model_get_item (G_LIST_MODEL (f->conversation), 0));
 }
 
+/* A batch of messages stored at once, then appended one by one, the way a
+ * peer hands over what it read from a stream: a view reads the newest item
+ * after each append (the sidebar's last message). The store is ahead of
+ * the model meanwhile; positions counted from its newest end are not the
+ * model's. */
+static void
+test_append_burst (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GPtrArray) burst = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  const guint n = 200;
+
+  for (guint i = 0; i < n; i++)
+    {
+      TcMessage *message = new_message (PEER, N_MESSAGES + i, TC_MESSAGE_DIRECTION_OUTGOING);
+
+      g_assert_true (tc_store_add_outgoing (f->store, message, &error));
+      g_ptr_array_add (burst, message);
+    }
+  g_assert_true (tc_store_commit (f->store, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(TcMessage) newest = NULL;
+      g_autofree char *id = message_id (N_MESSAGES + i);
+
+      tc_conversation_append (f->conversation, g_ptr_array_index (burst, i));
+      newest = get_item (f, N_MESSAGES + i);
+      g_assert_cmpstr (tc_message_get_id (newest), ==, id);
+    }
+  g_clear_pointer (&burst, g_ptr_array_unref);
+
+  /* And every position still holds its own message. */
+  for (guint i = 0; i < N_MESSAGES + n; i += 7)
+    {
+      g_autoptr(TcMessage) item = get_item (f, i);
+      g_autofree char *id = message_id (i);
+
+      g_assert_cmpstr (tc_message_get_id (item), ==, id);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -441,6 +485,7 @@ main (int   argc,
   ADD ("same-object", test_same_object);
   ADD ("bounded", test_bounded);
   ADD ("append", test_append);
+  ADD ("append-burst", test_append_burst);
   ADD ("update-state", test_update_state);
   ADD ("reload", test_reload);
 

@@ -26,6 +26,9 @@ struct _TcContactDialog
   GtkWidget       *block_button;
   GtkWidget       *unblock_button;
   GtkWidget       *remove_button;
+
+  /* When "tries again at" has passed and the words must change. */
+  guint            refresh_source;
 };
 
 G_DEFINE_FINAL_TYPE (TcContactDialog, tc_contact_dialog, ADW_TYPE_WINDOW)
@@ -85,6 +88,32 @@ describe_connection (TcContact *contact)
   return g_strdup (_("Connecting…"));
 }
 
+static void tc_contact_dialog_update (TcContactDialog *self);
+
+static gboolean
+refresh_cb (gpointer data)
+{
+  TcContactDialog *self = data;
+
+  self->refresh_source = 0;
+  tc_contact_dialog_update (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The time shown is the node's next attempt: once it has passed, the
+ * words change (and a new attempt time arrives as a property change). */
+static void
+schedule_refresh (TcContactDialog *self)
+{
+  gint64 next = tc_contact_get_next_attempt (self->contact);
+  gint64 now = g_get_real_time ();
+
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  if (next > now)
+    self->refresh_source = g_timeout_add ((next - now) / 1000 + 250, refresh_cb, self);
+}
+
 static void
 tc_contact_dialog_update (TcContactDialog *self)
 {
@@ -102,6 +131,7 @@ tc_contact_dialog_update (TcContactDialog *self)
     profile = g_strdup (_("They have not sent a profile yet"));
   adw_action_row_set_subtitle (self->profile_row, profile);
   adw_action_row_set_subtitle (self->connection_row, connection);
+  schedule_refresh (self);
 
   gtk_widget_set_visible (self->retry_button,
                           !tc_contact_get_connected (self->contact) &&
@@ -181,6 +211,7 @@ tc_contact_dialog_dispose (GObject *object)
 {
   TcContactDialog *self = (TcContactDialog *)object;
 
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
   if (self->contact != NULL)
     g_signal_handlers_disconnect_by_data (self->contact, self);
   g_clear_object (&self->contact);

@@ -116,7 +116,10 @@ tc_contact_row_update (TcContactRow *self)
     gtk_widget_remove_css_class (self->presence_dot, presence_classes[i]);
   if ((guint) presence < G_N_ELEMENTS (presence_classes))
     gtk_widget_add_css_class (self->presence_dot, presence_classes[presence]);
-  gtk_widget_set_tooltip_text (self->presence_dot, presence_label (presence));
+  /* Only when it changes: each new tooltip asks the display where the
+   * pointer is, a round trip, for every update of the row. */
+  if (g_strcmp0 (gtk_widget_get_tooltip_text (self->presence_dot), presence_label (presence)) != 0)
+    gtk_widget_set_tooltip_text (self->presence_dot, presence_label (presence));
   /* Only being online is worth a mark; the line below says the rest. */
   gtk_widget_set_visible (self->presence_dot, presence != TC_PRESENCE_OFFLINE);
 

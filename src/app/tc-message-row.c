@@ -16,6 +16,7 @@ struct _TcMessageRow
   GSignalGroup *signals;
 
   guint         position;
+  guint         flash_source;
 
   GtkLabel     *day_label;
   GtkWidget    *bubble;
@@ -222,6 +223,7 @@ tc_message_row_dispose (GObject *object)
   TcMessageRow *self = (TcMessageRow *)object;
   GtkWidget *child;
 
+  g_clear_handle_id (&self->flash_source, g_source_remove);
   if (self->signals != NULL)
     g_signal_group_set_target (self->signals, NULL);
   g_clear_object (&self->signals);
@@ -355,8 +357,33 @@ tc_message_row_set_item (TcMessageRow *self,
   if (!g_set_object (&self->item, item))
     return;
 
+  /* A recycled row: the flash was for the message it showed before. */
+  g_clear_handle_id (&self->flash_source, g_source_remove);
+  gtk_widget_remove_css_class (self->bubble, "flash");
+
   g_signal_group_set_target (self->signals, item);
   tc_message_row_update (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITEM]);
+}
+
+static gboolean
+flash_done_cb (gpointer data)
+{
+  TcMessageRow *self = data;
+
+  self->flash_source = 0;
+  gtk_widget_remove_css_class (self->bubble, "flash");
+
+  return G_SOURCE_REMOVE;
+}
+
+void
+tc_message_row_flash (TcMessageRow *self)
+{
+  g_return_if_fail (TC_IS_MESSAGE_ROW (self));
+
+  g_clear_handle_id (&self->flash_source, g_source_remove);
+  gtk_widget_add_css_class (self->bubble, "flash");
+  self->flash_source = g_timeout_add (2000, flash_done_cb, self);
 }

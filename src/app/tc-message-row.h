@@ -18,5 +18,7 @@ GtkWidget *tc_message_row_new       (void);
 TcMessage *tc_message_row_get_item  (TcMessageRow *self);
 void       tc_message_row_set_item  (TcMessageRow *self,
                                      TcMessage    *item);
+/* Marks the message for a moment: the one a search result led to. */
+void       tc_message_row_flash     (TcMessageRow *self);
 
 G_END_DECLS

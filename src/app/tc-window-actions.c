@@ -90,17 +90,6 @@ back_action (GtkWidget  *widget,
 }
 
 static void
-search_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *param)
-{
-  TcWindow *self = TC_WINDOW (widget);
-
-  gtk_search_bar_set_search_mode (self->search_bar, TRUE);
-  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
-}
-
-static void
 step_conversation (TcWindow *self,
                    int       step)
 {
@@ -295,13 +284,11 @@ _tc_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.close-conversation", NULL, close_conversation_action);
   gtk_widget_class_install_action (widget_class, "win.show-tor-page", NULL, show_tor_page_action);
   gtk_widget_class_install_action (widget_class, "win.hide-tor-page", NULL, hide_tor_page_action);
-  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.next-conversation", NULL, next_conversation_action);
   gtk_widget_class_install_action (widget_class, "win.previous-conversation", NULL, previous_conversation_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.add-contact", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.close-conversation", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Down, GDK_CONTROL_MASK, "win.next-conversation", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Up, GDK_CONTROL_MASK, "win.previous-conversation", NULL);
 }

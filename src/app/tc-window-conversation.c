@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tc-message-row.h"
 #include "tc-window-private.h"
 
 /* Seconds without a keystroke after which we tell the peer we paused. */
@@ -48,6 +49,59 @@ scroll_to_bottom (TcWindow *self)
   self->scrolling = FALSE;
 }
 
+/* The row the list view made for the message at @position, if any. */
+static TcMessageRow *
+find_message_row (TcWindow *self,
+                  guint     position)
+{
+  g_autoptr(TcMessage) message = NULL;
+
+  if (self->conversation == NULL ||
+      !(message = g_list_model_get_item (G_LIST_MODEL (self->conversation), position)))
+    return NULL;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->message_list));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (child);
+
+      if (TC_IS_MESSAGE_ROW (row) && tc_message_row_get_item (TC_MESSAGE_ROW (row)) == message &&
+          gtk_widget_get_mapped (row))
+        return TC_MESSAGE_ROW (row);
+    }
+
+  return NULL;
+}
+
+/* The list view scrolls just enough to show the item: an edge of the view.
+ * Its row in the middle reads better. */
+static void
+scroll_to_target (TcWindow *self,
+                  gboolean  last_frame)
+{
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->message_scroller);
+  TcMessageRow *row;
+  graphene_point_t point;
+
+  self->scrolling = TRUE;
+  gtk_widget_activate_action (GTK_WIDGET (self->message_list), "list.scroll-to-item",
+                              "u", self->scroll_target);
+  row = find_message_row (self, self->scroll_target);
+  if (row != NULL &&
+      gtk_widget_compute_point (GTK_WIDGET (row), GTK_WIDGET (self->message_scroller),
+                                &GRAPHENE_POINT_INIT (0, 0), &point))
+    {
+      double middle = point.y + gtk_widget_get_height (GTK_WIDGET (row)) / 2.0;
+
+      gtk_adjustment_set_value (adj, gtk_adjustment_get_value (adj) + middle -
+                                     gtk_adjustment_get_page_size (adj) / 2.0);
+      if (last_frame)
+        tc_message_row_flash (row);
+    }
+  self->scrolling = FALSE;
+}
+
 static gboolean
 stick_tick_cb (GtkWidget     *widget,
                GdkFrameClock *clock,
@@ -55,13 +109,17 @@ stick_tick_cb (GtkWidget     *widget,
 {
   TcWindow *self = TC_WINDOW (widget);
 
-  if (self->stick_to_bottom)
-    scroll_to_bottom (self);
-
   if (self->stick_frames > 0)
     self->stick_frames--;
+
+  if (self->scroll_target != GTK_INVALID_LIST_POSITION)
+    scroll_to_target (self, self->stick_frames == 0);
+  else if (self->stick_to_bottom)
+    scroll_to_bottom (self);
+
   if (self->stick_frames == 0)
     {
+      self->scroll_target = GTK_INVALID_LIST_POSITION;
       self->stick_tick = 0;
       return G_SOURCE_REMOVE;
     }
@@ -76,6 +134,17 @@ _tc_window_stick_for_frames (TcWindow *self)
   self->stick_frames = 10;
   if (self->stick_tick == 0)
     self->stick_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), stick_tick_cb, NULL, NULL);
+}
+
+void
+_tc_window_scroll_to_message (TcWindow *self,
+                              guint     position)
+{
+  self->stick_to_bottom = FALSE;
+  self->scroll_target = position;
+  _tc_window_stick_for_frames (self);
+  /* Rows far from the old view are made and measured first. */
+  self->stick_frames = 20;
 }
 
 static void
@@ -107,7 +176,7 @@ messages_items_changed_cb (TcWindow   *self,
                            guint       added,
                            GListModel *model)
 {
-  if (self->stick_to_bottom)
+  if (self->stick_to_bottom && self->scroll_target == GTK_INVALID_LIST_POSITION)
     _tc_window_stick_for_frames (self);
 }
 
@@ -170,6 +239,7 @@ composer_activate_cb (TcWindow *self)
     }
 
   self->stick_to_bottom = TRUE;
+  self->scroll_target = GTK_INVALID_LIST_POSITION;
   g_hash_table_remove (self->drafts, tc_contact_get_address (self->contact));
   self->restoring_draft = TRUE;
   _tc_window_set_composer_text (self, "");

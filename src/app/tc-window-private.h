@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "tc-search-page.h"
 #include "tc-tor-page.h"
 #include "tc-window.h"
 
@@ -23,6 +24,7 @@ struct _TcWindow
   GSimpleActionGroup   *contact_actions;
 
   GtkSortListModel     *sorted_contacts;
+  guint                 resort_source;
   GtkSingleSelection   *contact_selection;
   GtkNoSelection       *message_selection;
   /* Unsent composer text per contact address. */
@@ -37,6 +39,9 @@ struct _TcWindow
   gboolean              scrolling;
   guint                 stick_frames;
   guint                 stick_tick;
+  /* A message to bring into view (a search result), instead of the
+   * bottom; GTK_INVALID_LIST_POSITION when none. */
+  guint                 scroll_target;
 
   /* The Tor screen: shown on a first run until Tor is ready, or when
    * asked for. */
@@ -51,6 +56,8 @@ struct _TcWindow
   TcTorPage            *tor_page;
   GtkRevealer          *tor_banner;
   GtkLabel             *tor_banner_label;
+  GtkRevealer          *storage_banner;
+  GtkLabel             *storage_banner_label;
   GtkStack             *main_stack;
   GtkLabel             *empty_address_label;
   AdwLeaflet           *leaflet;
@@ -62,6 +69,12 @@ struct _TcWindow
   GtkSearchEntry       *search_entry;
   AdwWindowTitle       *conversation_title;
   GtkWidget            *contact_menu_button;
+  GtkWidget            *conversation_search_button;
+  GtkSearchBar         *message_search_bar;
+  GtkSearchEntry       *message_search_entry;
+  GtkStack             *conversation_stack;
+  TcSearchPage         *conversation_search_page;
+  GtkWidget            *search_dialog;
   GtkStack             *content_stack;
   GtkRevealer          *request_revealer;
   GtkLabel             *request_label;
@@ -76,9 +89,15 @@ struct _TcWindow
 };
 
 /* tc-window.c */
+void   _tc_window_mark_read                (TcWindow       *self);
 void   _tc_window_update_main_page         (TcWindow       *self);
 guint  _tc_window_find_contact_position    (TcWindow       *self,
                                             TcContact      *contact);
+
+/* tc-window-sidebar.c: the contact list's order and filter, the storage
+ * banner */
+void   _tc_window_init_sidebar             (TcWindow       *self);
+void   _tc_window_dispose_sidebar          (TcWindow       *self);
 
 /* tc-window-actions.c: the win. and contact. actions and their keys */
 void   _tc_window_class_init_actions       (GtkWidgetClass *widget_class);
@@ -92,6 +111,16 @@ void   _tc_window_send_typing              (TcWindow       *self,
 char  *_tc_window_dup_composer_text        (TcWindow       *self);
 void   _tc_window_set_composer_text        (TcWindow       *self,
                                             const char     *text);
+/* Brings the message at @position into view and marks it for a moment. */
+void   _tc_window_scroll_to_message        (TcWindow       *self,
+                                            guint           position);
+
+/* tc-window-search.c: the history's search and going to a result */
+void   _tc_window_class_init_search        (GtkWidgetClass *widget_class);
+void   _tc_window_init_search              (TcWindow       *self);
+void   _tc_window_dispose_search           (TcWindow       *self);
+void   _tc_window_close_conversation_search (TcWindow      *self);
+
 /* tc-window-transfers.c: files into a conversation and its transfers */
 void   _tc_window_class_init_transfers     (GtkWidgetClass *widget_class);
 void   _tc_window_init_transfers           (TcWindow       *self);

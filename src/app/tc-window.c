@@ -24,12 +24,19 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static void
-tc_window_mark_read (TcWindow *self)
+void
+_tc_window_mark_read (TcWindow *self)
 {
+  TcStore *store = tc_node_get_store (self->node);
   g_autoptr(GError) error = NULL;
 
   if (self->contact == NULL || !gtk_window_is_active (GTK_WINDOW (self)))
+    return;
+
+  /* While the store cannot write, the count it keeps stays: marking it
+   * read again and again on every message would only fail again. Done
+   * once it stores again (tc-window-sidebar.c). */
+  if (store != NULL && tc_store_get_failure (store) != NULL)
     return;
 
   /* Folded on the contact list, the conversation is not on screen. */
@@ -150,79 +157,11 @@ contact_notify_cb (TcWindow   *self,
   if (g_str_equal (pspec->name, "unread"))
     {
       if (tc_contact_get_unread (contact) > 0)
-        tc_window_mark_read (self);
+        _tc_window_mark_read (self);
       return;
     }
 
   tc_window_update_contact_state (self);
-}
-
-/* Sorting: requests first, then by recent activity (the newest message
- * first), declined and blocked addresses last; by name among equals. An
- * expression over the properties, so the list re-sorts itself when one
- * changes. */
-static int
-contact_rank_cb (TcContact      *contact,
-                 TcContactState  state,
-                 gpointer        user_data)
-{
-  switch (state)
-    {
-    case TC_CONTACT_STATE_PENDING:
-      return 0;
-    case TC_CONTACT_STATE_ACCEPTED:
-    case TC_CONTACT_STATE_REQUESTED:
-      return 1;
-    case TC_CONTACT_STATE_DECLINED:
-    case TC_CONTACT_STATE_BLOCKED:
-    default:
-      return 2;
-    }
-}
-
-static GtkSorter *
-create_contact_sorter (void)
-{
-  GtkExpression *params[1];
-  GtkMultiSorter *sorter = gtk_multi_sorter_new ();
-  GtkNumericSorter *recent;
-  GtkExpression *rank;
-
-  params[0] = gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "state");
-  rank = gtk_cclosure_expression_new (G_TYPE_INT, NULL, 1, params,
-                                      G_CALLBACK (contact_rank_cb), NULL, NULL);
-  gtk_multi_sorter_append (sorter, GTK_SORTER (gtk_numeric_sorter_new (rank)));
-  recent = gtk_numeric_sorter_new (gtk_property_expression_new (TC_TYPE_CONTACT, NULL,
-                                                                "last-activity"));
-  gtk_numeric_sorter_set_sort_order (recent, GTK_SORT_DESCENDING);
-  gtk_multi_sorter_append (sorter, GTK_SORTER (recent));
-  gtk_multi_sorter_append (sorter, GTK_SORTER (gtk_string_sorter_new (
-    gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "display-name"))));
-  gtk_multi_sorter_append (sorter, GTK_SORTER (gtk_string_sorter_new (
-    gtk_property_expression_new (TC_TYPE_CONTACT, NULL, "address"))));
-
-  return GTK_SORTER (sorter);
-}
-
-/* The search: a part of the name or of the address. */
-static GtkFilter *
-create_contact_filter (TcWindow *self)
-{
-  GtkAnyFilter *any = gtk_any_filter_new ();
-  const char *props[] = { "display-name", "address" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (props); i++)
-    {
-      GtkStringFilter *filter = gtk_string_filter_new (
-        gtk_property_expression_new (TC_TYPE_CONTACT, NULL, props[i]));
-
-      gtk_string_filter_set_match_mode (filter, GTK_STRING_FILTER_MATCH_MODE_SUBSTRING);
-      gtk_string_filter_set_ignore_case (filter, TRUE);
-      g_object_bind_property (self->search_entry, "text", filter, "search", G_BINDING_SYNC_CREATE);
-      gtk_multi_filter_append (GTK_MULTI_FILTER (any), GTK_FILTER (filter));
-    }
-
-  return GTK_FILTER (any);
 }
 
 void
@@ -291,24 +230,6 @@ contacts_items_changed_cb (TcWindow   *self,
   _tc_window_update_main_page (self);
 }
 
-guint
-_tc_window_find_contact_position (TcWindow  *self,
-                       TcContact *contact)
-{
-  GListModel *model = G_LIST_MODEL (self->sorted_contacts);
-  guint n_items = g_list_model_get_n_items (model);
-
-  for (guint i = 0; contact != NULL && i < n_items; i++)
-    {
-      g_autoptr(TcContact) item = g_list_model_get_item (model, i);
-
-      if (item == contact)
-        return i;
-    }
-
-  return GTK_INVALID_LIST_POSITION;
-}
-
 void
 tc_window_set_contact (TcWindow  *self,
                        TcContact *contact)
@@ -339,6 +260,7 @@ tc_window_set_contact (TcWindow  *self,
 
   g_set_object (&self->contact, contact);
   self->typing_sent = TC_TYPING_ACTIVE;
+  _tc_window_close_conversation_search (self);
 
   if (contact != NULL)
     {
@@ -352,6 +274,7 @@ tc_window_set_contact (TcWindow  *self,
   if (g_set_object (&self->conversation, conversation))
     {
       self->stick_to_bottom = TRUE;
+      self->scroll_target = GTK_INVALID_LIST_POSITION;
       gtk_no_selection_set_model (self->message_selection, G_LIST_MODEL (conversation));
       _tc_window_stick_for_frames (self);
     }
@@ -372,7 +295,7 @@ tc_window_set_contact (TcWindow  *self,
   if (contact != NULL)
     {
       adw_leaflet_set_visible_child (self->leaflet, self->content);
-      tc_window_mark_read (self);
+      _tc_window_mark_read (self);
       gtk_widget_grab_focus (GTK_WIDGET (self->composer));
     }
 
@@ -424,7 +347,7 @@ leaflet_visible_child_cb (TcWindow *self)
       adw_leaflet_get_visible_child (self->leaflet) == self->sidebar)
     tc_window_set_contact (self, NULL);
 
-  tc_window_mark_read (self);
+  _tc_window_mark_read (self);
 }
 
 static void
@@ -490,7 +413,7 @@ realize_cb (TcWindow *self)
 static void
 is_active_cb (TcWindow *self)
 {
-  tc_window_mark_read (self);
+  _tc_window_mark_read (self);
 }
 
 static void
@@ -506,12 +429,10 @@ tc_window_constructed (GObject *object)
 
   _tc_window_init_actions (self);
   _tc_window_init_transfers (self);
+  _tc_window_init_search (self);
 
   contacts = tc_node_get_contacts (self->node);
-  self->sorted_contacts =
-    gtk_sort_list_model_new (G_LIST_MODEL (gtk_filter_list_model_new (g_object_ref (contacts),
-                                                                      create_contact_filter (self))),
-                             create_contact_sorter ());
+  _tc_window_init_sidebar (self);
   self->contact_selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->sorted_contacts)));
   gtk_single_selection_set_autoselect (self->contact_selection, FALSE);
   gtk_single_selection_set_can_unselect (self->contact_selection, TRUE);
@@ -569,6 +490,8 @@ tc_window_dispose (GObject *object)
 
   /* The node outlives the window: nothing of it may call back into a
    * disposed window. */
+  _tc_window_dispose_sidebar (self);
+  _tc_window_dispose_search (self);
   if (self->node != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->node, self);
@@ -692,6 +615,8 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TcWindow, tor_page);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, tor_banner);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, tor_banner_label);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, storage_banner);
+  gtk_widget_class_bind_template_child (widget_class, TcWindow, storage_banner_label);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, empty_address_label);
   gtk_widget_class_bind_template_child (widget_class, TcWindow, leaflet);
@@ -719,6 +644,7 @@ tc_window_class_init (TcWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, leaflet_visible_child_cb);
   _tc_window_class_init_conversation (widget_class);
   _tc_window_class_init_transfers (widget_class);
+  _tc_window_class_init_search (widget_class);
 
   _tc_window_class_init_actions (widget_class);
 }
@@ -733,6 +659,7 @@ tc_window_init (TcWindow *self)
 
   self->drafts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->typing_sent = TC_TYPING_ACTIVE;
+  self->scroll_target = GTK_INVALID_LIST_POSITION;
 
   self->message_selection = gtk_no_selection_new (NULL);
   gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (self->message_selection));

@@ -27,6 +27,11 @@ void       tc_window_set_contact     (TcWindow       *self,
 /* Shows the conversation with @address; FALSE if it is not a contact. */
 gboolean   tc_window_select_address  (TcWindow       *self,
                                       const char     *address);
+/* Opens @message's conversation scrolled to it (the page of the history
+ * around it is read, not all of it) and marks it for a moment; FALSE with
+ * a toast when it is no longer in the history. */
+gboolean   tc_window_show_message    (TcWindow       *self,
+                                      TcMessage      *message);
 /* TRUE when the window is focused and shows that conversation. */
 gboolean   tc_window_is_conversation_in_view (TcWindow   *self,
                                               const char *address);

@@ -173,10 +173,13 @@ read_page (TcConversation  *self,
                                    PAGE_SIZE, &first, &last, error);
   else
     {
+      /* Counted from the store's newest end: while a batch of stored
+       * messages is appended one by one, the store is ahead of n_items. */
+      guint stored = tc_store_count_messages (self->store, self->peer);
       guint end = MIN (start + PAGE_SIZE, self->n_items);
 
       messages = tc_store_list_page (self->store, self->peer, TC_STORE_PAGE_FROM_END,
-                                     self->n_items - end, end - start, &first, &last, error);
+                                     MAX (stored, end) - end, end - start, &first, &last, error);
     }
 
   if (messages == NULL)

@@ -242,9 +242,28 @@ class Flow(tcui.Pair):
         sent = a.cli("send", b.address, "And one more at the end")
         check(sent.returncode == 0, "send: " + sent.stderr)
         b.call("wait", role="label", name="And one more at the end", timeout=30)
+        # Unless Bob scrolled up to read: then the view stays where he is.
+        b.call("scroll", role="list", name="Messages", clicks=40, delay=20)
+        time.sleep(1)
+
+        def shown(text):
+            # The sidebar shows the last message too: one label is the preview.
+            return len(b.call("find", role="label", name=text)["items"])
+
+        wait_until(lambda: shown("And one more at the end") == 1, what="the view to scroll up")
+        sent = a.cli("send", b.address, "Arrives while Bob reads older ones")
+        check(sent.returncode == 0, "send: " + sent.stderr)
+        wait_until(lambda: "Arrives while Bob reads" in b.cli("history", a.address).stdout,
+                   what="the message to reach Bob")
+        wait_until(lambda: shown("Arrives while Bob reads older ones") == 1, what="the preview")
+        time.sleep(1)
+        check(shown("Arrives while Bob reads older ones") == 1, "the view did not jump to the bottom")
 
     def search(self):
         b = self.bob
+        # With no conversation open, Ctrl+F searches the contacts.
+        b.call("key", keys=["Escape"])
+        b.call("wait", role="label", name="No Conversation Selected")
         b.call("key", keys=["ctrl+f"])
         b.call("wait", role="entry", name="Search Contacts")
         b.call("type", text="zzz-nobody")
@@ -278,6 +297,13 @@ class Flow(tcui.Pair):
         sent = a.cli("send", b.address, "Back to the top of your list")
         check(sent.returncode == 0, "send: " + sent.stderr)
         wait_until(lambda: above("Alice", "Carol"), timeout=60, what="Alice above Carol")
+        # A new state moves a contact too, with no message: Carol again
+        # first, then blocked, below Alice.
+        sent = b.cli("send", carol, "Still there?")
+        check(sent.returncode == 0, "send to Carol: " + sent.stderr)
+        wait_until(lambda: above("Carol", "Alice"), what="Carol above Alice again")
+        check(b.cli("block", carol).returncode == 0, "block Carol")
+        wait_until(lambda: above("Alice", "Carol"), timeout=10, what="blocked Carol below Alice")
         check(b.cli("remove", carol).returncode == 0, "remove Carol")
         b.call("wait", role="label", name="Carol", gone=True)
 
