@@ -6,7 +6,8 @@
 # back-off) is through again, then the banner goes; the window stays on the
 # contacts, not the first-run Tor screen. And a proxy that refuses brings
 # the Tor screen's advice, which leads to the preferences, where clearing the
-# proxy gets Tor through; the window then moves on by itself.
+# proxy gets Tor through; the window then moves on by itself. Without any
+# contact, the empty state shows the same banner when tor is killed.
 #
 # Environment: TORCHAT_BINARY, TORCHAT_TOR_NETWORK (tor-network.sh),
 # GSETTINGS_SCHEMA_DIR.
@@ -72,6 +73,23 @@ class TorRestart:
             check(f.cli("tor").stdout.startswith("ready"), "through: %r" % f.cli("tor").stdout)
         finally:
             sock.close()
+
+    def killed_empty(self):
+        """Fay has no contacts yet: the "No Contacts Yet" page shows Tor's
+        state too when her tor is killed, and drops it once Tor is back."""
+        f = self.fay
+        f.call("wait", role="label", name="No Contacts Yet", timeout=60)
+        wait_until(lambda: "reachable" in f.cli("tor").stdout, timeout=240,
+                   what="Fay's Tor to publish her address")
+        f.call("wait", role="push button", name="Details", window="TORChat", gone=True, timeout=30)
+        pids = tcui.tor_processes(f.profile)
+        check(len(pids) == 1, "one tor of Fay's window: %r" % pids)
+        os.kill(pids[0], signal.SIGKILL)
+        f.call("wait", role="label", contains=RESTARTING, window="TORChat", timeout=15)
+        f.call("wait", role="push button", name="Details", window="TORChat")
+        check(f.call("find", role="label", name="No Contacts Yet", window="TORChat")["items"],
+              "the window stays on the empty state")
+        f.call("wait", role="push button", name="Details", window="TORChat", gone=True, timeout=120)
         f.stop()
         self.fay = None
 
@@ -154,7 +172,7 @@ def main():
         return 1
     try:
         failed = False
-        for name in ("proxy_fixed", "through", "killed"):
+        for name in ("proxy_fixed", "killed_empty", "through", "killed"):
             if failed:
                 tap.case(name, lambda: (_ for _ in ()).throw(tcui.Skip("an earlier step failed")))
                 continue
