@@ -117,35 +117,51 @@ tc_message_row_update_day (TcMessageRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->day_label), day != NULL);
 }
 
+static const char *
+state_label (TcMessageRow *self)
+{
+  switch (self->item ? tc_message_get_state (self->item) : TC_MESSAGE_STATE_RECEIVED)
+    {
+    case TC_MESSAGE_STATE_QUEUED:
+      return _("Waiting to be sent");
+    case TC_MESSAGE_STATE_SENT:
+      return _("Sent");
+    case TC_MESSAGE_STATE_DELIVERED:
+      return _("Delivered");
+    case TC_MESSAGE_STATE_FAILED:
+      return _("Not delivered");
+    case TC_MESSAGE_STATE_RECEIVED:
+    default:
+      return NULL;
+    }
+}
+
 static void
 tc_message_row_update_state (TcMessageRow *self)
 {
   const char *icon_name = NULL;
-  const char *tooltip = NULL;
+  const char *tooltip;
   TcMessageState state;
 
   if (self->item == NULL)
     return;
 
   state = tc_message_get_state (self->item);
+  tooltip = state_label (self);
 
   switch (state)
     {
     case TC_MESSAGE_STATE_QUEUED:
       icon_name = "tc-message-queued-symbolic";
-      tooltip = _("Waiting to be sent");
       break;
     case TC_MESSAGE_STATE_SENT:
       icon_name = "tc-message-sent-symbolic";
-      tooltip = _("Sent");
       break;
     case TC_MESSAGE_STATE_DELIVERED:
       icon_name = "tc-message-delivered-symbolic";
-      tooltip = _("Delivered");
       break;
     case TC_MESSAGE_STATE_FAILED:
       icon_name = "dialog-error-symbolic";
-      tooltip = _("Not delivered");
       break;
     case TC_MESSAGE_STATE_RECEIVED:
     default:
@@ -156,7 +172,6 @@ tc_message_row_update_state (TcMessageRow *self)
   if (icon_name != NULL)
     {
       gtk_image_set_from_icon_name (self->state_icon, icon_name);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->state_icon), tooltip);
       gtk_accessible_update_property (GTK_ACCESSIBLE (self->state_icon),
                                       GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip,
                                       -1);
@@ -168,11 +183,53 @@ tc_message_row_update_state (TcMessageRow *self)
     gtk_widget_remove_css_class (GTK_WIDGET (self->state_icon), "error");
 }
 
+/* The full date and time, for the time label's tooltip and description. */
+static char *
+format_full (GDateTime *date)
+{
+  g_autoptr(GDateTime) local = NULL;
+
+  if (date == NULL)
+    return NULL;
+
+  local = g_date_time_to_local (date);
+  return g_date_time_format (local, "%c");
+}
+
+/* Tooltips are asked for when the pointer rests on them, not set on every
+ * bind: gtk_widget_set_tooltip_text() asks the X server where the pointer
+ * is, a round trip for every row the list view binds while scrolling
+ * (docs/benchmarks.md, Window). */
+static gboolean
+query_tooltip_cb (GtkWidget    *widget,
+                  int           x,
+                  int           y,
+                  gboolean      keyboard,
+                  GtkTooltip   *tooltip,
+                  TcMessageRow *self)
+{
+  g_autofree char *text = NULL;
+
+  if (self->item == NULL)
+    return FALSE;
+
+  if (widget == GTK_WIDGET (self->time_label))
+    text = format_full (tc_message_get_date (self->item));
+  else
+    text = g_strdup (state_label (self));
+
+  if (text == NULL)
+    return FALSE;
+
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
 static void
 tc_message_row_update (TcMessageRow *self)
 {
   g_autofree char *time = NULL;
-  g_autofree char *tooltip = NULL;
+  g_autofree char *full = NULL;
   gboolean outgoing = FALSE;
 
   if (self->item != NULL)
@@ -181,17 +238,19 @@ tc_message_row_update (TcMessageRow *self)
 
       outgoing = tc_message_get_direction (self->item) == TC_MESSAGE_DIRECTION_OUTGOING;
       time = format_time (date);
-      if (date != NULL)
-        {
-          g_autoptr(GDateTime) local = g_date_time_to_local (date);
-
-          tooltip = g_date_time_format (local, "%c");
-        }
+      full = format_full (date);
     }
 
   gtk_label_set_label (self->text_label, self->item ? tc_message_get_text (self->item) : NULL);
   gtk_label_set_label (self->time_label, time);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->time_label), tooltip);
+  /* What the tooltip says, for screen readers. */
+  if (full != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->time_label),
+                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, full,
+                                    -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->time_label),
+                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 
   gtk_widget_set_halign (self->bubble, outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
   if (outgoing)
@@ -317,6 +376,7 @@ tc_message_row_class_init (TcMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TcMessageRow, text_label);
   gtk_widget_class_bind_template_child (widget_class, TcMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, TcMessageRow, state_icon);
+  gtk_widget_class_bind_template_callback (widget_class, query_tooltip_cb);
 
   gtk_widget_class_set_css_name (widget_class, "messagerow");
 }

@@ -4,13 +4,17 @@
 # profile (docs/benchmarks.md). A benchmark: it reports, it does not judge.
 #
 # Environment: TORCHAT_BINARY, TORCHAT_BENCH_PROFILE (bench-window-profile),
-# GSETTINGS_SCHEMA_DIR; BENCH_CONTACTS, BENCH_MESSAGES to change the size.
+# GSETTINGS_SCHEMA_DIR; BENCH_CONTACTS, BENCH_MESSAGES to change the size;
+# BENCH_PERF=file to record where the scrolling time goes (perf record, with
+# BENCH_PERF_ARGS, default -g),
+# BENCH_LOG=file to keep the window's log with its frame times.
 # The renderer is cairo (GSK_RENDERER, set by the agent), under Xvfb. Both
 # profiles are then opened once more without the accessibility bus
 # (GTK_A11Y=none), for what the accessibility objects cost.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -85,7 +89,18 @@ def run(tmp, name, contacts, messages):
         instance.call("wait", role="label", name=NEWEST, timeout=30)
         result["observe_ms"] = (time.monotonic() - start) * 1000
         result["rss_open_kib"] = settle(instance, 2)
+        perf = None
+        if os.environ.get("BENCH_PERF"):
+            # Where the scrolling time goes: perf record -g on the window.
+            args = os.environ.get("BENCH_PERF_ARGS", "-g").split()
+            perf = subprocess.Popen(["perf", "record", "-q", *args, "-o", os.environ["BENCH_PERF"],
+                                     "-p", str(instance.call("pid")["pid"])],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)
         scroll = instance.call("scroll", role="list", name="Messages", clicks=300, delay=16)
+        if perf is not None:
+            perf.send_signal(2)
+            perf.wait(timeout=60)
         time.sleep(1)
         during = [ms for end, ms in frames(instance) if scroll["start"] <= end <= scroll["end"] + 0.5]
         result["scroll_frames"] = len(during)
@@ -94,7 +109,10 @@ def run(tmp, name, contacts, messages):
             result["scroll_median_ms"] = statistics.median(during)
             result["scroll_p95_ms"] = during[int(len(during) * 0.95) - 1 if len(during) > 1 else 0]
             result["scroll_max_ms"] = during[-1]
+            result["scroll_slow"] = sum(1 for ms in during if ms > 16)
         result["rss_scrolled_kib"] = settle(instance, 2)
+        if os.environ.get("BENCH_LOG"):
+            shutil.copyfile(os.path.join(instance.dir, "torchat.log"), os.environ["BENCH_LOG"])
     instance.stop()
     return result
 
@@ -195,6 +213,7 @@ def main():
         print("%-44s %10s %4.1f/%4.1f/%4.1f" % ("  frame time median/p95/max (ms)", "",
                                                  full["scroll_median_ms"], full["scroll_p95_ms"],
                                                  full["scroll_max_ms"]))
+        print("%-44s %10s %10s" % ("  frames over 16 ms", "", full["scroll_slow"]))
     print("%-44s %10s %10.1f" % ("RSS after scrolling (MiB)", "", mib(full["rss_scrolled_kib"])))
     print("without the accessibility bus (GTK_A11Y=none; opened by a click where \"Busy\" was)")
     print("%-44s %10.1f %10.1f" % ("RSS after start (MiB)", mib(empty_bare["rss_idle_kib"]),
