@@ -140,14 +140,14 @@ static void
 tc_message_row_update_state (TcMessageRow *self)
 {
   const char *icon_name = NULL;
-  const char *tooltip;
+  const char *label;
   TcMessageState state;
 
   if (self->item == NULL)
     return;
 
   state = tc_message_get_state (self->item);
-  tooltip = state_label (self);
+  label = state_label (self);
 
   switch (state)
     {
@@ -173,7 +173,7 @@ tc_message_row_update_state (TcMessageRow *self)
     {
       gtk_image_set_from_icon_name (self->state_icon, icon_name);
       gtk_accessible_update_property (GTK_ACCESSIBLE (self->state_icon),
-                                      GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip,
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, label,
                                       -1);
     }
 
