@@ -92,11 +92,11 @@ gboolean     tc_store_mark_delivered        (TcStore             *self,
 /* Receipts as a set, in one transaction with the caller's other writes:
  * every outgoing message to @peer among @ids (char *) that is not
  * delivered yet becomes delivered with received-date @date (now if NULL);
- * unknown, incoming, delivered and repeated ids change nothing. A few
- * statements for any number of ids (at most 997 in each: SQLite 3.15.2
- * takes 999 variables). *n_changed is how many rows changed; @changed, if
- * not NULL, gets a copy of each id that changed, once, in the order of
- * @ids (reading that costs one SELECT more per statement). On failure the
+ * unknown, incoming, delivered and repeated ids change nothing. One
+ * UPDATE per 997 ids (SQLite 3.15.2 takes 999 variables). *n_changed is
+ * how many rows changed. @changed, if not NULL, gets a copy of each id
+ * that changed, once, in the order of @ids; that costs one UPDATE per id
+ * (the cheapest way to know, without RETURNING). On failure the
  * transaction is rolled back, as for every write, and @changed is left as
  * it was. */
 gboolean     tc_store_mark_delivered_set    (TcStore             *self,
