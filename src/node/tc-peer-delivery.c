@@ -86,9 +86,10 @@ _tc_peer_handle_receipt (TcPeer *self,
     g_ptr_array_add (self->receipts_received, g_strdup (mid));
 }
 
-/* The receipts of one read, in the transaction of its other writes: a few
- * statements for all of them. The conversation learns of every message
- * that became delivered (not of unknown or delivered ones), each once. */
+/* The receipts of one read, in the transaction of its other writes: one
+ * statement per 997 of them, or one each while the conversation is open,
+ * which learns of every message that became delivered (not of unknown or
+ * delivered ones), each once. */
 static gboolean
 apply_receipts (TcPeer  *self,
                 GError **error)
