@@ -19,6 +19,7 @@ struct _TcTestHost
   GHashTable *contacts;      /* address → TcContact */
   guint       strangers;     /* add_stranger() calls */
   char       *address;       /* our own */
+  TcConversation *conversation;  /* the open one, if any (its peer's) */
 };
 
 static void tc_test_host_iface_init (TcPeerHostInterface *iface);
@@ -50,6 +51,10 @@ static TcConversation *
 host_peek_conversation (TcPeerHost *host,
                         const char *address)
 {
+  TcConversation *conversation = TC_TEST_HOST (host)->conversation;
+
+  if (conversation != NULL && g_strcmp0 (tc_conversation_get_peer (conversation), address) == 0)
+    return conversation;
   return NULL;
 }
 
@@ -108,6 +113,7 @@ tc_test_host_finalize (GObject *object)
 {
   g_hash_table_unref (TC_TEST_HOST (object)->contacts);
   g_free (TC_TEST_HOST (object)->address);
+  g_clear_object (&TC_TEST_HOST (object)->conversation);
   G_OBJECT_CLASS (tc_test_host_parent_class)->finalize (object);
 }
 

@@ -695,6 +695,128 @@ test_admission (Fixture       *f,
   }
 }
 
+static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *counter)
+{
+  (*counter)++;
+}
+
+/* Several receipts in one read, with an unknown id, one twice and one for
+ * a message delivered before: each named message becomes delivered once,
+ * on disk and in the open conversation (one notify::state each); the
+ * others are not touched, and the stream goes on. */
+static void
+test_receipt_set (Fixture       *f,
+                  gconstpointer  data)
+{
+  static const char * const receipts[] = {
+    "set-0", "set-1", "no-such-id", "set-1", "set-2", "set-done", "set-3",
+  };
+  g_autoptr(GDateTime) before = g_date_time_new_from_iso8601 ("2026-11-01T10:00:00Z", NULL);
+  g_autoptr(GPtrArray) queued = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) shown = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GString) lines = g_string_new (NULL);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(Remote) r = NULL;
+  g_autoptr(GError) error = NULL;
+  guint state_notes[6] = { 0 };
+  guint all_notes[6] = { 0 };
+  guint batches = 0;
+  gboolean changed = FALSE;
+
+  add_contact (f, remote_address (f), TC_CONTACT_STATE_ACCEPTED);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *mid = g_strdup_printf ("set-%u", i);
+      g_ptr_array_add (queued, queue_outgoing (f, mid, "one of a set"));
+    }
+  g_ptr_array_add (queued, queue_outgoing (f, "set-done", "delivered before"));
+  g_assert_true (tc_store_mark_delivered (f->store, remote_address (f), "set-done", before,
+                                          &changed, &error));
+  g_assert_true (changed);
+  g_assert_true (tc_store_commit (f->store, &error));
+  g_assert_no_error (error);
+
+  /* The window shows the conversation. */
+  f->host->conversation = tc_conversation_new (f->store, remote_address (f));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->host->conversation)), ==, 6);
+  for (guint i = 0; i < 6; i++)
+    g_ptr_array_add (shown, g_list_model_get_item (G_LIST_MODEL (f->host->conversation), i));
+
+  r = remote_open (f, f->peer, f->remote);
+  WAIT_FOR (count_kind (r, TC_JMU_KIND_MESSAGE) == 5);
+  g_assert_cmpuint (count_value (r, TC_JMU_KIND_MESSAGE, "set-done"), ==, 0);
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpint (tc_message_get_state (g_ptr_array_index (shown, i)), ==, TC_MESSAGE_STATE_SENT);
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_signal_connect (g_ptr_array_index (shown, i), "notify::state",
+                        G_CALLBACK (count_notify_cb), &state_notes[i]);
+      g_signal_connect (g_ptr_array_index (shown, i), "notify",
+                        G_CALLBACK (count_notify_cb), &all_notes[i]);
+    }
+  g_signal_connect (r->local, "batch-done", G_CALLBACK (count_cb), &batches);
+
+  /* One write, so one read. */
+  for (guint i = 0; i < G_N_ELEMENTS (receipts); i++)
+    {
+      g_autofree char *line = tc_jmu_build_receipt (receipts[i], tc_stream_get_peer (r->local));
+      g_string_append (lines, line);
+    }
+  bytes = g_string_free_to_bytes (g_steal_pointer (&lines));
+  tc_stream_send_bytes (r->stream, bytes);
+
+  WAIT_FOR (stored_state (f->reader, remote_address (f), "set-3") == TC_MESSAGE_STATE_DELIVERED);
+  g_assert_cmpuint (batches, ==, 1);
+
+  for (guint i = 0; i < 4; i++)
+    {
+      TcMessage *message = g_ptr_array_index (shown, i);
+      g_autoptr(TcMessage) stored = tc_store_lookup_message (f->reader, remote_address (f),
+                                                             tc_message_get_id (message));
+
+      g_assert_cmpint (tc_message_get_state (stored), ==, TC_MESSAGE_STATE_DELIVERED);
+      g_assert_cmpint (tc_message_get_state (message), ==, TC_MESSAGE_STATE_DELIVERED);
+      g_assert_cmpuint (state_notes[i], ==, 1);
+      g_assert_nonnull (tc_message_get_received_date (message));
+      g_assert_true (g_date_time_equal (tc_message_get_received_date (message),
+                                        tc_message_get_received_date (stored)));
+    }
+
+  /* set-4 had no receipt; set-done keeps the date of its first one. */
+  g_assert_cmpint (stored_state (f->reader, remote_address (f), "set-4"), ==, TC_MESSAGE_STATE_SENT);
+  g_assert_cmpint (tc_message_get_state (g_ptr_array_index (shown, 4)), ==, TC_MESSAGE_STATE_SENT);
+  g_assert_cmpuint (all_notes[4], ==, 0);
+  g_assert_cmpuint (all_notes[5], ==, 0);
+  {
+    g_autoptr(TcMessage) done = tc_store_lookup_message (f->reader, remote_address (f), "set-done");
+
+    g_assert_true (g_date_time_equal (tc_message_get_received_date (done), before));
+  }
+  g_assert_cmpuint (tc_store_count_outbox (f->store, remote_address (f)), ==, 1);
+  g_assert_null (tc_store_lookup_message (f->reader, remote_address (f), "no-such-id"));
+
+  /* The same receipts again change nothing and tell nobody. */
+  tc_stream_send_bytes (r->stream, bytes);
+  remote_send_message (f, r, f->remote, "after-set", "still there");
+  WAIT_FOR (count_value (r, TC_JMU_KIND_RECEIPT, "after-set") == 1);
+  g_assert_null (r->closed);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpuint (state_notes[i], ==, 1);
+  g_assert_cmpuint (all_notes[5], ==, 0);
+  g_assert_cmpuint (tc_store_count_outbox (f->reader, remote_address (f)), ==, 1);
+
+  /* The counters go with this function; the messages stay in the
+   * conversation. */
+  for (guint i = 0; i < 6; i++)
+    g_signal_handlers_disconnect_matched (g_ptr_array_index (shown, i), G_SIGNAL_MATCH_FUNC,
+                                          0, 0, NULL, count_notify_cb, NULL);
+  g_signal_handlers_disconnect_by_data (r->local, &batches);
+}
+
 /* A peer that goes away ends its streams, and says why. */
 static void
 test_dispose (Fixture       *f,
@@ -727,6 +849,7 @@ main (int   argc,
   ADD ("/peer/receipt-after-commit", test_receipt_after_commit);
   ADD ("/peer/duplicate", test_duplicate);
   ADD ("/peer/outbox-resent", test_outbox_resent);
+  ADD ("/peer/receipt-set", test_receipt_set);
   ADD ("/peer/full-disk", test_full_disk);
   ADD ("/peer/strangers-rate", test_strangers_rate);
   ADD ("/peer/admission", test_admission);

@@ -516,6 +516,86 @@ test_outbox (Fixture       *f,
   g_assert_nonnull (tc_message_get_received_date (message));
 }
 
+/* Receipts as a set, across the 997 ids of one statement: unknown,
+ * repeated, incoming, someone else's and delivered ids change nothing;
+ * the changed ids come back once each, in order; uncommitted, nothing
+ * of it survives a close (a crash). */
+static void
+test_receipt_set (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GDateTime) first = date_usec (G_GINT64_CONSTANT (1700000001000000));
+  g_autoptr(GDateTime) receipt = date_usec (G_GINT64_CONSTANT (1700000005000000));
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(TcMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  const guint n = 2100;
+  guint n_changed = 42;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("m%u", i);
+      add_outgoing (f, ALICE, id);
+      g_ptr_array_add (ids, g_steal_pointer (&id));
+      /* One id twice, in another statement. */
+      if (i == 1500)
+        g_ptr_array_add (ids, g_strdup ("m3"));
+    }
+  add_outgoing (f, BOB, "b1");
+  g_assert_false (add_incoming (f, ALICE, "in1"));
+  g_assert_true (tc_store_mark_delivered (f->store, ALICE, "m7", first, NULL, &error));
+  commit (f);
+  g_ptr_array_add (ids, g_strdup ("unknown"));
+  g_ptr_array_add (ids, g_strdup ("b1"));
+  g_ptr_array_add (ids, g_strdup ("in1"));
+
+  /* A crash before the commit: nothing changed. */
+  g_assert_true (tc_store_mark_delivered_set (f->store, ALICE, ids, receipt, &n_changed, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_changed, ==, n - 1);
+  g_assert_cmpuint (tc_store_count_outbox (f->store, ALICE), ==, 0);
+  reopen (f);
+  g_assert_cmpuint (tc_store_count_outbox (f->store, ALICE), ==, n - 1);
+
+  g_assert_true (tc_store_mark_delivered_set (f->store, ALICE, ids, receipt, &n_changed, changed, &error));
+  g_assert_no_error (error);
+  commit (f);
+  reopen (f);
+  g_assert_cmpuint (n_changed, ==, n - 1);
+  g_assert_cmpuint (changed->len, ==, n - 1);
+  for (guint i = 0, j = 0; i < n; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("m%u", i);
+
+      if (i == 7)
+        continue;
+      g_assert_cmpstr (g_ptr_array_index (changed, j++), ==, id);
+    }
+  g_assert_cmpuint (tc_store_count_outbox (f->store, ALICE), ==, 0);
+  g_assert_cmpuint (tc_store_count_outbox (f->store, BOB), ==, 1);
+
+  message = tc_store_lookup_message (f->store, ALICE, "m2099");
+  g_assert_cmpint (tc_message_get_state (message), ==, TC_MESSAGE_STATE_DELIVERED);
+  g_assert_true (g_date_time_equal (tc_message_get_received_date (message), receipt));
+  g_clear_object (&message);
+  message = tc_store_lookup_message (f->store, ALICE, "m7");
+  g_assert_true (g_date_time_equal (tc_message_get_received_date (message), first));
+  g_clear_object (&message);
+  message = tc_store_lookup_message (f->store, ALICE, "in1");
+  g_assert_cmpint (tc_message_get_state (message), ==, TC_MESSAGE_STATE_RECEIVED);
+  g_assert_false (g_date_time_equal (tc_message_get_received_date (message), receipt));
+  g_clear_object (&message);
+
+  /* Again: nothing changes. */
+  g_ptr_array_set_size (changed, 0);
+  g_assert_true (tc_store_mark_delivered_set (f->store, ALICE, ids, NULL, &n_changed, changed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_changed, ==, 0);
+  g_assert_cmpuint (changed->len, ==, 0);
+  commit (f);
+}
+
 static void
 test_fail_outbox (Fixture       *f,
                   gconstpointer  data)
@@ -1056,6 +1136,7 @@ main (int   argc,
   ADD ("contacts", test_contacts);
   ADD ("messages", test_messages);
   ADD ("outbox", test_outbox);
+  ADD ("receipt-set", test_receipt_set);
   ADD ("fail-outbox", test_fail_outbox);
   ADD ("duplicates", test_duplicates);
   ADD ("seen-bounded", test_seen_bounded);

@@ -4,9 +4,63 @@
  */
 #pragma once
 
+#include <json-glib/json-glib.h>
+
 #include "tc-commands.h"
 
 G_BEGIN_DECLS
+
+typedef struct
+{
+  TcNode     *node;
+  gboolean    json;
+  const char *stdin_text;
+  GString    *out;
+  GString    *err;
+  gboolean   *quit;
+} Context;
+
+typedef gboolean (*ContactAction) (TcNode      *node,
+                                   const char  *address,
+                                   GError     **error);
+
+/* tc-commands.c: helpers of the command functions */
+char *_tc_commands_shorten_argument    (const char         *arg);
+char *_tc_commands_join_rest           (const char * const *args,
+                                        guint               from,
+                                        guint               n_args);
+char *_tc_commands_normalize_argument  (Context            *ctx,
+                                        const char         *arg);
+void  _tc_commands_append_json         (Context            *ctx,
+                                        JsonNode           *root);
+void  _tc_commands_add_nullable_string (JsonBuilder        *builder,
+                                        const char         *name,
+                                        const char         *value);
+void  _tc_commands_build_message       (JsonBuilder        *builder,
+                                        TcMessage          *message);
+
+/* tc-commands-contacts.c: add, accept, decline, block, remove, retry,
+ * contacts, history, search; the CommandFunc of tc-commands.c. */
+int   _tc_commands_add                 (Context            *ctx,
+                                        const char * const *args,
+                                        guint               n_args,
+                                        ContactAction       action);
+int   _tc_commands_contact_action      (Context            *ctx,
+                                        const char * const *args,
+                                        guint               n_args,
+                                        ContactAction       action);
+int   _tc_commands_contacts            (Context            *ctx,
+                                        const char * const *args,
+                                        guint               n_args,
+                                        ContactAction       action);
+int   _tc_commands_history             (Context            *ctx,
+                                        const char * const *args,
+                                        guint               n_args,
+                                        ContactAction       action);
+int   _tc_commands_search              (Context            *ctx,
+                                        const char * const *args,
+                                        guint               n_args,
+                                        ContactAction       action);
 
 /* Text from peers, safe for a terminal (control characters escaped). */
 void _tc_commands_append_sanitized (GString            *str,

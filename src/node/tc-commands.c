@@ -11,24 +11,6 @@
 #include "tc-address.h"
 #include "tc-commands-private.h"
 
-/* Pages of the history read at once, so a long history is not read in one
- * query. */
-#define HISTORY_PAGE 500
-
-typedef struct
-{
-  TcNode     *node;
-  gboolean    json;
-  const char *stdin_text;
-  GString    *out;
-  GString    *err;
-  gboolean   *quit;
-} Context;
-
-typedef gboolean (*ContactAction) (TcNode      *node,
-                                   const char  *address,
-                                   GError     **error);
-
 typedef int (*CommandFunc) (Context            *ctx,
                             const char * const *args,
                             guint               n_args,
@@ -78,8 +60,8 @@ _tc_commands_append_sanitized (GString    *str,
 }
 
 /* What the user typed, short enough for an error line. */
-static char *
-shorten_argument (const char *arg)
+char *
+_tc_commands_shorten_argument (const char *arg)
 {
   g_autoptr(GString) str = g_string_new (NULL);
   g_autofree char *clipped = NULL;
@@ -120,10 +102,10 @@ _tc_commands_fail (GString    *err,
   return status;
 }
 
-static char *
-join_rest (const char * const *args,
-           guint               from,
-           guint               n_args)
+char *
+_tc_commands_join_rest (const char * const *args,
+                        guint               from,
+                        guint               n_args)
 {
   if (from >= n_args)
     return NULL;
@@ -131,9 +113,9 @@ join_rest (const char * const *args,
   return g_strjoinv (" ", (char **) args + from);
 }
 
-static char *
-normalize_argument (Context    *ctx,
-                    const char *arg)
+char *
+_tc_commands_normalize_argument (Context    *ctx,
+                                 const char *arg)
 {
   return _tc_commands_normalize (arg, ctx->err);
 }
@@ -149,16 +131,16 @@ _tc_commands_normalize (const char *arg,
   address = tc_address_normalize (arg, &error);
   if (address == NULL)
     {
-      shown = shorten_argument (arg);
+      shown = _tc_commands_shorten_argument (arg);
       fail (err, TC_EXIT_FAILED, "%s: %s", shown, error->message);
     }
 
   return address;
 }
 
-static void
-append_json (Context  *ctx,
-             JsonNode *root)
+void
+_tc_commands_append_json (Context  *ctx,
+                          JsonNode *root)
 {
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autofree char *data = NULL;
@@ -170,28 +152,16 @@ append_json (Context  *ctx,
   g_string_append_c (ctx->out, '\n');
 }
 
-static void
-add_nullable_string (JsonBuilder *builder,
-                     const char  *name,
-                     const char  *value)
+void
+_tc_commands_add_nullable_string (JsonBuilder *builder,
+                                  const char  *name,
+                                  const char  *value)
 {
   json_builder_set_member_name (builder, name);
   if (value != NULL)
     json_builder_add_string_value (builder, value);
   else
     json_builder_add_null_value (builder);
-}
-
-static char *
-format_local_date (GDateTime *date)
-{
-  g_autoptr(GDateTime) local = NULL;
-
-  if (date == NULL)
-    return NULL;
-
-  local = g_date_time_to_local (date);
-  return g_date_time_format (local, "%Y-%m-%d %H:%M:%S");
 }
 
 static void
@@ -208,70 +178,26 @@ add_date (JsonBuilder *builder,
       iso = g_date_time_format_iso8601 (utc);
     }
 
-  add_nullable_string (builder, name, iso);
+  _tc_commands_add_nullable_string (builder, name, iso);
 }
 
-static void
-build_contact (JsonBuilder *builder,
-               TcNode      *node,
-               TcContact   *contact)
-{
-  const char *address = tc_contact_get_address (contact);
-
-  json_builder_begin_object (builder);
-  add_nullable_string (builder, "address", address);
-  add_nullable_string (builder, "nickname", tc_contact_get_nickname (contact));
-  add_nullable_string (builder, "name", tc_contact_get_name (contact));
-  add_nullable_string (builder, "display-name", tc_contact_get_display_name (contact));
-  add_nullable_string (builder, "state",
-                       tc_contact_state_to_string (tc_contact_get_state (contact)));
-  add_nullable_string (builder, "presence",
-                       tc_presence_to_string (tc_contact_get_presence (contact)));
-  add_nullable_string (builder, "status-text", tc_contact_get_status_text (contact));
-  json_builder_set_member_name (builder, "connected");
-  json_builder_add_boolean_value (builder, tc_contact_get_connected (contact));
-  add_nullable_string (builder, "greeting", tc_contact_get_greeting (contact));
-  json_builder_set_member_name (builder, "outbox");
-  json_builder_add_int_value (builder,
-                              tc_store_count_outbox (tc_node_get_store (node), address));
-  add_nullable_string (builder, "last-error", tc_contact_get_last_error (contact));
-  json_builder_end_object (builder);
-}
-
-static void
-build_message (JsonBuilder *builder,
-               TcMessage   *message)
+void
+_tc_commands_build_message (JsonBuilder *builder,
+                            TcMessage   *message)
 {
   gboolean outgoing;
 
   outgoing = tc_message_get_direction (message) == TC_MESSAGE_DIRECTION_OUTGOING;
 
   json_builder_begin_object (builder);
-  add_nullable_string (builder, "id", tc_message_get_id (message));
-  add_nullable_string (builder, "direction", outgoing ? "outgoing" : "incoming");
-  add_nullable_string (builder, "state",
+  _tc_commands_add_nullable_string (builder, "id", tc_message_get_id (message));
+  _tc_commands_add_nullable_string (builder, "direction", outgoing ? "outgoing" : "incoming");
+  _tc_commands_add_nullable_string (builder, "state",
                        tc_message_state_to_string (tc_message_get_state (message)));
   add_date (builder, "date", tc_message_get_date (message));
   add_date (builder, "received-date", tc_message_get_received_date (message));
-  add_nullable_string (builder, "text", tc_message_get_text (message));
+  _tc_commands_add_nullable_string (builder, "text", tc_message_get_text (message));
   json_builder_end_object (builder);
-}
-
-static void
-append_message_line (Context   *ctx,
-                     TcMessage *message)
-{
-  g_autofree char *date = format_local_date (tc_message_get_date (message));
-  gboolean outgoing;
-
-  outgoing = tc_message_get_direction (message) == TC_MESSAGE_DIRECTION_OUTGOING;
-
-  g_string_append_printf (ctx->out, "%s %s %s ",
-                          date ? date : "-",
-                          outgoing ? ">" : "<",
-                          tc_message_state_to_string (tc_message_get_state (message)));
-  append_sanitized (ctx->out, tc_message_get_text (message));
-  g_string_append_c (ctx->out, '\n');
 }
 
 static int
@@ -288,71 +214,17 @@ command_id (Context            *ctx,
       g_autoptr(JsonNode) root = NULL;
 
       json_builder_begin_object (builder);
-      add_nullable_string (builder, "address", address);
+      _tc_commands_add_nullable_string (builder, "address", address);
       json_builder_set_member_name (builder, "listen-port");
       json_builder_add_int_value (builder, tc_node_get_listen_port (ctx->node));
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
-      append_json (ctx, root);
+      _tc_commands_append_json (ctx, root);
     }
   else
     {
       g_string_append_printf (ctx->out, "%s\n", address);
     }
-
-  return TC_EXIT_OK;
-}
-
-static int
-command_add (Context            *ctx,
-             const char * const *args,
-             guint               n_args,
-             ContactAction       action)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *address = NULL;
-  g_autofree char *greeting = NULL;
-  const char *nickname = NULL;
-  TcContact *contact;
-
-  if (!(address = normalize_argument (ctx, args[0])))
-    return TC_EXIT_FAILED;
-
-  if (n_args > 1 && args[1][0] != '\0')
-    nickname = args[1];
-  greeting = join_rest (args, 2, n_args);
-
-  contact = tc_node_add_contact (ctx->node, address, nickname, greeting, &error);
-  if (contact == NULL)
-    return fail (ctx->err, TC_EXIT_FAILED, "%s", error->message);
-
-  if (ctx->json)
-    {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
-
-      build_contact (builder, ctx->node, contact);
-      root = json_builder_get_root (builder);
-      append_json (ctx, root);
-    }
-
-  return TC_EXIT_OK;
-}
-
-static int
-command_contact_action (Context            *ctx,
-                        const char * const *args,
-                        guint               n_args,
-                        ContactAction       action)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *address = NULL;
-
-  if (!(address = normalize_argument (ctx, args[0])))
-    return TC_EXIT_FAILED;
-
-  if (!action (ctx->node, address, &error))
-    return fail (ctx->err, TC_EXIT_FAILED, "%s", error->message);
 
   return TC_EXIT_OK;
 }
@@ -367,7 +239,7 @@ _tc_commands_send_texts (const char * const *args,
 
   if (n_args != 2 || !g_str_equal (args[1], "-"))
     {
-      g_autofree char *joined = join_rest (args, 1, n_args);
+      g_autofree char *joined = _tc_commands_join_rest (args, 1, n_args);
 
       g_strv_builder_add (texts, joined);
       return g_strv_builder_end (texts);
@@ -403,10 +275,10 @@ _tc_commands_send_output (gboolean   json,
   builder = json_builder_new ();
   json_builder_begin_array (builder);
   for (guint i = 0; i < messages->len; i++)
-    build_message (builder, g_ptr_array_index (messages, i));
+    _tc_commands_build_message (builder, g_ptr_array_index (messages, i));
   json_builder_end_array (builder);
   root = json_builder_get_root (builder);
-  append_json (&ctx, root);
+  _tc_commands_append_json (&ctx, root);
 }
 
 static int
@@ -420,7 +292,7 @@ command_send (Context            *ctx,
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!(address = normalize_argument (ctx, args[0])))
+  if (!(address = _tc_commands_normalize_argument (ctx, args[0])))
     return TC_EXIT_FAILED;
 
   texts = _tc_commands_send_texts (args, n_args, ctx->stdin_text);
@@ -432,187 +304,6 @@ command_send (Context            *ctx,
     return fail (ctx->err, TC_EXIT_FAILED, "%s", error->message);
 
   _tc_commands_send_output (ctx->json, messages, ctx->out);
-
-  return TC_EXIT_OK;
-}
-
-static int
-compare_contacts (gconstpointer a,
-                  gconstpointer b)
-{
-  TcContact *ca = *(TcContact **) a;
-  TcContact *cb = *(TcContact **) b;
-  int cmp;
-
-  cmp = g_utf8_collate (tc_contact_get_display_name (ca),
-                        tc_contact_get_display_name (cb));
-  if (cmp != 0)
-    return cmp;
-
-  return g_strcmp0 (tc_contact_get_address (ca), tc_contact_get_address (cb));
-}
-
-static int
-command_contacts (Context            *ctx,
-                  const char * const *args,
-                  guint               n_args,
-                  ContactAction       action)
-{
-  GListModel *model = tc_node_get_contacts (ctx->node);
-  g_autoptr(GPtrArray) contacts = g_ptr_array_new_with_free_func (g_object_unref);
-  guint n_items = g_list_model_get_n_items (model);
-
-  for (guint i = 0; i < n_items; i++)
-    g_ptr_array_add (contacts, g_list_model_get_item (model, i));
-  g_ptr_array_sort (contacts, compare_contacts);
-
-  if (ctx->json)
-    {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
-
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < contacts->len; i++)
-        build_contact (builder, ctx->node, g_ptr_array_index (contacts, i));
-      json_builder_end_array (builder);
-      root = json_builder_get_root (builder);
-      append_json (ctx, root);
-
-      return TC_EXIT_OK;
-    }
-
-  for (guint i = 0; i < contacts->len; i++)
-    {
-      TcContact *contact = g_ptr_array_index (contacts, i);
-      const char *name = tc_contact_get_nickname (contact);
-
-      if (name == NULL || name[0] == '\0')
-        name = tc_contact_get_name (contact);
-
-      g_string_append_printf (ctx->out, "%s %s %s",
-                              tc_contact_get_address (contact),
-                              tc_contact_state_to_string (tc_contact_get_state (contact)),
-                              tc_presence_to_string (tc_contact_get_presence (contact)));
-      if (name != NULL && name[0] != '\0')
-        {
-          g_string_append_c (ctx->out, ' ');
-          append_sanitized (ctx->out, name);
-        }
-      g_string_append_c (ctx->out, '\n');
-    }
-
-  return TC_EXIT_OK;
-}
-
-static int
-command_history (Context            *ctx,
-                 const char * const *args,
-                 guint               n_args,
-                 ContactAction       action)
-{
-  TcStore *store = tc_node_get_store (ctx->node);
-  g_autoptr(JsonBuilder) builder = NULL;
-  g_autofree char *address = NULL;
-  gsize out_start = ctx->out->len;
-  gint64 last_key = -1;
-  guint n_messages;
-
-  if (!(address = normalize_argument (ctx, args[0])))
-    return TC_EXIT_FAILED;
-
-  n_messages = tc_store_count_messages (store, address);
-  if (n_messages == 0 && tc_node_lookup_contact (ctx->node, address) == NULL)
-    {
-      g_autofree char *shown = shorten_argument (args[0]);
-
-      return fail (ctx->err, TC_EXIT_FAILED,
-                   _("%s: not in your contacts and no history"), shown);
-    }
-
-  if (ctx->json)
-    {
-      builder = json_builder_new ();
-      json_builder_begin_array (builder);
-    }
-
-  /* By key, page after page: the same cost for every page. */
-  for (guint offset = 0; offset < n_messages; offset += HISTORY_PAGE)
-    {
-      g_autoptr(GPtrArray) page = NULL;
-      g_autoptr(GError) error = NULL;
-
-      page = tc_store_list_page (store, address, TC_STORE_PAGE_AFTER, last_key,
-                                 HISTORY_PAGE, NULL, &last_key, &error);
-      if (page == NULL)
-        {
-          g_string_truncate (ctx->out, out_start);
-          return fail (ctx->err, TC_EXIT_FAILED, "%s", error->message);
-        }
-
-      for (guint i = 0; i < page->len; i++)
-        {
-          if (builder != NULL)
-            build_message (builder, g_ptr_array_index (page, i));
-          else
-            append_message_line (ctx, g_ptr_array_index (page, i));
-        }
-
-      if (page->len < HISTORY_PAGE)
-        break;
-    }
-
-  if (builder != NULL)
-    {
-      g_autoptr(JsonNode) root = NULL;
-
-      json_builder_end_array (builder);
-      root = json_builder_get_root (builder);
-      append_json (ctx, root);
-    }
-
-  return TC_EXIT_OK;
-}
-
-#define SEARCH_LIMIT 100
-
-/* "search TEXT [ADDRESS]": the newest messages holding every word. */
-static int
-command_search (Context            *ctx,
-                const char * const *args,
-                guint               n_args,
-                ContactAction       action)
-{
-  g_autoptr(GPtrArray) found = NULL;
-  g_autoptr(GError) error = NULL;
-
-  found = tc_node_search (ctx->node, args[0], n_args > 1 ? args[1] : NULL, SEARCH_LIMIT, &error);
-  if (found == NULL)
-    return fail (ctx->err, TC_EXIT_FAILED, "%s", error->message);
-
-  if (ctx->json)
-    {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
-
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < found->len; i++)
-        build_message (builder, g_ptr_array_index (found, i));
-      json_builder_end_array (builder);
-      root = json_builder_get_root (builder);
-      append_json (ctx, root);
-    }
-  else
-    {
-      for (guint i = 0; i < found->len; i++)
-        {
-          TcMessage *message = g_ptr_array_index (found, i);
-
-          /* Across conversations, whose it is. */
-          if (n_args == 1)
-            g_string_append_printf (ctx->out, "%s ", tc_message_get_peer (message));
-          append_message_line (ctx, message);
-        }
-    }
 
   return TC_EXIT_OK;
 }
@@ -631,13 +322,13 @@ show_status (Context *ctx)
       g_autoptr(JsonNode) root = NULL;
 
       json_builder_begin_object (builder);
-      add_nullable_string (builder, "presence", presence);
-      add_nullable_string (builder, "status-text", text);
-      add_nullable_string (builder, "storage", failure != NULL ? "failing" : "ok");
-      add_nullable_string (builder, "storage-error", failure);
+      _tc_commands_add_nullable_string (builder, "presence", presence);
+      _tc_commands_add_nullable_string (builder, "status-text", text);
+      _tc_commands_add_nullable_string (builder, "storage", failure != NULL ? "failing" : "ok");
+      _tc_commands_add_nullable_string (builder, "storage-error", failure);
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
-      append_json (ctx, root);
+      _tc_commands_append_json (ctx, root);
     }
   else
     {
@@ -666,7 +357,7 @@ command_status (Context            *ctx,
   if (n_args == 0)
     return show_status (ctx);
 
-  text = join_rest (args, 1, n_args);
+  text = _tc_commands_join_rest (args, 1, n_args);
   /* tc_commands_check() let only settable values through. */
   if (!tc_presence_from_string (args[0], &presence))
     g_return_val_if_reached (TC_EXIT_USAGE);
@@ -684,7 +375,7 @@ command_profile (Context            *ctx,
                  ContactAction       action)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = join_rest (args, 1, n_args);
+  g_autofree char *text = _tc_commands_join_rest (args, 1, n_args);
 
   if (!tc_node_set_profile (ctx->node, args[0], text, &error))
     return fail (ctx->err, TC_EXIT_FAILED, "%s", error->message);
@@ -720,17 +411,17 @@ command_tor (Context            *ctx,
       g_autoptr(JsonNode) root = NULL;
 
       json_builder_begin_object (builder);
-      add_nullable_string (builder, "mode", tc_tor_get_managed (tor) ? "managed" : "control");
-      add_nullable_string (builder, "state", tc_tor_state_to_string (tc_tor_get_state (tor)));
+      _tc_commands_add_nullable_string (builder, "mode", tc_tor_get_managed (tor) ? "managed" : "control");
+      _tc_commands_add_nullable_string (builder, "state", tc_tor_state_to_string (tc_tor_get_state (tor)));
       json_builder_set_member_name (builder, "bootstrap-progress");
       json_builder_add_int_value (builder, tc_tor_get_bootstrap_progress (tor));
-      add_nullable_string (builder, "bootstrap-summary", tc_tor_get_bootstrap_summary (tor));
-      add_nullable_string (builder, "socks-address", tc_tor_get_socks_address (tor));
+      _tc_commands_add_nullable_string (builder, "bootstrap-summary", tc_tor_get_bootstrap_summary (tor));
+      _tc_commands_add_nullable_string (builder, "socks-address", tc_tor_get_socks_address (tor));
       json_builder_set_member_name (builder, "onion-published");
       json_builder_add_boolean_value (builder, tc_tor_get_onion_published (tor));
       json_builder_set_member_name (builder, "reachable");
       json_builder_add_boolean_value (builder, tc_tor_get_reachable (tor));
-      add_nullable_string (builder, "last-error", tc_tor_get_last_error (tor));
+      _tc_commands_add_nullable_string (builder, "last-error", tc_tor_get_last_error (tor));
       json_builder_set_member_name (builder, "log");
       json_builder_begin_array (builder);
       for (guint i = 0; log[i] != NULL; i++)
@@ -738,7 +429,7 @@ command_tor (Context            *ctx,
       json_builder_end_array (builder);
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
-      append_json (ctx, root);
+      _tc_commands_append_json (ctx, root);
       return TC_EXIT_OK;
     }
 
@@ -829,16 +520,16 @@ command_transfer (Context            *ctx,
 
 static const Command commands[] = {
   { "id", "id", 0, 0, command_id, NULL },
-  { "add", "add ADDRESS [NICK] [GREETING]", 1, G_MAXUINT, command_add, NULL },
-  { "accept", "accept ADDRESS", 1, 1, command_contact_action, tc_node_accept_contact },
-  { "decline", "decline ADDRESS", 1, 1, command_contact_action, tc_node_decline_contact },
-  { "block", "block ADDRESS", 1, 1, command_contact_action, tc_node_block_contact },
-  { "remove", "remove ADDRESS", 1, 1, command_contact_action, tc_node_remove_contact },
-  { "retry", "retry ADDRESS", 1, 1, command_contact_action, tc_node_retry_contact },
+  { "add", "add ADDRESS [NICK] [GREETING]", 1, G_MAXUINT, _tc_commands_add, NULL },
+  { "accept", "accept ADDRESS", 1, 1, _tc_commands_contact_action, tc_node_accept_contact },
+  { "decline", "decline ADDRESS", 1, 1, _tc_commands_contact_action, tc_node_decline_contact },
+  { "block", "block ADDRESS", 1, 1, _tc_commands_contact_action, tc_node_block_contact },
+  { "remove", "remove ADDRESS", 1, 1, _tc_commands_contact_action, tc_node_remove_contact },
+  { "retry", "retry ADDRESS", 1, 1, _tc_commands_contact_action, tc_node_retry_contact },
   { "send", "send ADDRESS TEXT|-", 2, G_MAXUINT, command_send, NULL },
-  { "contacts", "contacts", 0, 0, command_contacts, NULL },
-  { "history", "history ADDRESS", 1, 1, command_history, NULL },
-  { "search", "search TEXT [ADDRESS]", 1, 2, command_search, NULL },
+  { "contacts", "contacts", 0, 0, _tc_commands_contacts, NULL },
+  { "history", "history ADDRESS", 1, 1, _tc_commands_history, NULL },
+  { "search", "search TEXT [ADDRESS]", 1, 2, _tc_commands_search, NULL },
   { "status", "status [available|away|xa|dnd [TEXT]]", 0, G_MAXUINT, command_status, NULL },
   { "profile", "profile NAME [TEXT]", 1, G_MAXUINT, command_profile, NULL },
   { "tor", "tor", 0, 0, command_tor, NULL },
@@ -886,7 +577,7 @@ tc_commands_check (const char * const *argv,
 
   if (!(command = find_command (argv[0])))
     {
-      g_autofree char *shown = shorten_argument (argv[0]);
+      g_autofree char *shown = _tc_commands_shorten_argument (argv[0]);
 
       return fail (err, TC_EXIT_USAGE,
                    _("Unknown command “%s”; see “torchat --help”"), shown);
@@ -899,7 +590,7 @@ tc_commands_check (const char * const *argv,
   if (g_str_equal (command->name, "status") && n_args > 0 &&
       (!tc_presence_from_string (argv[1], &presence) || presence == TC_PRESENCE_OFFLINE))
     {
-      g_autofree char *shown = shorten_argument (argv[1]);
+      g_autofree char *shown = _tc_commands_shorten_argument (argv[1]);
 
       return fail (err, TC_EXIT_USAGE,
                    _("“%s” is not a status; use available, away, xa or dnd"), shown);

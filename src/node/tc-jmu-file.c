@@ -196,7 +196,7 @@ _tc_jmu_parse_chunk_fast (const char *line,
   const char *p = line, *end = line + length;
   const char *b64, *b64_end, *from;
   g_autofree char *from_str = NULL;
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
   JsonObject *object;
   gint64 offset = 0;
   guint8 *buffer;

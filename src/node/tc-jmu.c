@@ -1011,6 +1011,11 @@ tc_jmu_get_value_string (TcJmu *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
+  /* A chunk's text is not kept by the fast path: its bytes are, for
+   * tc_jmu_dup_chunk(). NULL for every chunk, however it was parsed. */
+  if (self->kind == TC_JMU_KIND_CHUNK)
+    return NULL;
+
   return node_get_string (get_value (self));
 }
 

@@ -111,7 +111,8 @@ const char   *tc_jmu_get_from             (TcJmu         *self);
 /* For kinds whose value is an object (profile, contact-request). */
 JsonObject   *tc_jmu_get_value_object     (TcJmu         *self);
 /* The kind key's value when it is a string (message text, receipt MID,
- * status, typing, ping and pong token, error condition). */
+ * status, typing, ping and pong token, error condition); NULL for a chunk,
+ * whose bytes tc_jmu_dup_chunk() gives. */
 const char   *tc_jmu_get_value_string     (TcJmu         *self);
 /* Decoded base64 members, checked by tc_jmu_parse(). */
 GBytes       *tc_jmu_dup_challenge        (TcJmu         *self);

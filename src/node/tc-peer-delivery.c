@@ -74,34 +74,51 @@ _tc_peer_handle_message (TcPeer *self,
     g_ptr_array_add (self->new_messages, g_steal_pointer (&message));
 }
 
+/* Kept until the read has been handled: its receipts are applied
+ * together (apply_receipts). */
 void
 _tc_peer_handle_receipt (TcPeer *self,
                          TcJmu  *jmu)
 {
-  TcStore *store = self->store;
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autoptr(GError) error = NULL;
   const char *mid = tc_jmu_get_value_string (jmu);
-  gboolean changed = FALSE;
-  TcConversation *conversation;
 
-  if (!tc_store_mark_delivered (store, self->address, mid, now, &changed, &error))
-    {
-      /* Poisoned batch: the peer's receipts come again after the message
-       * is written again. */
-      if (!self->batch_failed)
-        g_warning ("Could not store a receipt from %s: %s", self->redacted, error->message);
-      self->batch_failed = TRUE;
-      return;
-    }
+  if (mid != NULL)
+    g_ptr_array_add (self->receipts_received, g_strdup (mid));
+}
+
+/* The receipts of one read, in the transaction of its other writes: one
+ * statement per 997 of them, or one each while the conversation is open,
+ * which learns of every message that became delivered (not of unknown or
+ * delivered ones), each once. */
+static gboolean
+apply_receipts (TcPeer  *self,
+                GError **error)
+{
+  TcConversation *conversation = tc_peer_host_peek_conversation (self->host, self->address);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GPtrArray) changed = NULL;
+  g_autoptr(GPtrArray) ids = g_steal_pointer (&self->receipts_received);
+  guint n_changed = 0;
+
+  self->receipts_received = g_ptr_array_new_with_free_func (g_free);
+  if (conversation != NULL)
+    changed = g_ptr_array_new_with_free_func (g_free);
+
+  /* On failure the batch is poisoned: the receipts come again once the
+   * messages are written again on the next stream. */
+  if (!tc_store_mark_delivered_set (self->store, self->address, ids, now,
+                                    &n_changed, changed, error))
+    return FALSE;
 
   /* The peer stores again. */
-  if (changed)
+  if (n_changed > 0)
     self->refused_ms = 0;
 
-  conversation = tc_peer_host_peek_conversation (self->host, self->address);
-  if (changed && conversation != NULL)
-    tc_conversation_update_state (conversation, mid, TC_MESSAGE_STATE_DELIVERED, now);
+  for (guint i = 0; changed != NULL && i < changed->len; i++)
+    tc_conversation_update_state (conversation, g_ptr_array_index (changed, i),
+                                  TC_MESSAGE_STATE_DELIVERED, now);
+
+  return TRUE;
 }
 
 /* A burst's batch fails: nothing of it (nor of the batches waiting for the
@@ -217,6 +234,12 @@ _tc_peer_batch_done_cb (TcStream *stream,
   gint64 now = g_get_monotonic_time ();
 
   self->batch_failed = FALSE;
+
+  /* Written before the burst's generation is taken below, in this same
+   * callback like every other write of the batch. */
+  if (!failed && self->receipts_received->len > 0 && !apply_receipts (self, &error))
+    failed = TRUE;
+  g_ptr_array_set_size (self->receipts_received, 0);
 
   if (self->pending_since == 0)
     {

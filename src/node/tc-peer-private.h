@@ -35,6 +35,7 @@ struct _TcPeer
    * once the store has committed. */
   GPtrArray     *new_messages;
   GPtrArray     *receipts_due;
+  GPtrArray     *receipts_received;  /* ids, applied as a set at batch-done */
   gboolean       contact_dirty;
   gboolean       batch_failed;   /* a write of this batch failed */
   /* Batches waiting for one commit (a burst): since when (0: none), the

@@ -710,6 +710,7 @@ tc_peer_finalize (GObject *object)
   g_ptr_array_unref (self->streams);
   g_ptr_array_unref (self->new_messages);
   g_ptr_array_unref (self->receipts_due);
+  g_ptr_array_unref (self->receipts_received);
   g_clear_object (&self->store);
   g_clear_object (&self->identity);
   g_clear_object (&self->admission);
@@ -754,4 +755,5 @@ tc_peer_init (TcPeer *self)
   self->streams = g_ptr_array_new_with_free_func (g_object_unref);
   self->new_messages = g_ptr_array_new_with_free_func (g_object_unref);
   self->receipts_due = g_ptr_array_new_with_free_func (g_free);
+  self->receipts_received = g_ptr_array_new_with_free_func (g_free);
 }

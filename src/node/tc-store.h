@@ -89,6 +89,23 @@ gboolean     tc_store_mark_delivered        (TcStore             *self,
                                              GDateTime           *date,
                                              gboolean            *changed,
                                              GError             **error);
+/* Receipts as a set, in one transaction with the caller's other writes:
+ * every outgoing message to @peer among @ids (char *) that is not
+ * delivered yet becomes delivered with received-date @date (now if NULL);
+ * unknown, incoming, delivered and repeated ids change nothing. One
+ * UPDATE per 997 ids (SQLite 3.15.2 takes 999 variables). *n_changed is
+ * how many rows changed. @changed, if not NULL, gets a copy of each id
+ * that changed, once, in the order of @ids; that costs one UPDATE per id
+ * (the cheapest way to know, without RETURNING). On failure the
+ * transaction is rolled back, as for every write, and @changed is left as
+ * it was. */
+gboolean     tc_store_mark_delivered_set    (TcStore             *self,
+                                             const char          *peer,
+                                             GPtrArray           *ids,
+                                             GDateTime           *date,
+                                             guint               *n_changed,
+                                             GPtrArray           *changed,
+                                             GError             **error);
 gboolean     tc_store_set_message_state     (TcStore             *self,
                                              const char          *peer,
                                              const char          *id,

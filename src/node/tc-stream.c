@@ -12,103 +12,24 @@
 #include "tc-types.h"
 
 #define READ_CHUNK (64 * 1024)
-/* File streams carry 700 KB lines and no receipts: bigger reads. */
-#define FILE_READ_CHUNK (1024 * 1024)
 #define WRITE_COALESCE (64 * 1024)
 #define MAX_OUTPUT_FOR_TESTS (4 * 1024 * 1024)
 
-/* Rate limit per stream, in JMUs: a token bucket. Bursts of 10,000 messages
- * are normal (a reconnect flushes an outbox), floods are not. */
-#define RATE_BURST 40000.0
-#define RATE_PER_SECOND 20000.0
-
-struct _TcStream
-{
-  GObject        parent_instance;
-
-  GIOStream     *io;
-  TcIdentity    *identity;
-  GCancellable  *cancellable;
-  TcStreamRole   role;
-  TcStreamState  state;
-  char          *peer;
-  char          *version;
-  gint64         created;
-
-  /* Receiver side of the handshake. */
-  char          *sid;
-  char          *challenge;
-  gboolean       got_open;
-  char          *file_id;       /* the TID of an "open": "file" stream */
-  gboolean       paused;
-  gsize          pending;       /* bytes queued or being written */
-
-  GByteArray    *inbuf;
-  gsize          scanned;
-  gsize          read_size;
-  gboolean       reading;
-
-  GQueue         outq;          /* of GBytes */
-  GBytes        *writing;       /* the chunk being written */
-  gboolean       close_after_flush;
-  GString       *test_output;
-
-  gint64         last_rx;
-  char          *ping_token;
-  gint64         ping_sent;
-  double         tokens;
-  gint64         tokens_time;
-  gint64         frozen_time;   /* tests: the rate limiter's clock, if set */
-
-  guint          handshake_ms;
-  guint          idle_ms;
-  guint          pong_ms;
-  guint          close_ms;
-  guint          handshake_source;
-  guint          idle_source;
-  guint          close_source;
-
-  GError        *close_error;
-  gboolean       closed_emitted;
-};
-
 G_DEFINE_FINAL_TYPE (TcStream, tc_stream, G_TYPE_OBJECT)
 
-enum {
-  AUTHENTICATED,
-  READY,
-  JMU,
-  BATCH_DONE,
-  WRITTEN,
-  CLOSED,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
+guint _tc_stream_signals[N_SIGNALS];
 
 static void tc_stream_read_next (TcStream *self);
 static void tc_stream_flush (TcStream *self);
-static void tc_stream_shutdown (TcStream *self);
 
-static const char *
-own_address (TcStream *self)
+const char *
+_tc_stream_own_address (TcStream *self)
 {
   return tc_identity_get_address (self->identity);
 }
 
-static char *
-random_base64 (gsize n)
-{
-  g_autofree guint8 *buf = g_malloc (n);
-
-  if (getrandom (buf, n, 0) != (gssize) n)
-    g_error ("The system random source failed");
-
-  return g_base64_encode (buf, n);
-}
-
-static char *
-random_sid (void)
+char *
+_tc_stream_random_sid (void)
 {
   static const char alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -132,12 +53,12 @@ emit_closed (TcStream *self)
     return;
 
   self->closed_emitted = TRUE;
-  g_signal_emit (self, signals[CLOSED], 0, self->close_error);
+  g_signal_emit (self, _tc_stream_signals[CLOSED], 0, self->close_error);
 }
 
-static void
-queue_line (TcStream   *self,
-            const char *line)
+void
+_tc_stream_queue_line (TcStream   *self,
+                       const char *line)
 {
   gsize len = strlen (line);
 
@@ -156,9 +77,9 @@ queue_line (TcStream   *self,
   tc_stream_flush (self);
 }
 
-static void
-set_close_error (TcStream *self,
-                 GError   *error)
+void
+_tc_stream_set_close_error (TcStream *self,
+                            GError   *error)
 {
   if (self->close_error == NULL)
     self->close_error = error;
@@ -167,8 +88,8 @@ set_close_error (TcStream *self,
 }
 
 /* Ends the stream after what is queued has been written. */
-static void
-close_after_flush (TcStream *self)
+void
+_tc_stream_close_after_flush (TcStream *self)
 {
   if (self->state == TC_STREAM_STATE_CLOSED)
     return;
@@ -177,7 +98,7 @@ close_after_flush (TcStream *self)
   self->close_after_flush = TRUE;
 
   if (self->io == NULL || (self->writing == NULL && g_queue_is_empty (&self->outq)))
-    tc_stream_shutdown (self);
+    _tc_stream_shutdown (self);
 }
 
 void
@@ -197,22 +118,12 @@ tc_stream_fail (TcStream    *self,
              tc_condition_to_string (condition),
              text ? ": " : "", text ? text : "");
 
-  line = tc_jmu_build_error (condition, text, own_address (self));
-  queue_line (self, line);
-  set_close_error (self, g_error_new (TC_JMU_ERROR, condition, "%s%s%s",
+  line = tc_jmu_build_error (condition, text, _tc_stream_own_address (self));
+  _tc_stream_queue_line (self, line);
+  _tc_stream_set_close_error (self, g_error_new (TC_JMU_ERROR, condition, "%s%s%s",
                                       tc_condition_to_string (condition),
                                       text ? ": " : "", text ? text : ""));
-  close_after_flush (self);
-}
-
-static void
-fail_with_error (TcStream     *self,
-                 const GError *error)
-{
-  if (error->domain == TC_JMU_ERROR)
-    tc_stream_fail (self, error->code, error->message);
-  else
-    tc_stream_fail (self, TC_CONDITION_INTERNAL_SERVER_ERROR, NULL);
+  _tc_stream_close_after_flush (self);
 }
 
 static gboolean
@@ -233,7 +144,7 @@ close_timeout_cb (gpointer user_data)
   TcStream *self = user_data;
 
   self->close_source = 0;
-  tc_stream_shutdown (self);
+  _tc_stream_shutdown (self);
 
   return G_SOURCE_REMOVE;
 }
@@ -256,372 +167,22 @@ idle_check_cb (gpointer user_data)
     {
       g_autofree char *line = NULL;
 
-      self->ping_token = random_sid ();
+      self->ping_token = _tc_stream_random_sid ();
       self->ping_sent = now;
-      line = tc_jmu_build_ping (self->ping_token, own_address (self));
-      queue_line (self, line);
+      line = tc_jmu_build_ping (self->ping_token, _tc_stream_own_address (self));
+      _tc_stream_queue_line (self, line);
     }
 
   return G_SOURCE_CONTINUE;
 }
 
-static void
-arm_idle_check (TcStream *self)
+void
+_tc_stream_arm_idle_check (TcStream *self)
 {
   guint period = MAX (MIN (self->idle_ms, self->pong_ms) / 4, 10);
 
   g_clear_handle_id (&self->idle_source, g_source_remove);
   self->idle_source = g_timeout_add (period, idle_check_cb, self);
-}
-
-static void
-become_ready (TcStream *self)
-{
-  self->state = TC_STREAM_STATE_READY;
-  g_clear_handle_id (&self->handshake_source, g_source_remove);
-  arm_idle_check (self);
-
-  g_signal_emit (self, signals[READY], 0);
-}
-
-/* The version both sides speak: the lower one. Returns FALSE when that is
- * not a 1.x version this node implements. */
-static gboolean
-negotiate_version (TcStream   *self,
-                   const char *theirs)
-{
-  guint major, minor;
-
-  if (!tc_version_parse (theirs, &major, &minor))
-    return FALSE;
-
-  if (tc_version_compare (major, minor, TC_PROTOCOL_MAJOR, TC_PROTOCOL_MINOR) > 0)
-    {
-      major = TC_PROTOCOL_MAJOR;
-      minor = TC_PROTOCOL_MINOR;
-    }
-
-  if (major != TC_PROTOCOL_MAJOR)
-    return FALSE;
-
-  g_free (self->version);
-  self->version = g_strdup_printf ("%u.%u", major, minor);
-
-  return TRUE;
-}
-
-static void
-handle_remote_error (TcStream *self,
-                     TcJmu    *jmu)
-{
-  const char *condition = tc_jmu_get_value_string (jmu);
-  const char *text = tc_jmu_get_string (jmu, "text");
-  g_autofree char *peer = tc_address_redact (self->peer);
-  TcCondition code = TC_CONDITION_RESET;
-
-  tc_condition_from_string (condition, &code);
-  g_message ("Stream with %s: peer sent error %s", peer, condition);
-  set_close_error (self, g_error_new (TC_JMU_ERROR, code, "%s%s%s",
-                                      condition, text ? ": " : "",
-                                      text ? text : ""));
-  tc_stream_shutdown (self);
-}
-
-static void
-receiver_handle (TcStream *self,
-                 TcJmu    *jmu)
-{
-  TcJmuKind kind = tc_jmu_get_kind (jmu);
-
-  if (kind == TC_JMU_KIND_ERROR)
-    {
-      handle_remote_error (self, jmu);
-      return;
-    }
-
-  if (!self->got_open)
-    {
-      const char *to;
-      g_autofree char *line = NULL;
-
-      if (kind != TC_JMU_KIND_OPEN)
-        {
-          tc_stream_fail (self, TC_CONDITION_NOT_AUTHORIZED, "expected open");
-          return;
-        }
-
-      if (!negotiate_version (self, tc_jmu_get_string (jmu, "version")))
-        {
-          tc_stream_fail (self, TC_CONDITION_UNSUPPORTED_VERSION, NULL);
-          return;
-        }
-
-      /* A file stream's TID is checked by whoever adopts the stream. */
-      if (g_str_equal (tc_jmu_get_value_string (jmu), "file"))
-        {
-          self->file_id = g_strdup (tc_jmu_get_string (jmu, "file"));
-          self->read_size = FILE_READ_CHUNK;
-        }
-
-      to = tc_jmu_get_string (jmu, "to");
-      if (!g_str_equal (to, own_address (self)))
-        {
-          tc_stream_fail (self, TC_CONDITION_HOST_UNKNOWN, NULL);
-          return;
-        }
-
-      if (g_str_equal (tc_jmu_get_from (jmu), own_address (self)))
-        {
-          tc_stream_fail (self, TC_CONDITION_INVALID_FROM, NULL);
-          return;
-        }
-
-      self->got_open = TRUE;
-      self->peer = g_strdup (tc_jmu_get_from (jmu));
-      self->sid = random_sid ();
-      self->challenge = random_base64 (TC_CHALLENGE_LEN);
-      line = tc_jmu_build_ack (self->version, own_address (self), self->peer,
-                               self->sid, self->challenge);
-      queue_line (self, line);
-      return;
-    }
-
-  if (kind != TC_JMU_KIND_AUTH)
-    {
-      tc_stream_fail (self, TC_CONDITION_NOT_AUTHORIZED, "expected auth");
-      return;
-    }
-
-  if (!g_str_equal (tc_jmu_get_from (jmu), self->peer))
-    {
-      tc_stream_fail (self, TC_CONDITION_INVALID_FROM, NULL);
-      return;
-    }
-
-  {
-    g_autoptr(GBytes) signature = tc_jmu_dup_signature (jmu);
-    g_autofree char *payload = tc_jmu_auth_payload (self->sid, self->challenge,
-                                                    self->peer,
-                                                    own_address (self));
-    g_autofree char *line = NULL;
-
-    if (!tc_identity_verify (self->peer, (const guint8 *) payload,
-                             strlen (payload),
-                             g_bytes_get_data (signature, NULL)))
-      {
-        tc_stream_fail (self, TC_CONDITION_NOT_AUTHORIZED, "bad signature");
-        return;
-      }
-
-    g_signal_emit (self, signals[AUTHENTICATED], 0);
-    if (self->state != TC_STREAM_STATE_HANDSHAKE)
-      return;
-
-    line = tc_jmu_build_ready (own_address (self));
-    queue_line (self, line);
-    become_ready (self);
-  }
-}
-
-static void
-initiator_handle (TcStream *self,
-                  TcJmu    *jmu)
-{
-  TcJmuKind kind = tc_jmu_get_kind (jmu);
-
-  if (kind == TC_JMU_KIND_ERROR)
-    {
-      handle_remote_error (self, jmu);
-      return;
-    }
-
-  if (self->sid == NULL)
-    {
-      g_autofree char *payload = NULL;
-      g_autofree char *signature_b64 = NULL;
-      g_autofree char *line = NULL;
-      guint8 signature[TC_SIGNATURE_LEN];
-
-      if (kind != TC_JMU_KIND_ACK)
-        {
-          tc_stream_fail (self, TC_CONDITION_NOT_AUTHORIZED, "expected ack");
-          return;
-        }
-
-      if (!g_str_equal (tc_jmu_get_from (jmu), self->peer))
-        {
-          tc_stream_fail (self, TC_CONDITION_INVALID_FROM, NULL);
-          return;
-        }
-
-      if (!g_str_equal (tc_jmu_get_string (jmu, "to"), own_address (self)))
-        {
-          tc_stream_fail (self, TC_CONDITION_HOST_UNKNOWN, NULL);
-          return;
-        }
-
-      if (!negotiate_version (self, tc_jmu_get_string (jmu, "version")))
-        {
-          tc_stream_fail (self, TC_CONDITION_UNSUPPORTED_VERSION, NULL);
-          return;
-        }
-
-      self->sid = g_strdup (tc_jmu_get_string (jmu, "id"));
-      self->challenge = g_strdup (tc_jmu_get_string (jmu, "challenge"));
-      payload = tc_jmu_auth_payload (self->sid, self->challenge,
-                                     own_address (self), self->peer);
-      tc_identity_sign (self->identity, (const guint8 *) payload,
-                        strlen (payload), signature);
-      signature_b64 = g_base64_encode (signature, sizeof signature);
-      line = tc_jmu_build_auth (own_address (self), signature_b64);
-      queue_line (self, line);
-      return;
-    }
-
-  if (kind != TC_JMU_KIND_READY)
-    {
-      tc_stream_fail (self, TC_CONDITION_NOT_AUTHORIZED, "expected ready");
-      return;
-    }
-
-  if (!g_str_equal (tc_jmu_get_from (jmu), self->peer))
-    {
-      tc_stream_fail (self, TC_CONDITION_INVALID_FROM, NULL);
-      return;
-    }
-
-  become_ready (self);
-}
-
-static gboolean
-take_token (TcStream *self)
-{
-  gint64 now = self->frozen_time != 0 ? self->frozen_time : g_get_monotonic_time ();
-
-  self->tokens = MIN (RATE_BURST, self->tokens +
-                      (now - self->tokens_time) * RATE_PER_SECOND / G_USEC_PER_SEC);
-  self->tokens_time = now;
-
-  if (self->tokens < 1.0)
-    return FALSE;
-
-  self->tokens -= 1.0;
-  return TRUE;
-}
-
-static void
-ready_handle (TcStream *self,
-              TcJmu    *jmu)
-{
-  const char *from = tc_jmu_get_from (jmu);
-  TcJmuKind kind = tc_jmu_get_kind (jmu);
-
-  if (from == NULL)
-    {
-      tc_stream_fail (self, TC_CONDITION_BAD_FORMAT, "missing from");
-      return;
-    }
-
-  if (!g_str_equal (from, self->peer))
-    {
-      tc_stream_fail (self, TC_CONDITION_INVALID_FROM, NULL);
-      return;
-    }
-
-  if (!take_token (self))
-    {
-      tc_stream_fail (self, TC_CONDITION_POLICY_VIOLATION, "too many JMUs");
-      return;
-    }
-
-  switch (kind)
-    {
-    case TC_JMU_KIND_ERROR:
-      handle_remote_error (self, jmu);
-      break;
-
-    case TC_JMU_KIND_PING:
-      {
-        g_autofree char *line = tc_jmu_build_pong (tc_jmu_get_value_string (jmu),
-                                                   own_address (self));
-        queue_line (self, line);
-      }
-      break;
-
-    case TC_JMU_KIND_PONG:
-      if (g_strcmp0 (self->ping_token, tc_jmu_get_value_string (jmu)) == 0)
-        g_clear_pointer (&self->ping_token, g_free);
-      break;
-
-    case TC_JMU_KIND_CLOSE:
-      {
-        g_autofree char *line = tc_jmu_build_close_ack (own_address (self));
-        queue_line (self, line);
-        close_after_flush (self);
-      }
-      break;
-
-    case TC_JMU_KIND_CLOSE_ACK:
-      if (self->state == TC_STREAM_STATE_CLOSING)
-        tc_stream_shutdown (self);
-      break;
-
-    /* A late handshake JMU or a kind from a newer version: ignored. */
-    case TC_JMU_KIND_OPEN:
-    case TC_JMU_KIND_ACK:
-    case TC_JMU_KIND_AUTH:
-    case TC_JMU_KIND_READY:
-    case TC_JMU_KIND_UNKNOWN:
-      break;
-
-    case TC_JMU_KIND_MESSAGE:
-    case TC_JMU_KIND_RECEIPT:
-    case TC_JMU_KIND_STATUS:
-    case TC_JMU_KIND_PROFILE:
-    case TC_JMU_KIND_TYPING:
-    case TC_JMU_KIND_CONTACT_REQUEST:
-    case TC_JMU_KIND_CONTACT_ACCEPT:
-    case TC_JMU_KIND_CONTACT_DECLINE:
-    default:
-      if (self->state == TC_STREAM_STATE_READY)
-        g_signal_emit (self, signals[JMU], 0, jmu);
-      break;
-    }
-}
-
-static void
-handle_line (TcStream   *self,
-             const char *line,
-             gsize       length)
-{
-  g_autoptr(TcJmu) jmu = NULL;
-  g_autoptr(GError) error = NULL;
-  gsize i;
-
-  for (i = 0; i < length; i++)
-    if (!g_ascii_isspace (line[i]))
-      break;
-  if (i == length)
-    return; /* keep-alive */
-
-  jmu = tc_jmu_parse (line, length, &error);
-  if (jmu == NULL)
-    {
-      fail_with_error (self, error);
-      return;
-    }
-
-  if (self->state == TC_STREAM_STATE_HANDSHAKE)
-    {
-      if (self->role == TC_STREAM_ROLE_RECEIVER)
-        receiver_handle (self, jmu);
-      else
-        initiator_handle (self, jmu);
-    }
-  else
-    {
-      ready_handle (self, jmu);
-    }
 }
 
 /* Splits the input buffer into lines and handles each complete one.
@@ -657,7 +218,7 @@ process_input (TcStream *self)
         }
 
       self->last_rx = g_get_monotonic_time ();
-      handle_line (self, (const char *) buf + start, line_len);
+      _tc_stream_handle_line (self, (const char *) buf + start, line_len);
       start = (nl - buf) + 1;
     }
 
@@ -668,7 +229,7 @@ process_input (TcStream *self)
   self->scanned = self->scanned > start ? self->scanned - start : 0;
 
   if (self->state == TC_STREAM_STATE_READY || self->state == TC_STREAM_STATE_CLOSING)
-    g_signal_emit (self, signals[BATCH_DONE], 0);
+    g_signal_emit (self, _tc_stream_signals[BATCH_DONE], 0);
 
   g_object_unref (self);
 }
@@ -711,18 +272,18 @@ read_cb (GObject      *object,
   if (n < 0)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        set_close_error (self, g_steal_pointer (&error));
-      tc_stream_shutdown (self);
+        _tc_stream_set_close_error (self, g_steal_pointer (&error));
+      _tc_stream_shutdown (self);
       return;
     }
 
   if (n == 0)
     {
       if (self->state != TC_STREAM_STATE_CLOSING)
-        set_close_error (self, g_error_new_literal (G_IO_ERROR,
+        _tc_stream_set_close_error (self, g_error_new_literal (G_IO_ERROR,
                                                     G_IO_ERROR_CONNECTION_CLOSED,
                                                     "The peer closed the connection"));
-      tc_stream_shutdown (self);
+      _tc_stream_shutdown (self);
       return;
     }
 
@@ -768,14 +329,14 @@ write_cb (GObject      *object,
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        set_close_error (self, g_steal_pointer (&error));
-      tc_stream_shutdown (self);
+        _tc_stream_set_close_error (self, g_steal_pointer (&error));
+      _tc_stream_shutdown (self);
       return;
     }
 
   tc_stream_flush (self);
   if (self->state != TC_STREAM_STATE_CLOSED)
-    g_signal_emit (self, signals[WRITTEN], 0);
+    g_signal_emit (self, _tc_stream_signals[WRITTEN], 0);
 }
 
 static void
@@ -788,7 +349,7 @@ tc_stream_flush (TcStream *self)
   if (g_queue_is_empty (&self->outq))
     {
       if (self->close_after_flush)
-        tc_stream_shutdown (self);
+        _tc_stream_shutdown (self);
       return;
     }
 
@@ -821,8 +382,8 @@ write:
                                    g_object_ref (self));
 }
 
-static void
-tc_stream_shutdown (TcStream *self)
+void
+_tc_stream_shutdown (TcStream *self)
 {
   if (self->state == TC_STREAM_STATE_CLOSED)
     return;
@@ -854,7 +415,7 @@ tc_stream_send (TcStream   *self,
   if (self->state != TC_STREAM_STATE_READY)
     return;
 
-  queue_line (self, line);
+  _tc_stream_queue_line (self, line);
 }
 
 void
@@ -892,12 +453,12 @@ tc_stream_close (TcStream *self)
   if (self->state != TC_STREAM_STATE_READY)
     {
       if (self->state == TC_STREAM_STATE_HANDSHAKE)
-        tc_stream_shutdown (self);
+        _tc_stream_shutdown (self);
       return;
     }
 
-  line = tc_jmu_build_close (own_address (self));
-  queue_line (self, line);
+  line = tc_jmu_build_close (_tc_stream_own_address (self));
+  _tc_stream_queue_line (self, line);
   self->state = TC_STREAM_STATE_CLOSING;
   self->close_source = g_timeout_add (self->close_ms, close_timeout_cb, self);
 }
@@ -916,11 +477,11 @@ tc_stream_start (TcStream *self)
 
       if (self->file_id != NULL)
         line = tc_jmu_build_open_file (TC_PROTOCOL_VERSION, self->file_id,
-                                       own_address (self), self->peer);
+                                       _tc_stream_own_address (self), self->peer);
       else
         line = tc_jmu_build_open (TC_PROTOCOL_VERSION, "message",
-                                  own_address (self), self->peer);
-      queue_line (self, line);
+                                  _tc_stream_own_address (self), self->peer);
+      _tc_stream_queue_line (self, line);
     }
 
   tc_stream_read_next (self);
@@ -945,7 +506,7 @@ _tc_stream_set_timeouts (TcStream *self,
     }
 
   if (self->idle_source != 0)
-    arm_idle_check (self);
+    _tc_stream_arm_idle_check (self);
 }
 
 void
@@ -1091,23 +652,23 @@ tc_stream_class_init (TcStreamClass *klass)
   object_class->dispose = tc_stream_dispose;
   object_class->finalize = tc_stream_finalize;
 
-  signals[AUTHENTICATED] =
+  _tc_stream_signals[AUTHENTICATED] =
     g_signal_new ("authenticated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
-  signals[READY] =
+  _tc_stream_signals[READY] =
     g_signal_new ("ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
-  signals[JMU] =
+  _tc_stream_signals[JMU] =
     g_signal_new ("jmu", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                   TC_TYPE_JMU | G_SIGNAL_TYPE_STATIC_SCOPE);
-  signals[BATCH_DONE] =
+  _tc_stream_signals[BATCH_DONE] =
     g_signal_new ("batch-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
-  signals[WRITTEN] =
+  _tc_stream_signals[WRITTEN] =
     g_signal_new ("written", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
-  signals[CLOSED] =
+  _tc_stream_signals[CLOSED] =
     g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                   G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);

@@ -4,17 +4,13 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
-#include "tc-address.h"
-#include "tc-tor-control.h"
-#include "tc-tor.h"
+#include "tc-tor-private.h"
 #include "tc-types.h"
 
 #define LOG_LINES 100
@@ -23,68 +19,19 @@
 #define PORT_FILE_POLL_MS 100
 #define PORT_FILE_TIMEOUT_US (120 * G_USEC_PER_SEC)
 
-struct _TcTor
-{
-  GObject        parent_instance;
-
-  gboolean       managed;
-  char          *state_dir;
-  char          *tor_binary;
-  char          *extra_torrc;
-  char          *control_address;
-  char          *password;
-  char         **bridges;
-  char          *proxy;
-
-  /* One run: a process (managed) and a control connection. */
-  GCancellable  *cancellable;
-  GSubprocess   *process;
-  TcTorControl  *control;
-  guint          port_poll_source;
-  gint64         port_poll_deadline;
-  guint          restart_source;
-  guint          backoff_ms;
-
-  TcTorState     state;
-  guint          progress;
-  char          *summary;
-  char          *socks_address;
-  gboolean       reachable;
-  gboolean       published;
-  char          *last_error;
-  GQueue         log;
-
-  TcIdentity    *identity;
-  guint          local_port;
-};
-
 G_DEFINE_FINAL_TYPE (TcTor, tc_tor, G_TYPE_OBJECT)
 G_DEFINE_QUARK (tc-tor-error-quark, tc_tor_error)
-
-enum {
-  PROP_0,
-  PROP_STATE,
-  PROP_BOOTSTRAP_PROGRESS,
-  PROP_BOOTSTRAP_SUMMARY,
-  PROP_SOCKS_ADDRESS,
-  PROP_REACHABLE,
-  PROP_ONION_PUBLISHED,
-  PROP_LAST_ERROR,
-  PROP_MANAGED,
-  N_PROPS
-};
 
 static GParamSpec *properties[N_PROPS];
 
 static void start_run (TcTor *self);
 static void fail_run (TcTor *self, const char *why, gboolean retry);
-static void publish_now (TcTor *self);
 
-static void
-set_string_prop (TcTor       *self,
-                 char       **field,
-                 const char  *value,
-                 guint        prop)
+void
+_tc_tor_set_string_prop (TcTor       *self,
+                         char       **field,
+                         const char  *value,
+                         guint        prop)
 {
   if (g_strcmp0 (*field, value) == 0)
     return;
@@ -94,11 +41,11 @@ set_string_prop (TcTor       *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
 }
 
-static void
-set_bool_prop (TcTor    *self,
-               gboolean *field,
-               gboolean  value,
-               guint     prop)
+void
+_tc_tor_set_bool_prop (TcTor    *self,
+                       gboolean *field,
+                       gboolean  value,
+                       guint     prop)
 {
   if (*field == value)
     return;
@@ -107,9 +54,9 @@ set_bool_prop (TcTor    *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
 }
 
-static void
-set_state (TcTor      *self,
-           TcTorState  state)
+void
+_tc_tor_set_state (TcTor      *self,
+                   TcTorState  state)
 {
   if (self->state == state)
     return;
@@ -119,10 +66,10 @@ set_state (TcTor      *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
-static void
-set_progress (TcTor      *self,
-              guint       progress,
-              const char *summary)
+void
+_tc_tor_set_progress (TcTor      *self,
+                      guint       progress,
+                      const char *summary)
 {
   if (self->progress != progress)
     {
@@ -131,127 +78,24 @@ set_progress (TcTor      *self,
     }
 
   if (summary != NULL)
-    set_string_prop (self, &self->summary, summary, PROP_BOOTSTRAP_SUMMARY);
+    _tc_tor_set_string_prop (self, &self->summary, summary, PROP_BOOTSTRAP_SUMMARY);
 
   if (progress >= 100 && self->state == TC_TOR_STATE_BOOTSTRAPPING)
     {
       /* Recovered: what went wrong before is history. */
       self->backoff_ms = 0;
-      set_string_prop (self, &self->last_error, NULL, PROP_LAST_ERROR);
-      set_state (self, TC_TOR_STATE_READY);
+      _tc_tor_set_string_prop (self, &self->last_error, NULL, PROP_LAST_ERROR);
+      _tc_tor_set_state (self, TC_TOR_STATE_READY);
     }
 }
 
-static void
-add_log_line (TcTor      *self,
-              const char *line)
+void
+_tc_tor_add_log_line (TcTor      *self,
+                      const char *line)
 {
   g_queue_push_tail (&self->log, g_strdup (line));
   while (self->log.length > LOG_LINES)
     g_free (g_queue_pop_head (&self->log));
-}
-
-/* KEY=VALUE and KEY="quoted value" pairs of a control-port line. */
-static GHashTable *
-parse_keywords (const char *line)
-{
-  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  const char *p = line;
-
-  while (*p != '\0')
-    {
-      const char *key_start, *eq;
-      GString *value;
-
-      while (*p == ' ')
-        p++;
-      key_start = p;
-      while (*p != '\0' && *p != ' ' && *p != '=')
-        p++;
-      if (*p != '=')
-        continue;
-      eq = p++;
-      value = g_string_new (NULL);
-
-      if (*p == '"')
-        {
-          for (p++; *p != '\0' && *p != '"'; p++)
-            {
-              if (*p == '\\' && p[1] != '\0')
-                p++;
-              g_string_append_c (value, *p);
-            }
-          if (*p == '"')
-            p++;
-        }
-      else
-        {
-          while (*p != '\0' && *p != ' ')
-            g_string_append_c (value, *p++);
-        }
-
-      g_hash_table_insert (table, g_strndup (key_start, eq - key_start),
-                           g_string_free (value, FALSE));
-    }
-
-  return table;
-}
-
-/* "NOTICE BOOTSTRAP PROGRESS=… TAG=… SUMMARY=…" */
-static void
-handle_bootstrap_status (TcTor      *self,
-                         const char *line)
-{
-  g_autoptr(GHashTable) keywords = NULL;
-  const char *progress;
-
-  if (strstr (line, "BOOTSTRAP") == NULL)
-    return;
-
-  keywords = parse_keywords (line);
-  progress = g_hash_table_lookup (keywords, "PROGRESS");
-  if (progress != NULL)
-    set_progress (self, (guint) MIN (g_ascii_strtoull (progress, NULL, 10), 100),
-                  g_hash_table_lookup (keywords, "SUMMARY"));
-}
-
-static void
-control_event_cb (TcTorControl  *control,
-                  const char    *name,
-                  const char    *line,
-                  char         **data_lines,
-                  TcTor         *self)
-{
-  if (g_str_equal (name, "STATUS_CLIENT"))
-    {
-      handle_bootstrap_status (self, line + strlen ("STATUS_CLIENT "));
-    }
-  else if (g_str_equal (name, "HS_DESC"))
-    {
-      g_auto(GStrv) words = g_strsplit (line, " ", 4);
-
-      /* HS_DESC UPLOADED <address> …: one directory has our descriptor. */
-      if (g_strv_length (words) >= 3 && g_str_equal (words[1], "UPLOADED") &&
-          self->identity != NULL &&
-          g_str_has_prefix (tc_identity_get_address (self->identity), words[2]))
-        set_bool_prop (self, &self->reachable, TRUE, PROP_REACHABLE);
-      /* What became of a fetch (ours from tc_tor_fetch_descriptor_async()
-       * or tor's own), for the debug log. */
-      else if (g_strv_length (words) >= 3 &&
-               (g_str_equal (words[1], "RECEIVED") || g_str_equal (words[1], "FAILED")))
-        {
-          g_autofree char *redacted = g_strndup (words[2], 8);
-
-          g_debug ("Tor: descriptor of %s… %s", redacted,
-                   g_str_equal (words[1], "RECEIVED") ? "fetched" : "not fetched");
-        }
-    }
-  else if (g_str_equal (name, "NOTICE") || g_str_equal (name, "WARN") ||
-           g_str_equal (name, "ERR"))
-    {
-      if (!self->managed)
-        add_log_line (self, line);
-    }
 }
 
 static void
@@ -263,93 +107,6 @@ control_closed_cb (TcTorControl *control,
     return;
 
   fail_run (self, error ? error->message : _("Tor closed its control port"), TRUE);
-}
-
-static void
-add_onion_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(TcTor) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) reply = NULL;
-  const char *expected;
-
-  reply = tc_tor_control_command_finish (TC_TOR_CONTROL (object), result, &error);
-  if (reply == NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-          TC_TOR_CONTROL (object) != self->control)
-        return;
-      set_string_prop (self, &self->last_error, error->message, PROP_LAST_ERROR);
-      g_warning ("Tor refused to publish the onion service: %s", error->message);
-      return;
-    }
-
-  expected = tc_identity_get_address (self->identity);
-  for (guint i = 0; reply[i] != NULL; i++)
-    {
-      g_autofree char *address = NULL;
-
-      if (!g_str_has_prefix (reply[i], "ServiceID="))
-        continue;
-
-      address = g_strconcat (reply[i] + strlen ("ServiceID="), ".onion", NULL);
-      if (!g_str_equal (address, expected))
-        {
-          /* Tor and we disagree on what our key means: never run like that. */
-          g_autofree char *ours = tc_address_redact (expected);
-          g_autofree char *theirs = tc_address_redact (address);
-          g_autofree char *message = g_strdup_printf (_("Tor published %s instead of our address %s"),
-                                                      theirs, ours);
-
-          g_warning ("%s", message);
-          set_string_prop (self, &self->last_error, message, PROP_LAST_ERROR);
-          set_state (self, TC_TOR_STATE_FAILED);
-          return;
-        }
-
-      set_bool_prop (self, &self->published, TRUE, PROP_ONION_PUBLISHED);
-      return;
-    }
-
-  g_warning ("Tor's answer to ADD_ONION had no ServiceID");
-}
-
-static void
-publish_now (TcTor *self)
-{
-  g_autofree char *blob = NULL;
-  g_autofree char *ports = NULL;
-  g_autofree char *command = NULL;
-
-  if (self->control == NULL || self->identity == NULL || self->local_port == 0 ||
-      self->published)
-    return;
-
-  /* Not printf with the key: vasprintf builds the text in a buffer of its
-   * own (on the stack, or freed unwiped) before the copy it returns. */
-  blob = tc_identity_dup_tor_key_blob (self->identity);
-  ports = g_strdup_printf ("Port=%u,127.0.0.1:%u", TC_VIRTUAL_PORT, self->local_port);
-  command = g_strconcat ("ADD_ONION ", blob, " ", ports, NULL);
-  tc_tor_control_command_async (self->control, command, self->cancellable,
-                                add_onion_cb, g_object_ref (self));
-  /* The onion key: our copies go as soon as the command has its own. */
-  explicit_bzero (blob, strlen (blob));
-  explicit_bzero (command, strlen (command));
-}
-
-static void
-bootstrap_phase_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(TcTor) self = user_data;
-  g_autofree char *value = NULL;
-
-  value = tc_tor_control_get_info_finish (TC_TOR_CONTROL (object), result, NULL);
-  if (value != NULL && TC_TOR_CONTROL (object) == self->control)
-    handle_bootstrap_status (self, value);
 }
 
 static void
@@ -385,7 +142,7 @@ socks_listeners_cb (GObject      *object,
 
       if (g_ascii_isdigit (address[0]))
         {
-          set_string_prop (self, &self->socks_address, address, PROP_SOCKS_ADDRESS);
+          _tc_tor_set_string_prop (self, &self->socks_address, address, PROP_SOCKS_ADDRESS);
           break;
         }
     }
@@ -397,9 +154,9 @@ socks_listeners_cb (GObject      *object,
     }
 
   tc_tor_control_get_info_async (self->control, "status/bootstrap-phase",
-                                 self->cancellable, bootstrap_phase_cb,
+                                 self->cancellable, _tc_tor_bootstrap_phase_cb,
                                  g_object_ref (self));
-  publish_now (self);
+  _tc_tor_publish_now (self);
 }
 
 static void
@@ -441,7 +198,7 @@ takeownership_cb (GObject      *object,
 
   g_warning ("Tor: TAKEOWNERSHIP failed (%s); tor ends some seconds after TORChat instead",
              error->message);
-  set_string_prop (self, &self->last_error, error->message, PROP_LAST_ERROR);
+  _tc_tor_set_string_prop (self, &self->last_error, error->message, PROP_LAST_ERROR);
 }
 
 static void
@@ -460,7 +217,7 @@ authenticated_cb (GObject      *object,
       return;
     }
 
-  set_state (self, TC_TOR_STATE_BOOTSTRAPPING);
+  _tc_tor_set_state (self, TC_TOR_STATE_BOOTSTRAPPING);
 
   /* Our tor exits when the control connection closes: no orphan tor. */
   if (self->managed)
@@ -489,7 +246,7 @@ control_connected_cb (GObject      *object,
     }
 
   self->control = g_steal_pointer (&control);
-  g_signal_connect_object (self->control, "event", G_CALLBACK (control_event_cb), self, 0);
+  g_signal_connect_object (self->control, "event", G_CALLBACK (_tc_tor_event_cb), self, 0);
   g_signal_connect_object (self->control, "closed", G_CALLBACK (control_closed_cb), self, 0);
   tc_tor_control_authenticate_async (self->control, self->password, self->cancellable,
                                      authenticated_cb, g_object_ref (self));
@@ -542,7 +299,7 @@ read_log_line_cb (GObject      *object,
   if (line == NULL)
     return;
 
-  add_log_line (self, line);
+  _tc_tor_add_log_line (self, line);
 
   /* Before the control port is up, the log is all there is. */
   bootstrapped = strstr (line, "Bootstrapped ");
@@ -551,7 +308,7 @@ read_log_line_cb (GObject      *object,
       const char *summary = strstr (bootstrapped, "): ");
       guint64 progress = g_ascii_strtoull (bootstrapped + strlen ("Bootstrapped "), NULL, 10);
 
-      set_progress (self, (guint) MIN (progress, 99), summary ? summary + 3 : NULL);
+      _tc_tor_set_progress (self, (guint) MIN (progress, 99), summary ? summary + 3 : NULL);
     }
 
   g_data_input_stream_read_line_async (input, G_PRIORITY_DEFAULT, NULL,
@@ -576,243 +333,6 @@ process_exited_cb (GObject      *object,
   fail_run (self, why, TRUE);
 }
 
-static gboolean
-validate_bridge_line (const char  *line,
-                      char       **transport,
-                      GError     **error)
-{
-  g_auto(GStrv) words = NULL;
-  g_autoptr(GSocketConnectable) address = NULL;
-  const char *endpoint;
-
-  *transport = NULL;
-
-  for (const char *p = line; *p != '\0'; p++)
-    if (g_ascii_iscntrl (*p))
-      goto bad;
-
-  words = g_strsplit_set (line, " \t", -1);
-  if (words[0] == NULL || *words[0] == '\0')
-    goto bad;
-
-  endpoint = words[0];
-  if (!g_ascii_isdigit (words[0][0]) && words[0][0] != '[')
-    {
-      if (!g_str_equal (words[0], "obfs4") && !g_str_equal (words[0], "snowflake"))
-        {
-          g_set_error (error, TC_TOR_ERROR, TC_TOR_ERROR_BAD_BRIDGE,
-                       _("Unknown bridge type “%s”: TORChat supports obfs4 and snowflake bridges"),
-                       words[0]);
-          return FALSE;
-        }
-      *transport = g_strdup (words[0]);
-      endpoint = words[1];
-    }
-
-  if (endpoint == NULL)
-    goto bad;
-
-  address = g_network_address_parse (endpoint, 0, NULL);
-  if (address == NULL ||
-      !g_hostname_is_ip_address (g_network_address_get_hostname (G_NETWORK_ADDRESS (address))) ||
-      g_network_address_get_port (G_NETWORK_ADDRESS (address)) == 0)
-    goto bad;
-
-  if (g_strcmp0 (*transport, "obfs4") == 0 &&
-      (strstr (line, "cert=") == NULL || strstr (line, "iat-mode=") == NULL))
-    {
-      g_set_error_literal (error, TC_TOR_ERROR, TC_TOR_ERROR_BAD_BRIDGE,
-                           _("An obfs4 bridge line needs its cert= and iat-mode= parts"));
-      g_clear_pointer (transport, g_free);
-      return FALSE;
-    }
-
-  return TRUE;
-
-bad:
-  g_clear_pointer (transport, g_free);
-  g_set_error (error, TC_TOR_ERROR, TC_TOR_ERROR_BAD_BRIDGE,
-               _("“%s” is not a bridge line: expected [obfs4|snowflake] IP:PORT [FINGERPRINT] [options]"),
-               line);
-  return FALSE;
-}
-
-static const char *
-transport_client (const char *transport)
-{
-  if (g_str_equal (transport, "obfs4"))
-    return "obfs4proxy";
-  return "snowflake-client";
-}
-
-gboolean
-tc_tor_set_bridges (TcTor               *self,
-                    const char * const  *lines,
-                    GError             **error)
-{
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-
-  g_return_val_if_fail (TC_IS_TOR (self), FALSE);
-
-  for (guint i = 0; lines != NULL && lines[i] != NULL; i++)
-    {
-      g_autofree char *line = g_strstrip (g_strdup (lines[i]));
-      g_autofree char *transport = NULL;
-
-      if (*line == '\0')
-        continue;
-      if (g_str_has_prefix (line, "Bridge "))
-        memmove (line, line + 7, strlen (line + 7) + 1);
-
-      if (!validate_bridge_line (line, &transport, error))
-        return FALSE;
-
-      if (transport != NULL)
-        {
-          g_autofree char *client = g_find_program_in_path (transport_client (transport));
-
-          if (client == NULL)
-            {
-              g_set_error (error, TC_TOR_ERROR, TC_TOR_ERROR_BAD_BRIDGE,
-                           _("%s bridges need %s, which is not installed"),
-                           transport, transport_client (transport));
-              return FALSE;
-            }
-        }
-
-      g_strv_builder_add (builder, line);
-    }
-
-  g_strfreev (self->bridges);
-  self->bridges = g_strv_builder_end (builder);
-
-  return TRUE;
-}
-
-gboolean
-tc_tor_set_proxy (TcTor       *self,
-                  const char  *uri,
-                  GError     **error)
-{
-  g_autoptr(GUri) parsed = NULL;
-  const char *scheme;
-
-  g_return_val_if_fail (TC_IS_TOR (self), FALSE);
-
-  if (uri == NULL || *uri == '\0')
-    {
-      g_clear_pointer (&self->proxy, g_free);
-      return TRUE;
-    }
-
-  parsed = g_uri_parse (uri, G_URI_FLAGS_HAS_PASSWORD, NULL);
-  scheme = parsed ? g_uri_get_scheme (parsed) : NULL;
-  if (parsed == NULL ||
-      (g_strcmp0 (scheme, "socks5") != 0 && g_strcmp0 (scheme, "https") != 0) ||
-      g_uri_get_host (parsed) == NULL || g_uri_get_port (parsed) <= 0 ||
-      !g_hostname_is_ip_address (g_uri_get_host (parsed)))
-    {
-      g_set_error (error, TC_TOR_ERROR, TC_TOR_ERROR_BAD_PROXY,
-                   _("“%s” is not a proxy: expected socks5://[user:password@]IP:PORT or https://[user:password@]IP:PORT"),
-                   uri);
-      return FALSE;
-    }
-
-  g_free (self->proxy);
-  self->proxy = g_strdup (uri);
-
-  return TRUE;
-}
-
-static void
-append_proxy (TcTor   *self,
-              GString *torrc)
-{
-  g_autoptr(GUri) uri = g_uri_parse (self->proxy, G_URI_FLAGS_HAS_PASSWORD, NULL);
-  const char *user = g_uri_get_user (uri);
-  const char *password = g_uri_get_password (uri);
-  gboolean socks = g_str_equal (g_uri_get_scheme (uri), "socks5");
-
-  g_string_append_printf (torrc, "%s %s:%d\n", socks ? "Socks5Proxy" : "HTTPSProxy",
-                          g_uri_get_host (uri), g_uri_get_port (uri));
-  if (user == NULL)
-    return;
-
-  if (socks)
-    g_string_append_printf (torrc, "Socks5ProxyUsername %s\nSocks5ProxyPassword %s\n",
-                            user, password ? password : "");
-  else
-    g_string_append_printf (torrc, "HTTPSProxyAuthenticator %s:%s\n",
-                            user, password ? password : "");
-}
-
-static gboolean
-write_torrc (TcTor   *self,
-             GError **error)
-{
-  g_autoptr(GString) torrc = g_string_new (NULL);
-  g_autofree char *data_dir = g_build_filename (self->state_dir, "data", NULL);
-  g_autofree char *port_file = g_build_filename (self->state_dir, "control-port", NULL);
-  g_autofree char *path = g_build_filename (self->state_dir, "torrc", NULL);
-  g_autofree char *defaults = g_build_filename (self->state_dir, "torrc-defaults", NULL);
-  g_autofree char *pid_file = g_build_filename (self->state_dir, "tor.pid", NULL);
-  gboolean obfs4 = FALSE, snowflake = FALSE;
-
-  if (g_mkdir_with_parents (data_dir, 0700) < 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Could not create %s: %s"), data_dir, g_strerror (saved));
-      return FALSE;
-    }
-
-  g_string_append (torrc, "# Written by TORChat at every start: edits are lost.\n");
-  g_string_append_printf (torrc, "DataDirectory %s\n", data_dir);
-  g_string_append (torrc, "SocksPort 127.0.0.1:auto ExtendedErrors\n");
-  g_string_append (torrc, "ControlPort 127.0.0.1:auto\n");
-  g_string_append_printf (torrc, "ControlPortWriteToFile %s\n", port_file);
-  g_string_append_printf (torrc, "PidFile %s\n", pid_file);
-  g_string_append (torrc, "CookieAuthentication 1\n");
-  g_string_append_printf (torrc, "__OwningControllerProcess %d\n", (int) getpid ());
-  g_string_append (torrc, "ClientOnly 1\n");
-  g_string_append (torrc, "Log notice stdout\n");
-
-  for (guint i = 0; self->bridges != NULL && self->bridges[i] != NULL; i++)
-    {
-      obfs4 |= g_str_has_prefix (self->bridges[i], "obfs4 ");
-      snowflake |= g_str_has_prefix (self->bridges[i], "snowflake ");
-    }
-
-  if (self->bridges != NULL && self->bridges[0] != NULL)
-    {
-      g_string_append (torrc, "UseBridges 1\n");
-      if (obfs4)
-        {
-          g_autofree char *client = g_find_program_in_path ("obfs4proxy");
-          g_string_append_printf (torrc, "ClientTransportPlugin obfs4 exec %s\n",
-                                  client ? client : "/usr/bin/obfs4proxy");
-        }
-      if (snowflake)
-        {
-          g_autofree char *client = g_find_program_in_path ("snowflake-client");
-          g_string_append_printf (torrc, "ClientTransportPlugin snowflake exec %s\n",
-                                  client ? client : "/usr/bin/snowflake-client");
-        }
-      for (guint i = 0; self->bridges[i] != NULL; i++)
-        g_string_append_printf (torrc, "Bridge %s\n", self->bridges[i]);
-    }
-
-  if (self->proxy != NULL)
-    append_proxy (self, torrc);
-
-  if (self->extra_torrc != NULL)
-    g_string_append_printf (torrc, "%%include %s\n", self->extra_torrc);
-
-  return g_file_set_contents_full (defaults, "", 0, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error) &&
-         g_file_set_contents_full (path, torrc->str, torrc->len,
-                                   G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
-}
-
 static void
 start_managed (TcTor *self)
 {
@@ -823,7 +343,7 @@ start_managed (TcTor *self)
   g_autofree char *defaults = g_build_filename (self->state_dir, "torrc-defaults", NULL);
   g_autofree char *port_file = g_build_filename (self->state_dir, "control-port", NULL);
 
-  if (!write_torrc (self, &error))
+  if (!_tc_tor_write_torrc (self, &error))
     {
       fail_run (self, error->message, FALSE);
       return;
@@ -861,10 +381,10 @@ start_run (TcTor *self)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
 
-  set_state (self, TC_TOR_STATE_STARTING);
-  set_progress (self, 0, NULL);
-  set_bool_prop (self, &self->published, FALSE, PROP_ONION_PUBLISHED);
-  set_bool_prop (self, &self->reachable, FALSE, PROP_REACHABLE);
+  _tc_tor_set_state (self, TC_TOR_STATE_STARTING);
+  _tc_tor_set_progress (self, 0, NULL);
+  _tc_tor_set_bool_prop (self, &self->published, FALSE, PROP_ONION_PUBLISHED);
+  _tc_tor_set_bool_prop (self, &self->reachable, FALSE, PROP_REACHABLE);
 
   if (self->managed)
     start_managed (self);
@@ -899,8 +419,8 @@ end_run (TcTor    *self,
       g_clear_object (&self->process);
     }
 
-  set_bool_prop (self, &self->published, FALSE, PROP_ONION_PUBLISHED);
-  set_bool_prop (self, &self->reachable, FALSE, PROP_REACHABLE);
+  _tc_tor_set_bool_prop (self, &self->published, FALSE, PROP_ONION_PUBLISHED);
+  _tc_tor_set_bool_prop (self, &self->reachable, FALSE, PROP_REACHABLE);
 }
 
 static gboolean
@@ -920,16 +440,16 @@ fail_run (TcTor      *self,
           gboolean    retry)
 {
   g_message ("Tor: %s", why);
-  set_string_prop (self, &self->last_error, why, PROP_LAST_ERROR);
+  _tc_tor_set_string_prop (self, &self->last_error, why, PROP_LAST_ERROR);
   end_run (self, FALSE);
 
   if (!retry)
     {
-      set_state (self, TC_TOR_STATE_FAILED);
+      _tc_tor_set_state (self, TC_TOR_STATE_FAILED);
       return;
     }
 
-  set_state (self, TC_TOR_STATE_RESTARTING);
+  _tc_tor_set_state (self, TC_TOR_STATE_RESTARTING);
   self->backoff_ms = CLAMP (self->backoff_ms * 2, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
   self->restart_source = g_timeout_add (self->backoff_ms, restart_cb, self);
 }
@@ -952,7 +472,7 @@ tc_tor_stop (TcTor *self)
 
   g_clear_handle_id (&self->restart_source, g_source_remove);
   end_run (self, TRUE);
-  set_state (self, TC_TOR_STATE_STOPPED);
+  _tc_tor_set_state (self, TC_TOR_STATE_STOPPED);
 }
 
 void
@@ -964,89 +484,6 @@ tc_tor_restart (TcTor *self)
   end_run (self, FALSE);
   self->backoff_ms = 0;
   start_run (self);
-}
-
-static void
-hsfetch_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) reply = tc_tor_control_command_finish (TC_TOR_CONTROL (object), result, &error);
-
-  if (reply == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-void
-tc_tor_fetch_descriptor_async (TcTor               *self,
-                               const char          *address,
-                               GCancellable        *cancellable,
-                               GAsyncReadyCallback  callback,
-                               gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autofree char *service = NULL;
-  g_autofree char *command = NULL;
-
-  g_return_if_fail (TC_IS_TOR (self));
-  g_return_if_fail (address != NULL);
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tc_tor_fetch_descriptor_async);
-
-  if (self->control == NULL || tc_tor_control_is_closed (self->control))
-    {
-      g_task_return_new_error (task, TC_TOR_ERROR, TC_TOR_ERROR_FAILED,
-                               _("Tor’s control port is not connected"));
-      return;
-    }
-
-  /* The service id: the address without ".onion", checked to be one word
-   * so that nothing else reaches the control port. */
-  service = g_str_has_suffix (address, ".onion") ?
-            g_strndup (address, strlen (address) - strlen (".onion")) : g_strdup (address);
-  for (const char *c = service; *c != '\0'; c++)
-    {
-      if (!g_ascii_isalnum (*c))
-        {
-          g_task_return_new_error (task, TC_TOR_ERROR, TC_TOR_ERROR_FAILED,
-                                   _("Not an onion address"));
-          return;
-        }
-    }
-
-  command = g_strdup_printf ("HSFETCH %s", service);
-  tc_tor_control_command_async (self->control, command, cancellable,
-                                hsfetch_cb, g_steal_pointer (&task));
-}
-
-gboolean
-tc_tor_fetch_descriptor_finish (TcTor         *self,
-                                GAsyncResult  *result,
-                                GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-void
-tc_tor_publish (TcTor      *self,
-                TcIdentity *identity,
-                guint       local_port)
-{
-  g_return_if_fail (TC_IS_TOR (self));
-  g_return_if_fail (TC_IS_IDENTITY (identity));
-
-  g_set_object (&self->identity, identity);
-  self->local_port = local_port;
-
-  if (self->socks_address != NULL)
-    publish_now (self);
 }
 
 TcTor *
