@@ -16,6 +16,7 @@
 
 #include "tc-address.h"
 #include "tc-node.h"
+#include "tc-store-private.h"
 
 static const char * const words[] = {
   "see", "you", "at", "seven", "the", "library", "tomorrow", "maybe", "we",
@@ -127,6 +128,10 @@ main (int   argc,
         check (tc_store_commit (store, &error), error);
     }
   check (tc_store_commit (store, &error), error);
+  /* A profile used for a while has its search index built in idle
+   * moments; indexing 100,000 messages at the window's first start would
+   * fill the database's page cache then and be measured as the window's. */
+  check (_tc_store_index_now (store, &error), error);
 
   g_print ("%s\n", busy);
 
