@@ -10,51 +10,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import os
 import shutil
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tcui  # noqa: E402
 from tcui import check, note, wait_until  # noqa: E402
-
-
-def start_network(tmp):
-    script = os.environ["TORCHAT_TOR_NETWORK"]
-    env = dict(os.environ, TORNET_OWNER_PID=str(os.getpid()))
-    for attempt in range(2):
-        directory = os.path.join(tmp, "tornet%d" % attempt)
-        result = subprocess.run(["/bin/sh", script, "start", directory], capture_output=True,
-                                text=True, env=env, timeout=300)
-        if result.returncode == 77:
-            raise tcui.Skip("no tor")
-        if result.returncode == 0:
-            note(result.stderr.strip())
-            return directory, result.stdout.strip()
-        note("the private Tor network did not come up: " + result.stderr[-2000:])
-        subprocess.run(["/bin/sh", script, "stop", directory], capture_output=True, timeout=120)
-    raise RuntimeError("the private Tor network did not come up twice")
-
-
-def stop_network(directory):
-    subprocess.run(["/bin/sh", os.environ["TORCHAT_TOR_NETWORK"], "stop", directory],
-                   capture_output=True, timeout=120)
-
-
-def tor_processes(profile):
-    """PIDs of the tors running with a torrc in @profile."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if os.path.join(profile, "tor") in cmdline and "tor" in cmdline.split(" ")[0]:
-            found.append(int(pid))
-    return found
 
 
 class TorScreen:
@@ -94,11 +55,11 @@ class TorScreen:
 
     def quit_stops_tor(self):
         c = self.carol
-        check(tor_processes(c.profile), "the window's own tor runs")
+        check(tcui.tor_processes(c.profile), "the window's own tor runs")
         c.call("key", keys=["ctrl+q"])
         code = c.call("wait_exit", timeout=40)["code"]
         check(code == 0, "torchat quit with %d" % code)
-        wait_until(lambda: not tor_processes(c.profile), timeout=20, what="its tor to stop")
+        wait_until(lambda: not tcui.tor_processes(c.profile), timeout=20, what="its tor to stop")
 
     def stop(self):
         self.carol.stop()
@@ -114,7 +75,7 @@ def main():
     directory = None
     screen = None
     try:
-        directory, torrc = start_network(tmp)
+        directory, torrc = tcui.start_tor_network(tmp)
         screen = TorScreen(tmp, torrc)
     except tcui.Skip as e:
         print("1..0 # SKIP %s" % e, flush=True)
@@ -122,7 +83,7 @@ def main():
     except Exception as e:
         print("Bail out! %s" % e, flush=True)
         if directory:
-            stop_network(directory)
+            tcui.stop_tor_network(directory)
         return 1
     try:
         before = tap.failed
@@ -132,7 +93,7 @@ def main():
         tap.case("quit-stops-tor", screen.quit_stops_tor)
     finally:
         screen.stop()
-        stop_network(directory)
+        tcui.stop_tor_network(directory)
         if not tap.failed:
             tcui.remove_tmpdir(tmp)
         else:
