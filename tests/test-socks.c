@@ -33,12 +33,14 @@ typedef struct {
   /* What the proxy does, set before the client connects. */
   Mode            mode;
   guint8          method;     /* answer to the greeting */
+  guint8          auth_status;  /* answer to RFC 1929, when method is 0x02 */
   guint8          rep;
   guint8          atyp;       /* of the bound address in the reply */
 
   /* What it saw, written by the handler thread. */
   GMutex          lock;
   GByteArray     *greeting;
+  GByteArray     *auth;
   GByteArray     *request;
   GByteArray     *received;   /* after a successful reply */
 } Fixture;
@@ -125,9 +127,9 @@ serve (Fixture           *f,
   guint8 buf[512];
   gsize len = 0;
 
-  if (!read_exact (in, buf, 3))
+  if (!read_exact (in, buf, 2) || buf[1] == 0 || !read_exact (in, buf + 2, buf[1]))
     return;
-  record (f, f->greeting, buf, 3);
+  record (f, f->greeting, buf, 2 + buf[1]);
 
   switch (f->mode)
     {
@@ -152,7 +154,27 @@ serve (Fixture           *f,
 
   buf[0] = 0x05;
   buf[1] = f->method;
-  if (!g_output_stream_write_all (out, buf, 2, NULL, NULL, NULL) || f->method != 0x00)
+  if (!g_output_stream_write_all (out, buf, 2, NULL, NULL, NULL))
+    return;
+
+  /* RFC 1929: 01 ULEN USER PLEN PASS, answered with 01 STATUS. */
+  if (f->method == 0x02)
+    {
+      gsize at;
+
+      if (!read_exact (in, buf, 2) || !read_exact (in, buf + 2, buf[1] + 1))
+        return;
+      at = 2 + buf[1];
+      if (!read_exact (in, buf + at + 1, buf[at]))
+        return;
+      record (f, f->auth, buf, at + 1 + buf[at]);
+
+      buf[0] = 0x01;
+      buf[1] = f->auth_status;
+      if (!g_output_stream_write_all (out, buf, 2, NULL, NULL, NULL) || f->auth_status != 0x00)
+        return;
+    }
+  else if (f->method != 0x00)
     return;
 
   /* The client always names the host: 05 01 00 03 LEN NAME PORT. */
@@ -213,6 +235,7 @@ fixture_setup (Fixture       *f,
 
   g_mutex_init (&f->lock);
   f->greeting = g_byte_array_new ();
+  f->auth = g_byte_array_new ();
   f->request = g_byte_array_new ();
   f->received = g_byte_array_new ();
   f->mode = MODE_REPLY;
@@ -251,6 +274,7 @@ fixture_teardown (Fixture       *f,
   g_clear_object (&f->service);
   g_clear_object (&f->address);
   g_byte_array_unref (f->greeting);
+  g_byte_array_unref (f->auth);
   g_byte_array_unref (f->request);
   g_byte_array_unref (f->received);
   g_mutex_clear (&f->lock);
@@ -267,18 +291,28 @@ result_cb (GObject      *object,
 }
 
 static GSocketConnection *
+socks_connect_isolated (GSocketAddress  *proxy,
+                        const char      *host,
+                        const char      *isolation,
+                        GCancellable    *cancellable,
+                        GError         **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  tc_socks_connect_async (proxy, host, TC_VIRTUAL_PORT, isolation, cancellable, result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  return tc_socks_connect_finish (result, error);
+}
+
+static GSocketConnection *
 socks_connect (GSocketAddress  *proxy,
                const char      *host,
                GCancellable    *cancellable,
                GError         **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
-
-  tc_socks_connect_async (proxy, host, TC_VIRTUAL_PORT, cancellable, result_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  return tc_socks_connect_finish (result, error);
+  return socks_connect_isolated (proxy, host, NULL, cancellable, error);
 }
 
 static void
@@ -517,6 +551,81 @@ test_cancel (Fixture       *f,
   g_assert_cmpuint (f->greeting->len, ==, 3);
 }
 
+/* With an isolation name the client offers RFC 1929 besides "no auth";
+ * a proxy that takes it gets the name as user name, one that does not
+ * still connects the stream, one that refuses the name fails it. */
+static void
+test_isolation (Fixture       *f,
+                gconstpointer  data)
+{
+  static const guint8 greeting[] = { 0x05, 0x02, 0x00, 0x02 };
+  static const guint8 auth[] = { 0x01, 14, 't', 'o', 'r', 'c', 'h', 'a', 't', '-', 'f', 'i', 'l', 'e',
+                                 '-', '7', 0x01, '0' };
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+
+  f->method = 0x02;
+  connection = socks_connect_isolated (f->address, ONION, "torchat-file-7", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (connection);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  wait_for_handlers (f);
+
+  g_mutex_lock (&f->lock);
+  g_assert_cmpmem (f->greeting->data, f->greeting->len, greeting, sizeof greeting);
+  g_assert_cmpmem (f->auth->data, f->auth->len, auth, sizeof auth);
+  /* The CONNECT request follows as without a name. */
+  g_assert_cmpuint (f->request->len, ==, 5 + strlen (ONION) + 2);
+  g_assert_cmpmem (f->request->data + 5, strlen (ONION), ONION, strlen (ONION));
+  g_mutex_unlock (&f->lock);
+}
+
+static void
+test_isolation_not_taken (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+
+  f->method = 0x00;
+  connection = socks_connect_isolated (f->address, ONION, "torchat-file-7", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (connection);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  wait_for_handlers (f);
+
+  g_mutex_lock (&f->lock);
+  g_assert_cmpuint (f->auth->len, ==, 0);
+  g_assert_cmpuint (f->request->len, ==, 5 + strlen (ONION) + 2);
+  g_mutex_unlock (&f->lock);
+}
+
+static void
+test_isolation_refused (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+
+  f->method = 0x02;
+  f->auth_status = 0x01;
+  connection = socks_connect_isolated (f->address, ONION, "torchat-file-7", NULL, &error);
+  g_assert_null (connection);
+  g_assert_error (error, TC_SOCKS_ERROR, TC_SOCKS_ERROR_PROTOCOL);
+  g_assert_cmpstr (error->message, ==, "The SOCKS proxy refused the connection's isolation name");
+
+  /* Without a name, a proxy that wants one is refused as before. */
+  g_clear_error (&error);
+  connection = socks_connect (f->address, ONION, NULL, &error);
+  g_assert_null (connection);
+  g_assert_error (error, TC_SOCKS_ERROR, TC_SOCKS_ERROR_PROTOCOL);
+  g_assert_cmpstr (error->message, ==, "The SOCKS proxy chose a method we did not offer");
+
+  g_mutex_lock (&f->lock);
+  g_assert_cmpuint (f->request->len, ==, 0);
+  g_mutex_unlock (&f->lock);
+}
+
 static void
 test_nothing_listening (void)
 {
@@ -689,6 +798,12 @@ test_real_tor (void)
   g_assert_false (tc_socks_error_is_offline (error));
   g_assert_cmpstr (tc_socks_error_describe (error), ==, "This is not a valid onion address");
 
+  /* Tor takes the isolation name (RFC 1929) and answers the request. */
+  g_clear_error (&error);
+  connection = socks_connect_isolated (proxy, "aaaa.onion", "torchat-file-7", NULL, &error);
+  g_assert_null (connection);
+  g_assert_error (error, TC_SOCKS_ERROR, TC_SOCKS_ERROR_BAD_ADDRESS);
+
   g_subprocess_force_exit (tor);
   g_subprocess_wait (tor, NULL, NULL);
   g_clear_object (&log);
@@ -716,6 +831,9 @@ main (int    argc,
   ADD ("/socks/not-socks5", test_not_socks5);
   ADD ("/socks/host-too-long", test_host_too_long);
   ADD ("/socks/cancel", test_cancel);
+  ADD ("/socks/isolation", test_isolation);
+  ADD ("/socks/isolation-not-taken", test_isolation_not_taken);
+  ADD ("/socks/isolation-refused", test_isolation_refused);
   g_test_add_func ("/socks/nothing-listening", test_nothing_listening);
   g_test_add_func ("/socks/real-tor", test_real_tor);
 

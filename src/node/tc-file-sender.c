@@ -301,6 +301,7 @@ void
 tc_file_sender_start (TcFileSender *self)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *isolation = NULL;
   struct stat st;
 
   g_return_if_fail (TC_IS_FILE_SENDER (self));
@@ -325,9 +326,14 @@ tc_file_sender_start (TcFileSender *self)
       return;
     }
 
+  /* A circuit of its own (Tor isolates streams by SOCKS user name): the
+   * file's cells neither queue in front of the chat's on the way, nor
+   * share the chat circuit's congestion window. It costs one rendezvous
+   * per transfer. */
+  isolation = g_strdup_printf ("torchat-file-%s", tc_transfer_get_id (self->transfer));
   self->connect_timeout = g_timeout_add_seconds (CONNECT_TIMEOUT_S, connect_timeout_cb, self);
   tc_socks_connect_async (self->socks, tc_transfer_get_peer (self->transfer),
-                          TC_VIRTUAL_PORT, self->cancellable, connect_cb,
+                          TC_VIRTUAL_PORT, isolation, self->cancellable, connect_cb,
                           g_object_ref (self));
 }
 

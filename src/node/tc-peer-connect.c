@@ -115,7 +115,7 @@ connect_now (TcPeer *self)
   attempt->timeout = g_timeout_add_seconds (CONNECT_TIMEOUT_S, connect_timeout_cb, attempt);
 
   tc_socks_connect_async (tc_peer_host_get_socks_address (self->host),
-                          self->address, TC_VIRTUAL_PORT,
+                          self->address, TC_VIRTUAL_PORT, NULL,
                           attempt->cancellable, connect_cb, attempt);
 }
 

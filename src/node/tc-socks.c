@@ -12,6 +12,8 @@
 
 #define SOCKS_VERSION 0x05
 #define METHOD_NO_AUTH 0x00
+#define METHOD_USERNAME 0x02
+#define USERNAME_VERSION 0x01
 #define METHOD_NONE_ACCEPTABLE 0xff
 #define CMD_CONNECT 0x01
 #define ATYP_IPV4 0x01
@@ -24,6 +26,7 @@ G_DEFINE_QUARK (tc-socks-error-quark, tc_socks_error)
 typedef struct
 {
   char              *host;
+  char              *isolation;    /* the RFC 1929 user name, or NULL */
   guint16            port;
   GSocketAddress    *proxy;
   GSocketConnection *connection;
@@ -39,6 +42,7 @@ connect_data_free (gpointer data)
   ConnectData *self = data;
 
   g_free (self->host);
+  g_free (self->isolation);
   g_clear_object (&self->proxy);
   g_clear_object (&self->connection);
   g_free (self);
@@ -293,31 +297,11 @@ request_cb (GObject      *object,
 }
 
 static void
-method_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
+send_request (GTask *task)
 {
-  g_autoptr(GTask) task = user_data;
   ConnectData *data = g_task_get_task_data (task);
   gsize host_len = strlen (data->host);
   gsize len = 0;
-
-  if (!read_finish (task, object, result))
-    return;
-
-  if (data->buf[0] != SOCKS_VERSION)
-    {
-      return_protocol_error (task, _("The SOCKS proxy does not speak SOCKS5"));
-      return;
-    }
-
-  if (data->buf[1] != METHOD_NO_AUTH)
-    {
-      return_protocol_error (task, data->buf[1] == METHOD_NONE_ACCEPTABLE ?
-                             _("The SOCKS proxy wants authentication") :
-                             _("The SOCKS proxy chose a method we did not offer"));
-      return;
-    }
 
   /* The name goes to the proxy as it is (ATYP 3): Tor resolves ".onion",
    * and nothing is ever looked up in DNS here. */
@@ -332,7 +316,95 @@ method_cb (GObject      *object,
   data->buf[len++] = data->port & 0xff;
 
   write_bytes (task, len, request_cb);
+}
+
+static void
+auth_reply_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ConnectData *data = g_task_get_task_data (task);
+
+  if (!read_finish (task, object, result))
+    return;
+
+  /* Tor takes any name and password; one it refuses is a proxy that is
+   * not Tor, or not configured for this. */
+  if (data->buf[0] != USERNAME_VERSION || data->buf[1] != 0x00)
+    {
+      return_protocol_error (task, _("The SOCKS proxy refused the connection's isolation name"));
+      return;
+    }
+
+  send_request (g_steal_pointer (&task));
+}
+
+static void
+auth_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  if (!write_finish (task, object, result))
+    return;
+
+  read_bytes (task, 2, auth_reply_cb);
   g_steal_pointer (&task);
+}
+
+/* RFC 1929: the isolation name as user name, and a password Tor ignores
+ * (it isolates by both, and one byte is the least RFC 1929 allows). */
+static void
+send_auth (GTask *task)
+{
+  ConnectData *data = g_task_get_task_data (task);
+  gsize user_len = strlen (data->isolation);
+  gsize len = 0;
+
+  data->buf[len++] = USERNAME_VERSION;
+  data->buf[len++] = (guint8) user_len;
+  memcpy (data->buf + len, data->isolation, user_len);
+  len += user_len;
+  data->buf[len++] = 1;
+  data->buf[len++] = '0';
+
+  write_bytes (task, len, auth_cb);
+}
+
+static void
+method_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ConnectData *data = g_task_get_task_data (task);
+
+  if (!read_finish (task, object, result))
+    return;
+
+  if (data->buf[0] != SOCKS_VERSION)
+    {
+      return_protocol_error (task, _("The SOCKS proxy does not speak SOCKS5"));
+      return;
+    }
+
+  if (data->buf[1] == METHOD_USERNAME && data->isolation != NULL)
+    {
+      send_auth (g_steal_pointer (&task));
+      return;
+    }
+
+  if (data->buf[1] != METHOD_NO_AUTH)
+    {
+      return_protocol_error (task, data->buf[1] == METHOD_NONE_ACCEPTABLE ?
+                             _("The SOCKS proxy wants authentication") :
+                             _("The SOCKS proxy chose a method we did not offer"));
+      return;
+    }
+
+  send_request (g_steal_pointer (&task));
 }
 
 static void
@@ -377,10 +449,14 @@ proxy_connect_cb (GObject      *object,
       return;
     }
 
+  /* With an isolation name both methods are offered: Tor picks the user
+   * name (and gives the stream a circuit of its own, IsolateSOCKSAuth is
+   * on by default), a proxy without RFC 1929 still has "no auth". */
   data->buf[0] = SOCKS_VERSION;
-  data->buf[1] = 1;
+  data->buf[1] = data->isolation != NULL ? 2 : 1;
   data->buf[2] = METHOD_NO_AUTH;
-  write_bytes (task, 3, greeting_cb);
+  data->buf[3] = METHOD_USERNAME;
+  write_bytes (task, 2 + data->buf[1], greeting_cb);
   g_steal_pointer (&task);
 }
 
@@ -388,6 +464,7 @@ void
 tc_socks_connect_async (GSocketAddress      *proxy,
                         const char          *host,
                         guint16              port,
+                        const char          *isolation,
                         GCancellable        *cancellable,
                         GAsyncReadyCallback  callback,
                         gpointer             user_data)
@@ -412,8 +489,16 @@ tc_socks_connect_async (GSocketAddress      *proxy,
       return;
     }
 
+  if (isolation != NULL && (isolation[0] == '\0' || strlen (isolation) > MAX_HOST_LEN))
+    {
+      g_task_return_new_error (task, TC_SOCKS_ERROR, TC_SOCKS_ERROR_PROTOCOL,
+                               _("An isolation name for SOCKS5 has 1 to 255 bytes"));
+      return;
+    }
+
   data = g_new0 (ConnectData, 1);
   data->host = g_strdup (host);
+  data->isolation = g_strdup (isolation);
   data->port = port;
   data->proxy = g_object_ref (proxy);
   g_task_set_task_data (task, data, connect_data_free);

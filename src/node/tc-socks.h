@@ -37,10 +37,14 @@ GQuark    tc_socks_error_quark       (void);
 
 /* Connects to the SOCKS5 proxy at @proxy (a literal IP socket address: no
  * DNS), asks it for @host:@port by name (ATYP 3, so ".onion" is resolved by
- * Tor), and returns the connection, ready for the application protocol. */
+ * Tor), and returns the connection, ready for the application protocol.
+ * A non-NULL @isolation is sent as the RFC 1929 user name when the proxy
+ * accepts one: Tor (IsolateSOCKSAuth) then keeps the stream off circuits
+ * that streams with another name (or none) use. */
 void                tc_socks_connect_async   (GSocketAddress       *proxy,
                                               const char           *host,
                                               guint16               port,
+                                              const char           *isolation,
                                               GCancellable         *cancellable,
                                               GAsyncReadyCallback   callback,
                                               gpointer              user_data);
