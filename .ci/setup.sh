@@ -26,6 +26,9 @@ test_pkgs="$test_pkgs xclip"
 # (xmessage) to take the focus from the sandboxed window.
 flatpak_pkgs="flatpak flatpak-builder bubblewrap debootstrap ostree xdg-desktop-portal
   xdg-desktop-portal-gtk python3-gi x11-utils"
+# What flatpak-builder only recommends but runs: eu-strip (elfutils) for
+# every module, patch and the unpackers for the sources.
+flatpak_pkgs="$flatpak_pkgs elfutils patch xz-utils zstd"
 # The Background portal (its backend is GNOME's) for the background check.
 flatpak_pkgs="$flatpak_pkgs xdg-desktop-portal-gnome"
 test_pkgs="$test_pkgs $flatpak_pkgs"
