@@ -24,6 +24,19 @@ gboolean     _tc_jmu_bad_format         (GError      **error,
 JsonBuilder *_tc_jmu_builder_begin      (void);
 char        *_tc_jmu_builder_finish     (JsonBuilder  *builder);
 
+/* tc-jmu-scan.c: strict JSON (RFC 8259). json-glib is lenient (comments,
+ * single quotes, trailing garbage) and recursive; peers must not depend
+ * on either, so lines are checked first. */
+typedef enum {
+  TC_JMU_SCAN_OK,
+  TC_JMU_SCAN_SYNTAX,
+  TC_JMU_SCAN_TOO_DEEP,
+  TC_JMU_SCAN_ENCODING,         /* \u0000 or an unpaired surrogate */
+} TcJmuScan;
+
+TcJmuScan    _tc_jmu_scan_json          (const char   *s,
+                                         gsize         n);
+
 /* tc-jmu-file.c */
 gboolean     _tc_jmu_check_file_fields  (JsonObject   *object,
                                          TcJmuKind     kind,
