@@ -2,12 +2,15 @@
  * the same kind of circuit
  *
  * A private Tor network on loopback (tests/tor-network.sh) and two nodes A
- * and B with their own managed tors. First the raw figure: the benchmark
- * adds a second onion service to B's tor (ADD_ONION over its control port)
- * that forwards to a plain sink socket, connects to it through A's tor's
- * SOCKS port and writes the file's bytes; then the same file goes from A to
- * B with `send-file` / `accept-file`. Both are timed to the last byte on
- * B's side. Prints "key: value" lines; see docs/benchmarks.md.
+ * and B with their own managed tors. The benchmark adds a second onion
+ * service to B's tor (ADD_ONION over its control port) that forwards to a
+ * plain sink socket. In each round, first the raw figure: it connects to
+ * that service through A's tor's SOCKS port, with a SOCKS user name of
+ * the round's so that the stream gets a new circuit of its own, and writes
+ * the file's bytes; then the same file goes from A to B with `send-file` /
+ * `accept-file`, whose file stream also gets a new circuit of its own.
+ * Both are timed to the last byte on B's side. Prints "key: value" lines;
+ * see docs/benchmarks.md.
  *
  *   meson test -C BUILD --benchmark tor-transfer -v
  *
@@ -161,16 +164,21 @@ sink_thread (gpointer user_data)
   return NULL;
 }
 
-/* SOCKS5 CONNECT to @onion port 9 through @socks ("IP:PORT"). */
+/* SOCKS5 CONNECT to @onion port 9 through @socks ("IP:PORT"), with
+ * @isolation as the RFC 1929 user name: tor gives each name a circuit of
+ * its own, as TORChat's file streams get. */
 static GSocketConnection *
 socks_connect (const char  *socks,
                const char  *onion,
+               const char  *isolation,
                GError     **error)
 {
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(GByteArray) request = g_byte_array_new ();
-  guint8 hello[] = { 5, 1, 0 }, reply[10], len = strlen (onion), port[2] = { 0, 9 };
+  g_autoptr(GByteArray) auth = g_byte_array_new ();
+  guint8 hello[] = { 5, 1, 2 }, reply[10], len = strlen (onion), port[2] = { 0, 9 };
+  guint8 user_len = strlen (isolation);
   GInputStream *in;
   GOutputStream *out;
 
@@ -180,13 +188,25 @@ socks_connect (const char  *socks,
     return NULL;
   in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
   out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  g_byte_array_append (auth, (const guint8 *) "\x01", 1);
+  g_byte_array_append (auth, &user_len, 1);
+  g_byte_array_append (auth, (const guint8 *) isolation, user_len);
+  g_byte_array_append (auth, (const guint8 *) "\x01" "0", 2);
   g_byte_array_append (request, (const guint8 *) "\x05\x01\x00\x03", 4);
   g_byte_array_append (request, &len, 1);
   g_byte_array_append (request, (const guint8 *) onion, len);
   g_byte_array_append (request, port, 2);
   if (!g_output_stream_write_all (out, hello, sizeof hello, NULL, NULL, error) ||
       !g_input_stream_read_all (in, reply, 2, NULL, NULL, error) ||
-      !g_output_stream_write_all (out, request->data, request->len, NULL, NULL, error) ||
+      !g_output_stream_write_all (out, auth->data, auth->len, NULL, NULL, error) ||
+      !g_input_stream_read_all (in, reply, 2, NULL, NULL, error))
+    return NULL;
+  if (reply[1] != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "SOCKS user name refused");
+      return NULL;
+    }
+  if (!g_output_stream_write_all (out, request->data, request->len, NULL, NULL, error) ||
       !g_input_stream_read_all (in, reply, 10, NULL, NULL, error))
     return NULL;
   if (reply[1] != 0)
@@ -198,45 +218,63 @@ socks_connect (const char  *socks,
   return g_steal_pointer (&connection);
 }
 
-/* Seconds from the first byte written to the last byte read by the sink. */
-static double
-raw_onion (TcTestNode   *a,
-           TcTestNode   *b,
-           const guint8 *data,
-           gsize         size)
+/* The raw onion service: one for the whole run (a new one each round
+ * would wait on its descriptor's upload, which on this private network
+ * sometimes takes minutes), forwarding to a sink socket. */
+typedef struct {
+  GSocketConnection *control;   /* the service lives as long as this */
+  GSocketListener   *listener;
+  char              *onion;
+  char              *socks;
+} RawService;
+
+static void
+raw_service_start (RawService *raw,
+                   TcTestNode *a,
+                   TcTestNode *b)
 {
-  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
   g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GSocketConnection) control = NULL;
-  g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(JsonObject) status = tor_status (a);
   g_autofree char *command = NULL;
   g_autofree char *reply = NULL;
-  g_autofree char *onion = NULL;
   g_autoptr(GError) error = NULL;
   const char *id;
+
+  raw->listener = g_socket_listener_new ();
+  g_socket_listener_add_address (raw->listener, any, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                 NULL, &bound, &error);
+  command = g_strdup_printf ("ADD_ONION NEW:ED25519-V3 Flags=DiscardPK Port=9,127.0.0.1:%u",
+                             g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  reply = control_command (b, command, &raw->control);
+  if ((id = strstr (reply, "250-ServiceID=")) == NULL)
+    fail (reply);
+  raw->onion = g_strdup_printf ("%.56s.onion", id + strlen ("250-ServiceID="));
+  raw->socks = g_strdup (json_object_get_string_member (status, "socks-address"));
+}
+
+/* Seconds from the first byte written to the last byte read by the sink,
+ * on a stream with a circuit of its own (the round's isolation name). */
+static double
+raw_onion (RawService   *raw,
+           guint         round,
+           const guint8 *data,
+           gsize         size)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *isolation = g_strdup_printf ("bench-raw-%u", round);
   Sink sink = { 0 };
   GThread *thread;
   double deadline, t0;
 
-  g_socket_listener_add_address (listener, any, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                                 NULL, &bound, &error);
-  command = g_strdup_printf ("ADD_ONION NEW:ED25519-V3 Flags=DiscardPK Port=9,127.0.0.1:%u",
-                             g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
-  reply = control_command (b, command, &control);
-  if ((id = strstr (reply, "250-ServiceID=")) == NULL)
-    fail (reply);
-  onion = g_strdup_printf ("%.56s.onion", id + strlen ("250-ServiceID="));
-
-  sink.listener = listener;
+  sink.listener = raw->listener;
   thread = g_thread_new ("sink", sink_thread, &sink);
 
-  /* The new descriptor needs a few seconds to reach the directories. */
+  /* The first round waits for the descriptor to reach the directories. */
   deadline = tc_test_now () + STEP_TIMEOUT;
-  while ((connection = socks_connect (json_object_get_string_member (status, "socks-address"),
-                                      onion, NULL)) == NULL)
+  while ((connection = socks_connect (raw->socks, raw->onion, isolation, NULL)) == NULL)
     {
       if (tc_test_now () > deadline)
         fail ("the raw onion service never answered");
@@ -294,6 +332,7 @@ main (int    argc,
   guint rounds = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 3;
   gsize size = (gsize) size_mb * MB;
   TcTestNode *a, *b;
+  RawService raw_service = { 0 };
 
   /* Line by line, so that a run cut short still shows its rounds. */
   setvbuf (stdout, NULL, _IOLBF, 0);
@@ -323,6 +362,7 @@ main (int    argc,
   g_file_set_contents (path, (const char *) data, size, &error);
   final = g_build_filename (downloads, "bench.bin", NULL);
 
+  raw_service_start (&raw_service, a, b);
   g_print ("size-mb: %u\n", size_mb);
   for (guint round = 1; round <= rounds; round++)
     {
@@ -331,7 +371,7 @@ main (int    argc,
       char *nl;
 
       /* Alternating, so that a change in the network's load hits both. */
-      raw = raw_onion (a, b, (const guint8 *) data, size);
+      raw = raw_onion (&raw_service, round, (const guint8 *) data, size);
 
       if (tc_test_run_cli (a, NULL, &out, NULL, "send-file", b->address, path) != 0)
         fail ("send-file failed");
@@ -388,6 +428,10 @@ main (int    argc,
                round, raw / torchat, raw / (t_end - t_active));
     }
 
+  g_clear_object (&raw_service.control);
+  g_clear_object (&raw_service.listener);
+  g_free (raw_service.onion);
+  g_free (raw_service.socks);
   tc_test_net_free (net);
   return 0;
 }
