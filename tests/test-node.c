@@ -328,6 +328,7 @@ test_block (Fixture       *f,
 {
   gint64 before = g_get_real_time ();
   g_autoptr(GError) error = NULL;
+  g_autoptr(TcMessage) queued = NULL;
 
   if (f->socks == NULL)
     return;
@@ -337,7 +338,7 @@ test_block (Fixture       *f,
 
   tc_node_add_contact (f->a, tc_node_get_address (f->b), NULL, "hello?", &error);
   g_assert_no_error (error);
-  tc_node_send_message (f->a, tc_node_get_address (f->b), "blocked text", &error);
+  queued = tc_node_send_message (f->a, tc_node_get_address (f->b), "blocked text", &error);
   g_assert_no_error (error);
 
   /* The message is A's latest activity with B. */

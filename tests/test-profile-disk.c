@@ -286,6 +286,7 @@ test_nothing_readable (Fixture       *f,
 {
   g_autoptr(GPtrArray) needles = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
   g_autoptr(GError) error = NULL;
+  g_autoptr(TcMessage) later = NULL;
   g_autoptr(TcNode) node = NULL;
   g_autoptr(TcIdentity) identity = NULL;
   g_autofree char *tor = g_find_program_in_path ("tor");
@@ -355,7 +356,8 @@ test_nothing_readable (Fixture       *f,
   }
 
   /* More after the encryption, so the WAL holds some. */
-  g_assert_nonnull (tc_node_send_message (node, f->peer, "written after encryption", &error));
+  later = tc_node_send_message (node, f->peer, "written after encryption", &error);
+  g_assert_nonnull (later);
   g_assert_no_error (error);
 
   add_text (needles, "a message text", "outgoing message 7");

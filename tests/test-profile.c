@@ -232,8 +232,10 @@ test_encrypt (Fixture       *f,
 
   /* The node goes on with the reopened store. */
   g_assert_cmpuint (tc_store_count_messages (tc_node_get_store (node), f->peer), ==, 400);
-  g_assert_nonnull (tc_node_send_message (node, f->peer, "after encryption", &error));
+  message = tc_node_send_message (node, f->peer, "after encryption", &error);
   g_assert_no_error (error);
+  g_assert_nonnull (message);
+  g_object_unref (message);
 
   g_assert_false (tc_node_encrypt (node, PASS1, strlen (PASS1), &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);

@@ -562,7 +562,8 @@ tc_transfer_manager_send_file (TcTransferManager  *self,
   g_list_store_append (self->transfers, transfer);
   _tc_tm_start_hash (self, transfer);
 
-  return g_steal_pointer (&transfer);
+  /* The list holds it. */
+  return transfer;
 }
 
 static void

@@ -43,7 +43,8 @@ gboolean           tc_transfer_manager_set_download_dir (TcTransferManager *self
                                                          const char        *dir,
                                                          GError           **error);
 
-/* User actions; errors are for the user as they are. */
+/* User actions; errors are for the user as they are. send_file()'s
+ * transfer belongs to the list of transfers. */
 TcTransfer        *tc_transfer_manager_send_file   (TcTransferManager  *self,
                                                     const char         *address,
                                                     const char         *path,
