@@ -73,8 +73,8 @@ wait_for (gboolean   (*check) (TcTestNode *),
     }
 }
 
-/* One command on B's tor's control port (cookie authentication); returns
- * the reply's lines. */
+/* One command on a node's tor's control port (cookie authentication);
+ * returns the reply's lines. */
 static char *
 control_command (TcTestNode *node,
                  const char *command,
@@ -129,6 +129,48 @@ control_command (TcTestNode *node,
     *keep = g_steal_pointer (&connection);
 
   return g_string_free (g_steal_pointer (&reply), FALSE);
+}
+
+/* Stream flow control as A's tor sees it: with congestion control, B's
+ * tor sends XOFF when the receiving application lets more than its limit
+ * pile up, and XON (with the drain rate it measured, which A's tor then
+ * keeps the stream to) when it drained. Counted from A's STREAM events. */
+typedef struct {
+  GSocketConnection *control;
+  gint               xoff;
+  gint               xon;
+  gint               events;
+} FlowEvents;
+
+/* From the socket itself: control_command()'s reader closed the
+ * connection's input stream when it went. */
+static gpointer
+flow_thread (gpointer user_data)
+{
+  FlowEvents *flow = user_data;
+  GSocket *socket = g_socket_connection_get_socket (flow->control);
+  g_autoptr(GString) pending = g_string_new (NULL);
+  char buf[4096];
+  gssize n;
+
+  while ((n = g_socket_receive (socket, buf, sizeof buf, NULL, NULL)) > 0)
+    {
+      char *nl;
+
+      g_string_append_len (pending, buf, n);
+      while ((nl = strchr (pending->str, '\n')) != NULL)
+        {
+          *nl = '\0';
+          g_atomic_int_inc (&flow->events);
+          if (strstr (pending->str, " XOFF_RECV") != NULL)
+            g_atomic_int_inc (&flow->xoff);
+          else if (strstr (pending->str, " XON_RECV") != NULL)
+            g_atomic_int_inc (&flow->xon);
+          g_string_erase (pending, 0, nl - pending->str + 1);
+        }
+    }
+
+  return NULL;
 }
 
 typedef struct {
@@ -333,6 +375,8 @@ main (int    argc,
   gsize size = (gsize) size_mb * MB;
   TcTestNode *a, *b;
   RawService raw_service = { 0 };
+  FlowEvents flow = { 0 };
+  GThread *flow_reader;
 
   /* Line by line, so that a run cut short still shows its rounds. */
   setvbuf (stdout, NULL, _IOLBF, 0);
@@ -363,6 +407,8 @@ main (int    argc,
   final = g_build_filename (downloads, "bench.bin", NULL);
 
   raw_service_start (&raw_service, a, b);
+  g_free (control_command (a, "SETEVENTS STREAM", &flow.control));
+  flow_reader = g_thread_new ("flow", flow_thread, &flow);
   g_print ("size-mb: %u\n", size_mb);
   for (guint round = 1; round <= rounds; round++)
     {
@@ -370,8 +416,13 @@ main (int    argc,
       double raw, t0, deadline, torchat, t_active = 0, t_end;
       char *nl;
 
+      gint xoff0 = g_atomic_int_get (&flow.xoff), xon0 = g_atomic_int_get (&flow.xon);
+      gint xoff1, xon1;
+
       /* Alternating, so that a change in the network's load hits both. */
       raw = raw_onion (&raw_service, round, (const guint8 *) data, size);
+      xoff1 = g_atomic_int_get (&flow.xoff);
+      xon1 = g_atomic_int_get (&flow.xon);
 
       if (tc_test_run_cli (a, NULL, &out, NULL, "send-file", b->address, path) != 0)
         fail ("send-file failed");
@@ -426,8 +477,16 @@ main (int    argc,
                round, t_active - t0);
       g_print ("round %u ratio: %.2f (whole), %.2f (from the file stream ready)\n",
                round, raw / torchat, raw / (t_end - t_active));
+      g_print ("round %u xoff-xon-received: raw %d/%d, torchat %d/%d (of %d STREAM events of A's tor so far)\n",
+               round, xoff1 - xoff0, xon1 - xon0,
+               g_atomic_int_get (&flow.xoff) - xoff1, g_atomic_int_get (&flow.xon) - xon1,
+               g_atomic_int_get (&flow.events));
     }
 
+  /* A shutdown wakes the reader's blocking read; a close would not. */
+  g_socket_shutdown (g_socket_connection_get_socket (flow.control), TRUE, TRUE, NULL);
+  g_thread_join (flow_reader);
+  g_clear_object (&flow.control);
   g_clear_object (&raw_service.control);
   g_clear_object (&raw_service.listener);
   g_free (raw_service.onion);
