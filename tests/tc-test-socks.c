@@ -13,8 +13,11 @@
  * A CONNECT to an IPv4 address is only served for 127.0.0.1. Nothing ever
  * leaves the loopback interface.
  *
+ * Takes "no authentication" and, as Tor does, RFC 1929 user names (any
+ * name and password: Tor isolates streams by them), preferring the latter.
+ *
  * Logs on stderr, one line per event, names cut to 8 characters:
- *   CONNECT abcdefgh… ok 127.0.0.1:PORT | unknown | refused | failed
+ *   CONNECT abcdefgh… ok 127.0.0.1:PORT [user NAME] | unknown | refused | failed
  *   END abcdefgh…      when a spliced connection is over
  *   BYTES abcdefgh… N  then: how many bytes went from the client to it
  *
@@ -67,6 +70,7 @@ struct _Client
   guint8             atyp;
   char              *name;      /* redacted form, for logs */
   char              *host;      /* what the client asked for */
+  char              *user;      /* RFC 1929 user name (Tor: the isolation), or NULL */
   guint16            port;
   guint              rate;      /* bytes per second per direction, 0: no limit */
   gboolean           corrupt;   /* change one byte of a file stream */
@@ -97,6 +101,7 @@ client_unref (Client *client)
   g_clear_object (&client->upstream);
   g_clear_object (&client->cancellable);
   g_free (client->name);
+  g_free (client->user);
   g_free (client->host);
   g_free (client);
 }
@@ -388,7 +393,11 @@ connect_cb (GObject      *object,
     guint port = G_IS_INET_SOCKET_ADDRESS (remote) ?
       g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote)) : 0;
 
-    fprintf (stderr, "tc-test-socks: CONNECT %s ok 127.0.0.1:%u\n", client->name, port);
+    if (client->user != NULL)
+      fprintf (stderr, "tc-test-socks: CONNECT %s ok 127.0.0.1:%u user %s\n",
+               client->name, port, client->user);
+    else
+      fprintf (stderr, "tc-test-socks: CONNECT %s ok 127.0.0.1:%u\n", client->name, port);
   }
 
   send_reply (client, REP_SUCCEEDED, bound_port);
@@ -638,6 +647,100 @@ method_reply_cb (GObject      *object,
   client_unref (client);
 }
 
+/* RFC 1929: 01 ULEN USER PLEN PASS. Like Tor, any name and password are
+ * taken; the name is logged with the CONNECT. */
+static void
+password_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Client *client = user_data;
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (client->downstream));
+  gsize n = 0;
+
+  if (!g_input_stream_read_all_finish (G_INPUT_STREAM (object), result, &n, NULL) ||
+      n != (gsize) client->buf[0])
+    {
+      client_close (client);
+      client_unref (client);
+      return;
+    }
+
+  client->buf[0] = 0x01;
+  client->buf[1] = 0x00;
+  g_output_stream_write_all_async (out, client->buf, 2, G_PRIORITY_DEFAULT, client->cancellable,
+                                   method_reply_cb, client_ref (client));
+  client_unref (client);
+}
+
+static void
+user_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Client *client = user_data;
+  gsize n = 0, len = client->buf[1];
+
+  /* The name and the password's length byte. */
+  if (!g_input_stream_read_all_finish (G_INPUT_STREAM (object), result, &n, NULL) ||
+      n != len + 1 || len == 0)
+    {
+      client_close (client);
+      client_unref (client);
+      return;
+    }
+
+  client->user = g_strndup ((const char *) client->buf + 2, len);
+  client->buf[0] = client->buf[2 + len];
+  if (client->buf[0] == 0)
+    {
+      client_close (client);
+      client_unref (client);
+      return;
+    }
+  g_input_stream_read_all_async (g_io_stream_get_input_stream (G_IO_STREAM (client->downstream)),
+                                 client->buf + 1, client->buf[0], G_PRIORITY_DEFAULT,
+                                 client->cancellable, password_cb, client_ref (client));
+  client_unref (client);
+}
+
+static void
+auth_head_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Client *client = user_data;
+  gsize n = 0;
+
+  if (!g_input_stream_read_all_finish (G_INPUT_STREAM (object), result, &n, NULL) ||
+      n != 2 || client->buf[0] != 0x01)
+    {
+      client_close (client);
+      client_unref (client);
+      return;
+    }
+
+  g_input_stream_read_all_async (g_io_stream_get_input_stream (G_IO_STREAM (client->downstream)),
+                                 client->buf + 2, client->buf[1] + 1, G_PRIORITY_DEFAULT,
+                                 client->cancellable, user_cb, client_ref (client));
+  client_unref (client);
+}
+
+static void
+auth_method_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Client *client = user_data;
+
+  if (g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, NULL))
+    read_exactly (client, 2, auth_head_cb);
+  else
+    client_close (client);
+
+  client_unref (client);
+}
+
 static void
 methods_cb (GObject      *object,
             GAsyncResult *result,
@@ -645,7 +748,8 @@ methods_cb (GObject      *object,
 {
   Client *client = user_data;
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (client->downstream));
-  gboolean no_auth = FALSE;
+  gboolean no_auth = FALSE, user_pass = FALSE;
+  GAsyncReadyCallback next;
   gsize n = 0;
 
   if (!g_input_stream_read_all_finish (G_INPUT_STREAM (object), result, &n, NULL) || n == 0)
@@ -656,14 +760,18 @@ methods_cb (GObject      *object,
     }
 
   for (gsize i = 0; i < n; i++)
-    no_auth |= client->buf[i] == 0x00;
+    {
+      no_auth |= client->buf[i] == 0x00;
+      user_pass |= client->buf[i] == 0x02;
+    }
 
+  /* Tor prefers the user name when it is offered. */
   client->buf[0] = 0x05;
-  client->buf[1] = no_auth ? 0x00 : 0xff;
+  client->buf[1] = user_pass ? 0x02 : no_auth ? 0x00 : 0xff;
+  next = user_pass ? auth_method_cb : no_auth ? method_reply_cb : reply_then_close_cb;
   g_output_stream_write_all_async (out, client->buf, 2,
                                    G_PRIORITY_DEFAULT, client->cancellable,
-                                   no_auth ? method_reply_cb : reply_then_close_cb,
-                                   client_ref (client));
+                                   next, client_ref (client));
   client_unref (client);
 }
 

@@ -216,6 +216,19 @@ send_and_receive (Fixture    *f,
   return g_strdup (json_object_get_string_member (got, "path"));
 }
 
+/* Whether the SOCKS server was asked for a stream with an isolation name
+ * (an RFC 1929 user name) starting with @prefix. */
+static gboolean
+socks_saw_user (TcTestNet  *net,
+                const char *prefix)
+{
+  g_autofree char *contents = NULL;
+  g_autofree char *needle = g_strdup_printf (" user %s", prefix);
+
+  return g_file_get_contents (net->socks_log, &contents, NULL, NULL) &&
+         strstr (contents, needle) != NULL;
+}
+
 static void
 test_small (Fixture       *f,
             gconstpointer  data)
@@ -231,6 +244,8 @@ test_small (Fixture       *f,
   got = send_and_receive (f, path, "notes.txt", FALSE);
   expected = g_build_filename (f->downloads, "notes.txt", NULL);
   g_assert_cmpstr (got, ==, expected);
+  /* A small file shares the chat's circuit: no isolation name. */
+  g_assert_false (socks_saw_user (f->net, "torchat-file-"));
 
   /* The same file again: no overwriting. */
   got2 = send_and_receive (f, path, "notes.txt", FALSE);
@@ -263,7 +278,10 @@ test_large (Fixture       *f,
   SKIP_WITHOUT_NODES ();
 
   path = make_file (f, "large.bin", 200 * MB);
+  g_assert_false (socks_saw_user (f->net, "torchat-file-"));
   got = send_and_receive (f, path, "large.bin", TRUE);
+  /* A large one asked Tor for a circuit of its own. */
+  g_assert_true (socks_saw_user (f->net, "torchat-file-"));
 }
 
 static guint

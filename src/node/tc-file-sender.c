@@ -27,6 +27,8 @@
 #define BATCH_CHUNKS 2
 #define BATCH_SIZE (BATCH_CHUNKS * TC_CHUNK_SIZE)
 #define CONNECT_TIMEOUT_S 150
+/* Bytes still to send above which a file stream gets its own circuit. */
+#define OWN_CIRCUIT_FROM (2 * 1024 * 1024)
 
 struct _TcFileSender
 {
@@ -326,11 +328,13 @@ tc_file_sender_start (TcFileSender *self)
       return;
     }
 
-  /* A circuit of its own (Tor isolates streams by SOCKS user name): the
-   * file's cells neither queue in front of the chat's on the way, nor
-   * share the chat circuit's congestion window. It costs one rendezvous
-   * per transfer. */
-  isolation = g_strdup_printf ("torchat-file-%s", tc_transfer_get_id (self->transfer));
+  /* A large file gets a circuit of its own (Tor isolates streams by
+   * SOCKS user name): its cells neither queue in front of the chat's on
+   * the way, nor share the chat circuit's congestion window. That costs a
+   * rendezvous (a second or more on the real network), which a small file
+   * would mostly spend waiting: it shares the chat's circuit. */
+  if (tc_transfer_get_size (self->transfer) - self->offset > OWN_CIRCUIT_FROM)
+    isolation = g_strdup_printf ("torchat-file-%s", tc_transfer_get_id (self->transfer));
   self->connect_timeout = g_timeout_add_seconds (CONNECT_TIMEOUT_S, connect_timeout_cb, self);
   tc_socks_connect_async (self->socks, tc_transfer_get_peer (self->transfer),
                           TC_VIRTUAL_PORT, isolation, self->cancellable, connect_cb,
