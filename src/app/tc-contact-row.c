@@ -84,28 +84,93 @@ tc_contact_row_describe_contact (TcContact *contact)
       break;
     }
 
-  if (tc_contact_get_presence (contact) != TC_PRESENCE_OFFLINE &&
-      tc_contact_get_typing (contact) == TC_TYPING_COMPOSING)
+  /* Not online: the node is either trying now or waiting to try again
+   * (the details say why and until when). */
+  if (tc_contact_get_presence (contact) == TC_PRESENCE_OFFLINE)
+    {
+      if (tc_contact_get_next_attempt (contact) > g_get_real_time ())
+        return g_strdup (_("Offline"));
+      return g_strdup (_("Connecting…"));
+    }
+
+  if (tc_contact_get_typing (contact) == TC_TYPING_COMPOSING)
     return g_strdup (_("Typing…"));
 
   status_text = tc_contact_get_status_text (contact);
-  if (tc_contact_get_presence (contact) != TC_PRESENCE_OFFLINE &&
-      status_text != NULL && status_text[0] != '\0')
+  if (status_text != NULL && status_text[0] != '\0')
     return g_strdup (status_text);
 
   return g_strdup (presence_label (tc_contact_get_presence (contact)));
+}
+
+char *
+tc_contact_row_describe_connection (TcContact *contact)
+{
+  const char *error;
+  g_autofree char *when = NULL;
+  gint64 next;
+
+  g_return_val_if_fail (TC_IS_CONTACT (contact), NULL);
+
+  switch (tc_contact_get_state (contact))
+    {
+    case TC_CONTACT_STATE_BLOCKED:
+      return g_strdup (_("Blocked: they cannot reach you"));
+    case TC_CONTACT_STATE_DECLINED:
+      return g_strdup (_("Not a contact"));
+    case TC_CONTACT_STATE_PENDING:
+      return g_strdup (_("Waiting for your answer"));
+    case TC_CONTACT_STATE_REQUESTED:
+    case TC_CONTACT_STATE_ACCEPTED:
+    default:
+      break;
+    }
+
+  if (tc_contact_get_connected (contact))
+    return g_strdup (_("Connected"));
+
+  error = tc_contact_get_last_error (contact);
+  if (error != NULL && error[0] == '\0')
+    error = NULL;
+  next = tc_contact_get_next_attempt (contact);
+  if (next > g_get_real_time ())
+    {
+      g_autoptr(GDateTime) at = g_date_time_new_from_unix_local (next / G_USEC_PER_SEC);
+
+      /* Translators: a time of day, as in “tries again at 14:05:09” */
+      when = g_date_time_format (at, _("%H:%M:%S"));
+    }
+
+  if (when != NULL && error != NULL)
+    /* Translators: %s is why the last connection failed, then a time of day */
+    return g_strdup_printf (_("Offline. The last try failed: %s. TORChat tries again at %s."),
+                            error, when);
+  if (when != NULL)
+    /* Translators: %s is a time of day */
+    return g_strdup_printf (_("Offline. TORChat tries again at %s."), when);
+  /* No attempt waiting: one is under way (a next-attempt just passed
+   * becomes 0 as the attempt starts). */
+  if (error != NULL)
+    /* Translators: %s is why the last connection failed */
+    return g_strdup_printf (_("Connecting… The last try failed: %s."), error);
+
+  return g_strdup (_("Connecting…"));
 }
 
 static void
 tc_contact_row_update (TcContactRow *self)
 {
   g_autofree char *subtitle = NULL;
+  g_autofree char *connection = NULL;
   TcPresence presence = TC_PRESENCE_OFFLINE;
   guint unread = 0;
 
   if (self->item != NULL)
     {
       subtitle = tc_contact_row_describe_contact (self->item);
+      /* Why a contact is not online, and until when, under the pointer. */
+      if (!tc_contact_get_connected (self->item))
+        connection = tc_contact_row_describe_connection (self->item);
       presence = tc_contact_get_presence (self->item);
       unread = tc_contact_get_unread (self->item);
     }
@@ -120,6 +185,10 @@ tc_contact_row_update (TcContactRow *self)
    * pointer is, a round trip, for every update of the row. */
   if (g_strcmp0 (gtk_widget_get_tooltip_text (self->presence_dot), presence_label (presence)) != 0)
     gtk_widget_set_tooltip_text (self->presence_dot, presence_label (presence));
+  /* Set again whenever the words change: a tooltip on screen shows the new
+   * ones at once. */
+  if (g_strcmp0 (gtk_widget_get_tooltip_text (GTK_WIDGET (self)), connection) != 0)
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self), connection);
   /* Only being online is worth a mark; the line below says the rest. */
   gtk_widget_set_visible (self->presence_dot, presence != TC_PRESENCE_OFFLINE);
 

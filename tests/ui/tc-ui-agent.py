@@ -305,6 +305,34 @@ class Agent:
             raise LookupError("no window titled %r" % title)
         return ids[-1]
 
+    def cmd_hover(self, cmd):
+        """Leaves the pointer over the middle of an element (where a tooltip
+        comes up)."""
+        acc = self.find(cmd)
+        x, y, w, h = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+        wid = self.x_window(self.toplevel(acc).name)
+        self.xdotool("mousemove", "--window", wid, str(x + w // 2), str(y + h // 2))
+        return {}
+
+    def cmd_popups(self, cmd):
+        """The app's mapped override-redirect X windows (tooltips), each as
+        [x, y, width, height] on the screen."""
+        out = self.xdotool("search", "--all", "--onlyvisible", "--pid", str(self.app.pid),
+                           "--name", ".", capture=True)
+        found = []
+        for wid in out.split():
+            info = subprocess.run(["xwininfo", "-id", wid], capture_output=True, text=True,
+                                  timeout=30).stdout
+            values = {}
+            for line in info.splitlines():
+                key, _, value = line.strip().partition(":")
+                values[key] = value.strip()
+            if values.get("Override Redirect State") != "yes":
+                continue
+            found.append([int(values[k]) for k in ("Absolute upper-left X", "Absolute upper-left Y",
+                                                   "Width", "Height")])
+        return {"windows": found}
+
     def cmd_mouse_away(self, cmd):
         self.xdotool("mousemove", "1279", "799")
         return {}
