@@ -178,8 +178,9 @@ class Socks:
                                    what="the SOCKS server's port"))
         self.address = "127.0.0.1:%d" % self.port
 
-    def add(self, onion, port):
-        self.entries[onion] = port
+    def add(self, onion, port, rate=0):
+        """@rate: bytes per second each way to @onion, 0 for no limit."""
+        self.entries[onion] = (port, rate)
         self.write_map()
 
     def remove(self, onion):
@@ -189,8 +190,8 @@ class Socks:
     def write_map(self):
         tmp = self.map_path + ".tmp"
         with open(tmp, "w") as f:
-            for onion, port in self.entries.items():
-                f.write("%s 127.0.0.1:%d\n" % (onion, port))
+            for onion, (port, rate) in self.entries.items():
+                f.write("%s 127.0.0.1:%d%s\n" % (onion, port, " %d" % rate if rate else ""))
         os.rename(tmp, self.map_path)
 
     def stop(self):
