@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import socket
 import sys
 import threading
@@ -25,6 +26,7 @@ import tcui  # noqa: E402
 from tcui import check, note, wait_until  # noqa: E402
 
 QUEUED = "Written while Bob is away"
+QUEUED_TOO = "Written while Bob is away again"
 TRIES_AGAIN = re.compile(r"tries again at (\d\d):(\d\d):(\d\d)")
 
 
@@ -158,42 +160,87 @@ class ContactState(tcui.Pair):
 
         return wait_until(shown, timeout=timeout, what="a retry time after %s" % after)
 
+    def hover_tooltip(self, role, name):
+        """Leaves the pointer on an element of Alice's main window; returns
+        where its tooltip is and what it shows."""
+        a = self.alice
+        if shutil.which("xwininfo") is None:
+            raise tcui.Skip("xwininfo (x11-utils) is not installed")
+        a.call("hover", role=role, name=name, window="TORChat")
+        popup = wait_until(lambda: a.call("popups")["windows"], timeout=10, what="the tooltip")[0]
+        # Drawn once it is mapped.
+        time.sleep(0.5)
+        return popup, a.xvfb.pixels(*popup)
+
+    def tooltip_changed(self, popup, before, may_go=False):
+        """The tooltip at @popup no longer shows @before: it shows the new
+        state or, with @may_go, it is gone (its widget was replaced), never
+        the old words."""
+        a = self.alice
+        time.sleep(0.5)
+        popups = a.call("popups")["windows"]
+        if may_go and not popups:
+            note("the tooltip went with the widget it belonged to")
+            return
+        check(popups, "the tooltip is still up")
+        # A longer text makes a wider tooltip: compare what it covers now.
+        check(popups[0] != popup or a.xvfb.pixels(*popups[0]) != before,
+              "the tooltip on screen changed with the state")
+
     def tooltip_follows(self):
         """The sidebar row says the same under the pointer, and the tooltip
         on screen changes with the state."""
         a = self.alice
         a.call("click", role="push button", name="Close", window="Contact Details")
         a.call("wait", role="frame", name="Contact Details", gone=True)
-        a.call("focus_window", title="TORChat")
         row = self.row()
         check(row.get("description", "").startswith("Offline. The last try failed:") or
               row.get("description", "").startswith("Connecting…"),
               "the row describes the connection: %r" % row)
-        a.call("hover", role=row["role"], name=row["name"], window="TORChat")
-        popup = wait_until(lambda: a.call("popups")["windows"], timeout=10, what="the tooltip")[0]
+        popup, before = self.hover_tooltip(row["role"], row["name"])
         note("tooltip at %r" % popup)
-        before = a.xvfb.pixels(*popup)
         description = row["description"]
         # The next attempt changes the words (the time, or "Connecting…").
         wait_until(lambda: self.row()["description"] != description, timeout=40,
                    what="the row's description to change")
-        time.sleep(0.5)
-        popups = a.call("popups")["windows"]
-        check(popups, "the tooltip is still up")
-        after = a.xvfb.pixels(*popups[0])
-        check(after != before, "the tooltip on screen changed with the state")
+        self.tooltip_changed(popup, before)
         if self.shots:
             a.screenshot(os.path.join(self.shots, "contact-tooltip.png"))
         a.call("mouse_away")
 
-    def message_waits(self):
+    def write(self, text):
         a = self.alice
+        # Without a window manager the keyboard goes where it is told.
+        a.call("focus_window", title="TORChat")
         a.call("click", role="text", name="Message")
-        a.call("type", text=QUEUED)
+        a.call("type", text=text)
         a.call("key", keys=["Return"])
-        a.call("wait", role="label", name=QUEUED)
+        a.call("wait", role="label", name=text)
         a.call("wait", role="image", name="Waiting to be sent")
         check(self.contact(a, self.bob.address)["outbox"] == 1, "one message in Alice's outbox")
+
+    def message_waits(self):
+        self.write(QUEUED)
+
+    def state_tooltip_follows(self):
+        """Bob comes back by himself while the pointer rests on the message's
+        "Waiting to be sent": the tooltip there says "Delivered" then."""
+        a = self.alice
+        popup, before = self.hover_tooltip("image", "Waiting to be sent")
+        self.bob = tcui.Instance("bob", self.tmp, self.node_args)
+        self.socks.add(self.bob.address, self.bob.port)
+        wait_until(lambda: not a.call("find", role="image", name="Waiting to be sent")["items"],
+                   timeout=30, what="the message to be delivered")
+        a.call("wait", role="image", name="Delivered")
+        self.tooltip_changed(popup, before, may_go=True)
+        a.call("mouse_away")
+
+    def offline_again(self):
+        a = self.alice
+        a.call("wait", role="label", name="Available", window="TORChat", timeout=30)
+        self.bob.stop()
+        a.call("wait", role="label", name="Offline", window="TORChat", timeout=30)
+        self.write(QUEUED_TOO)
 
     def try_now(self):
         """Bob is back, but cannot reach Alice by himself (the SOCKS server
@@ -225,9 +272,10 @@ class ContactState(tcui.Pair):
 
     def delivered(self):
         a = self.alice
-        a.call("wait", role="image", name="Delivered", timeout=30)
-        a.call("wait", role="image", name="Waiting to be sent", gone=True)
-        wait_until(lambda: QUEUED in self.bob.cli("history", a.address).stdout, timeout=10,
+        a.call("wait", role="image", name="Waiting to be sent", gone=True, timeout=30)
+        check(len(a.call("find", role="image", name="Delivered")["items"]) == 2,
+              "both messages delivered")
+        wait_until(lambda: QUEUED_TOO in self.bob.cli("history", a.address).stdout, timeout=10,
                    what="the message in Bob's history")
         check(self.contact(a, self.bob.address)["outbox"] == 0, "Alice's outbox is empty")
 
@@ -238,7 +286,7 @@ def main():
     t = ContactState()
     try:
         for name in ("online", "connecting", "offline", "details_say_when", "tooltip_follows", "message_waits",
-                     "try_now", "delivered"):
+                     "state_tooltip_follows", "offline_again", "try_now", "delivered"):
             before = tap.failed
             tap.case(name.replace("_", " "), getattr(t, name))
             if tap.failed > before:
