@@ -1,11 +1,15 @@
 #!/usr/bin/python3
 # test-contact-state.py: a contact's connection state in the real window
-# (issue 6). Bob's torchat stops; Alice's window shows him offline, with
-# the node's last error in words and when it tries next, and keeps that
-# up to date, also in the tooltip under the pointer; a message Alice
-# writes meanwhile waits. Bob starts again but cannot reach Alice by
-# himself; Alice's "Try Now" reaches him at once, well before the retry
-# time her window showed, and the waiting message is delivered.
+# (issue 6). Bob's torchat stops while Alice's next attempt meets a port
+# that never answers: she sees him "Connecting…"; then nobody listens there:
+# "Offline", and the details and the row's tooltip give the node's last
+# error in words and a retry time ahead that moves on after each attempt,
+# the tooltip changing on screen under the pointer. A message written
+# meanwhile waits; Bob comes back by himself and it is delivered (its
+# state's tooltip, under the pointer, never keeps the old words). Bob stops
+# again, a second message waits, Bob starts but cannot reach Alice by
+# himself; her "Try Now" reaches him at once, well before the retry time
+# shown, and the second message is delivered.
 #
 # Environment: TORCHAT_BINARY, TORCHAT_TEST_SOCKS, GSETTINGS_SCHEMA_DIR;
 # TORCHAT_SCREENSHOT_DIR (optional) receives screenshots.
