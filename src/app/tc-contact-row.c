@@ -27,6 +27,11 @@ struct _TcContactRow
 
   /* The contact's conversation, for the last message. */
   GSignalGroup  *conversation_signals;
+
+  /* Why they are not online, for the tooltip; whether the pointer is
+   * here to see it. */
+  char          *connection;
+  GtkEventController *motion;
 };
 
 G_DEFINE_FINAL_TYPE (TcContactRow, tc_contact_row, GTK_TYPE_WIDGET)
@@ -185,10 +190,24 @@ tc_contact_row_update (TcContactRow *self)
    * pointer is, a round trip, for every update of the row. */
   if (g_strcmp0 (gtk_widget_get_tooltip_text (self->presence_dot), presence_label (presence)) != 0)
     gtk_widget_set_tooltip_text (self->presence_dot, presence_label (presence));
-  /* Set again whenever the words change: a tooltip on screen shows the new
-   * ones at once. */
-  if (g_strcmp0 (gtk_widget_get_tooltip_text (GTK_WIDGET (self)), connection) != 0)
-    gtk_widget_set_tooltip_text (GTK_WIDGET (self), connection);
+  /* The connection's tooltip is asked for (query-tooltip), not set: set,
+   * it would cost that round trip for every row bound while scrolling.
+   * When the words change under the pointer, the tooltip on screen is
+   * asked for again, so that it shows the new ones at once. */
+  if (g_strcmp0 (self->connection, connection) != 0)
+    {
+      g_free (self->connection);
+      self->connection = g_strdup (connection);
+      if (connection != NULL)
+        gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                        GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, connection,
+                                        -1);
+      else
+        gtk_accessible_reset_property (GTK_ACCESSIBLE (self),
+                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+      if (gtk_event_controller_motion_contains_pointer (GTK_EVENT_CONTROLLER_MOTION (self->motion)))
+        gtk_widget_trigger_tooltip_query (GTK_WIDGET (self));
+    }
   /* Only being online is worth a mark; the line below says the rest. */
   gtk_widget_set_visible (self->presence_dot, presence != TC_PRESENCE_OFFLINE);
 
@@ -257,6 +276,22 @@ tc_contact_row_update_preview (TcContactRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->preview_label), preview != NULL);
 }
 
+static gboolean
+tc_contact_row_query_tooltip (GtkWidget  *widget,
+                              int         x,
+                              int         y,
+                              gboolean    keyboard,
+                              GtkTooltip *tooltip)
+{
+  TcContactRow *self = TC_CONTACT_ROW (widget);
+
+  if (self->connection == NULL)
+    return FALSE;
+
+  gtk_tooltip_set_text (tooltip, self->connection);
+  return TRUE;
+}
+
 static void
 conversation_changed_cb (TcContactRow *self)
 {
@@ -295,6 +330,7 @@ tc_contact_row_dispose (GObject *object)
   g_clear_object (&self->bindings);
   g_clear_object (&self->signals);
   g_clear_object (&self->item);
+  g_clear_pointer (&self->connection, g_free);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), TC_TYPE_CONTACT_ROW);
   /* dispose_template() only unparents the children that have an id. */
@@ -353,6 +389,7 @@ tc_contact_row_class_init (TcContactRowClass *klass)
   object_class->set_property = tc_contact_row_set_property;
 
   widget_class->root = tc_contact_row_root;
+  widget_class->query_tooltip = tc_contact_row_query_tooltip;
 
   properties[PROP_ITEM] =
     g_param_spec_object ("item", NULL, NULL,
@@ -377,6 +414,9 @@ static void
 tc_contact_row_init (TcContactRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+  self->motion = gtk_event_controller_motion_new ();
+  gtk_widget_add_controller (GTK_WIDGET (self), self->motion);
 
   self->bindings = g_binding_group_new ();
   g_binding_group_bind (self->bindings, "display-name",

@@ -301,9 +301,29 @@ class Agent:
         out = self.xdotool("search", "--all", "--onlyvisible", "--pid", str(self.app.pid), "--name",
                            "^%s$" % title, capture=True)
         ids = out.split()
+        # A tooltip has the app's title too.
+        if len(ids) > 1:
+            ids = [wid for wid in ids if not self.override_redirect(wid)] or ids
         if not ids:
             raise LookupError("no window titled %r" % title)
         return ids[-1]
+
+    @staticmethod
+    def window_info(wid):
+        """xwininfo's answer for X window @wid, as a dict ({} without it)."""
+        try:
+            info = subprocess.run(["xwininfo", "-id", wid], capture_output=True, text=True,
+                                  timeout=30).stdout
+        except OSError:
+            return {}
+        values = {}
+        for line in info.splitlines():
+            key, _, value = line.strip().partition(":")
+            values[key] = value.strip()
+        return values
+
+    def override_redirect(self, wid):
+        return self.window_info(wid).get("Override Redirect State") == "yes"
 
     def cmd_hover(self, cmd):
         """Leaves the pointer over the middle of an element (where a tooltip
@@ -321,12 +341,7 @@ class Agent:
                            "--name", ".", capture=True)
         found = []
         for wid in out.split():
-            info = subprocess.run(["xwininfo", "-id", wid], capture_output=True, text=True,
-                                  timeout=30).stdout
-            values = {}
-            for line in info.splitlines():
-                key, _, value = line.strip().partition(":")
-                values[key] = value.strip()
+            values = self.window_info(wid)
             if values.get("Override Redirect State") != "yes":
                 continue
             found.append([int(values[k]) for k in ("Absolute upper-left X", "Absolute upper-left Y",

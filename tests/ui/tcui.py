@@ -50,21 +50,25 @@ class Tap:
         self.n = 0
         self.failed = 0
 
-    def case(self, name, func, *args):
+    def case(self, name, func, *args, todo=None):
+        """@todo: why the case is known to fail (TAP's TODO: its failure
+        does not fail the test, and meson calls a pass unexpected)."""
         self.n += 1
         start = time.monotonic()
+        directive = " # TODO " + todo if todo else ""
         try:
             func(*args)
-            print("ok %d %s" % (self.n, name), flush=True)
+            print("ok %d %s%s" % (self.n, name, directive), flush=True)
             note("%s took %.1f s" % (name, time.monotonic() - start))
         except Skip as e:
             print("ok %d %s # SKIP %s" % (self.n, name, e), flush=True)
         except Exception as e:
-            self.failed += 1
+            if not todo:
+                self.failed += 1
             import traceback
             for line in traceback.format_exc().splitlines():
                 print("# " + line, flush=True)
-            print("not ok %d %s" % (self.n, name), flush=True)
+            print("not ok %d %s%s" % (self.n, name, directive), flush=True)
 
     def done(self):
         print("1..%d" % self.n, flush=True)
