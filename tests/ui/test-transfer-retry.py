@@ -4,9 +4,10 @@
 # is a small tmpfs of its own; something else fills it while the file
 # arrives (slowly, through the test SOCKS server); his window says why it
 # paused and offers Retry; Retry while still full says so and changes
-# nothing; once space is freed, Retry resumes from the partial file at once
+# nothing; the File Transfers window offers it too; once space is freed,
+# Retry resumes from the partial file at once (only the missing bytes go)
 # and the node completes it, checksum verified, the bytes equal to the
-# sent file's.
+# sent file's. The file stream the full disk stopped ends at once.
 #
 # Mounting a tmpfs needs root (the tests run as root in CI); otherwise the
 # test is skipped.
@@ -170,12 +171,28 @@ class Retry(tcui.Pair):
     def retry_while_full(self):
         b = self.bob
         b.call("click", role="push button", name="Retry")
-        b.call("wait", role="label", contains="Not enough space in", timeout=10)
-        time.sleep(1)
+        # A toast says how much is missing (the row's line says it after
+        # "Paused: ").
+        toast = wait_until(lambda: [l["name"] for l in
+                                    b.call("find", role="label", contains="Not enough space in")["items"]
+                                    if l["name"].startswith("Not enough space in")],
+                           timeout=10, what="the toast that says why")
+        note("toast: %r" % toast[0])
         t = self.transfer(b)
         check(t["state"] == "paused" and t["done"] == self.partial,
               "still paused, nothing lost: %r" % t)
         b.call("wait", role="push button", name="Retry")
+
+    def transfers_window(self):
+        """The File Transfers window says the same and offers Retry too."""
+        b = self.bob
+        b.call("focus_window", title="TORChat")
+        b.call("key", keys=["ctrl+shift+t"])
+        b.call("wait", role="frame", name="File Transfers")
+        b.call("wait", role="label", contains="Paused: Not enough space in", window="File Transfers")
+        b.call("wait", role="push button", name="Retry", window="File Transfers")
+        b.call("click", role="push button", name="Close", window="File Transfers")
+        b.call("wait", role="frame", name="File Transfers", gone=True)
 
     def retry_resumes(self):
         a, b = self.alice, self.bob
@@ -218,7 +235,7 @@ def main():
     t = Retry()
     try:
         for name in ("small_disk", "accept", "disk_full_pauses", "retry_while_full",
-                     "retry_resumes"):
+                     "transfers_window", "retry_resumes"):
             before, skipped = tap.failed, t.disk is None
             tap.case(name.replace("_", " "), getattr(t, name))
             if tap.failed > before:
