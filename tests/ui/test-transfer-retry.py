@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -231,6 +232,8 @@ class Retry(tcui.Pair):
 
 def main():
     tcui.require_tools()
+    # meson's timeout ends the test with SIGTERM: unmount all the same.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     tap = tcui.Tap()
     t = Retry()
     try:
