@@ -173,8 +173,11 @@ tc_contact_row_update (TcContactRow *self)
   if (self->item != NULL)
     {
       subtitle = tc_contact_row_describe_contact (self->item);
-      /* Why a contact is not online, and until when, under the pointer. */
-      if (!tc_contact_get_connected (self->item))
+      /* Why a contact is not online, and until when, under the pointer
+       * (a request or a blocked address has its line already). */
+      if (!tc_contact_get_connected (self->item) &&
+          (tc_contact_get_state (self->item) == TC_CONTACT_STATE_ACCEPTED ||
+           tc_contact_get_state (self->item) == TC_CONTACT_STATE_REQUESTED))
         connection = tc_contact_row_describe_connection (self->item);
       presence = tc_contact_get_presence (self->item);
       unread = tc_contact_get_unread (self->item);
