@@ -348,6 +348,24 @@ class Agent:
                                                    "Width", "Height")])
         return {"windows": found}
 
+    def cmd_clip(self, cmd):
+        """An element's extents and the part of them its ancestors (a
+        scrolled window, say) leave on screen."""
+        acc = self.find(cmd)
+        x, y, w, h = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+        full = [x, y, w, h]
+        x1, y1, x2, y2 = x, y, x + w, y + h
+        node = acc.parent
+        while node is not None and node.getRoleName() not in ("frame", "application"):
+            try:
+                px, py, pw, ph = node.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+            except Exception:
+                px = None
+            if px is not None and pw > 0 and ph > 0:
+                x1, y1, x2, y2 = max(x1, px), max(y1, py), min(x2, px + pw), min(y2, py + ph)
+            node = node.parent
+        return {"extents": full, "visible": [x1, y1, max(0, x2 - x1), max(0, y2 - y1)]}
+
     def cmd_mouse_away(self, cmd):
         self.xdotool("mousemove", "1279", "799")
         return {}

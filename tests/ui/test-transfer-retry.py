@@ -156,6 +156,11 @@ class Retry(tcui.Pair):
         # The window says why, and offers to retry.
         b.call("wait", role="label", contains="Paused: Not enough space in", timeout=10)
         b.call("wait", role="push button", name="Retry")
+        # All of it, wrapped over lines: the conversation's transfer list
+        # is as tall as its rows at the width it has.
+        clip = b.call("clip", role="label", contains="Paused: Not enough space in")
+        note("the reason's line: %r" % clip)
+        check(clip["visible"] == clip["extents"], "the reason is not cut off: %r" % clip)
         self.screenshot(b, "transfer-disk-full.png")
         # The file stream ends at once: the bytes on their way to a full
         # disk are not carried on (over Tor, minutes of a circuit).
