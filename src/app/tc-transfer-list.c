@@ -341,6 +341,8 @@ tc_transfer_list_init (TcTransferList *self)
   self->list_box = GTK_LIST_BOX (gtk_list_box_new ());
   gtk_list_box_set_selection_mode (self->list_box, GTK_SELECTION_NONE);
   gtk_widget_add_css_class (GTK_WIDGET (self->list_box), "boxed-list");
+  /* The box as tall as its rows, not as the window. */
+  gtk_widget_set_valign (GTK_WIDGET (self->list_box), GTK_ALIGN_START);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->list_box),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("File Transfers"),
                                   -1);
