@@ -8,6 +8,7 @@
 
 #include "tc-a11y.h"
 #include "tc-contact-dialog.h"
+#include "tc-contact-row.h"
 
 struct _TcContactDialog
 {
@@ -41,53 +42,6 @@ show_error (TcContactDialog *self,
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), error != NULL);
 }
 
-static char *
-describe_connection (TcContact *contact)
-{
-  const char *error = tc_contact_get_last_error (contact);
-  g_autofree char *when = NULL;
-  gint64 next;
-
-  switch (tc_contact_get_state (contact))
-    {
-    case TC_CONTACT_STATE_BLOCKED:
-      return g_strdup (_("Blocked: they cannot reach you"));
-    case TC_CONTACT_STATE_DECLINED:
-      return g_strdup (_("Not a contact"));
-    case TC_CONTACT_STATE_PENDING:
-      return g_strdup (_("Waiting for your answer"));
-    case TC_CONTACT_STATE_REQUESTED:
-    case TC_CONTACT_STATE_ACCEPTED:
-    default:
-      break;
-    }
-
-  if (tc_contact_get_connected (contact))
-    return g_strdup (_("Connected"));
-
-  next = tc_contact_get_next_attempt (contact);
-  if (next > g_get_real_time ())
-    {
-      g_autoptr(GDateTime) at = g_date_time_new_from_unix_local (next / G_USEC_PER_SEC);
-
-      /* Translators: a time of day, as in “tries again at 14:05:09” */
-      when = g_date_time_format (at, _("%H:%M:%S"));
-    }
-
-  if (error != NULL && error[0] != '\0' && when != NULL)
-    /* Translators: %s is why the last connection failed, then a time of day */
-    return g_strdup_printf (_("Offline. The last try failed: %s. TORChat tries again at %s."),
-                            error, when);
-  if (error != NULL && error[0] != '\0')
-    /* Translators: %s is why the last connection failed */
-    return g_strdup_printf (_("Offline. The last try failed: %s. TORChat tries again by itself."), error);
-  if (when != NULL)
-    /* Translators: %s is a time of day */
-    return g_strdup_printf (_("Offline. TORChat tries again at %s."), when);
-
-  return g_strdup (_("Connecting…"));
-}
-
 static void tc_contact_dialog_update (TcContactDialog *self);
 
 static gboolean
@@ -117,7 +71,7 @@ schedule_refresh (TcContactDialog *self)
 static void
 tc_contact_dialog_update (TcContactDialog *self)
 {
-  g_autofree char *connection = describe_connection (self->contact);
+  g_autofree char *connection = tc_contact_row_describe_connection (self->contact);
   g_autofree char *profile = NULL;
   TcContactState state = tc_contact_get_state (self->contact);
   const char *name = tc_contact_get_name (self->contact);

@@ -27,6 +27,11 @@ struct _TcContactRow
 
   /* The contact's conversation, for the last message. */
   GSignalGroup  *conversation_signals;
+
+  /* Why they are not online, for the tooltip; whether the pointer is
+   * here to see it. */
+  char          *connection;
+  GtkEventController *motion;
 };
 
 G_DEFINE_FINAL_TYPE (TcContactRow, tc_contact_row, GTK_TYPE_WIDGET)
@@ -84,28 +89,96 @@ tc_contact_row_describe_contact (TcContact *contact)
       break;
     }
 
-  if (tc_contact_get_presence (contact) != TC_PRESENCE_OFFLINE &&
-      tc_contact_get_typing (contact) == TC_TYPING_COMPOSING)
+  /* Not online: the node is either trying now or waiting to try again
+   * (the details say why and until when). */
+  if (tc_contact_get_presence (contact) == TC_PRESENCE_OFFLINE)
+    {
+      if (tc_contact_get_next_attempt (contact) > g_get_real_time ())
+        return g_strdup (_("Offline"));
+      return g_strdup (_("Connecting…"));
+    }
+
+  if (tc_contact_get_typing (contact) == TC_TYPING_COMPOSING)
     return g_strdup (_("Typing…"));
 
   status_text = tc_contact_get_status_text (contact);
-  if (tc_contact_get_presence (contact) != TC_PRESENCE_OFFLINE &&
-      status_text != NULL && status_text[0] != '\0')
+  if (status_text != NULL && status_text[0] != '\0')
     return g_strdup (status_text);
 
   return g_strdup (presence_label (tc_contact_get_presence (contact)));
+}
+
+char *
+tc_contact_row_describe_connection (TcContact *contact)
+{
+  const char *error;
+  g_autofree char *when = NULL;
+  gint64 next;
+
+  g_return_val_if_fail (TC_IS_CONTACT (contact), NULL);
+
+  switch (tc_contact_get_state (contact))
+    {
+    case TC_CONTACT_STATE_BLOCKED:
+      return g_strdup (_("Blocked: they cannot reach you"));
+    case TC_CONTACT_STATE_DECLINED:
+      return g_strdup (_("Not a contact"));
+    case TC_CONTACT_STATE_PENDING:
+      return g_strdup (_("Waiting for your answer"));
+    case TC_CONTACT_STATE_REQUESTED:
+    case TC_CONTACT_STATE_ACCEPTED:
+    default:
+      break;
+    }
+
+  if (tc_contact_get_connected (contact))
+    return g_strdup (_("Connected"));
+
+  error = tc_contact_get_last_error (contact);
+  if (error != NULL && error[0] == '\0')
+    error = NULL;
+  next = tc_contact_get_next_attempt (contact);
+  if (next > g_get_real_time ())
+    {
+      g_autoptr(GDateTime) at = g_date_time_new_from_unix_local (next / G_USEC_PER_SEC);
+
+      /* Translators: a time of day, as in “tries again at 14:05:09” */
+      when = g_date_time_format (at, _("%H:%M:%S"));
+    }
+
+  if (when != NULL && error != NULL)
+    /* Translators: %s is why the last connection failed, then a time of day */
+    return g_strdup_printf (_("Offline. The last try failed: %s. TORChat tries again at %s."),
+                            error, when);
+  if (when != NULL)
+    /* Translators: %s is a time of day */
+    return g_strdup_printf (_("Offline. TORChat tries again at %s."), when);
+  /* No attempt waiting: one is under way (a next-attempt just passed
+   * becomes 0 as the attempt starts). */
+  if (error != NULL)
+    /* Translators: %s is why the last connection failed */
+    return g_strdup_printf (_("Connecting… The last try failed: %s."), error);
+
+  return g_strdup (_("Connecting…"));
 }
 
 static void
 tc_contact_row_update (TcContactRow *self)
 {
   g_autofree char *subtitle = NULL;
+  g_autofree char *connection = NULL;
   TcPresence presence = TC_PRESENCE_OFFLINE;
   guint unread = 0;
 
   if (self->item != NULL)
     {
       subtitle = tc_contact_row_describe_contact (self->item);
+      /* Why a contact is not online, and until when, under the pointer
+       * (a request or a blocked address has its line already). */
+      if (!tc_contact_get_connected (self->item) &&
+          (tc_contact_get_state (self->item) == TC_CONTACT_STATE_ACCEPTED ||
+           tc_contact_get_state (self->item) == TC_CONTACT_STATE_REQUESTED))
+        connection = tc_contact_row_describe_connection (self->item);
       presence = tc_contact_get_presence (self->item);
       unread = tc_contact_get_unread (self->item);
     }
@@ -120,6 +193,24 @@ tc_contact_row_update (TcContactRow *self)
    * pointer is, a round trip, for every update of the row. */
   if (g_strcmp0 (gtk_widget_get_tooltip_text (self->presence_dot), presence_label (presence)) != 0)
     gtk_widget_set_tooltip_text (self->presence_dot, presence_label (presence));
+  /* The connection's tooltip is asked for (query-tooltip), not set: set,
+   * it would cost that round trip for every row bound while scrolling.
+   * When the words change under the pointer, the tooltip on screen is
+   * asked for again, so that it shows the new ones at once. */
+  if (g_strcmp0 (self->connection, connection) != 0)
+    {
+      g_free (self->connection);
+      self->connection = g_strdup (connection);
+      if (connection != NULL)
+        gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                        GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, connection,
+                                        -1);
+      else
+        gtk_accessible_reset_property (GTK_ACCESSIBLE (self),
+                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+      if (gtk_event_controller_motion_contains_pointer (GTK_EVENT_CONTROLLER_MOTION (self->motion)))
+        gtk_widget_trigger_tooltip_query (GTK_WIDGET (self));
+    }
   /* Only being online is worth a mark; the line below says the rest. */
   gtk_widget_set_visible (self->presence_dot, presence != TC_PRESENCE_OFFLINE);
 
@@ -188,6 +279,22 @@ tc_contact_row_update_preview (TcContactRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->preview_label), preview != NULL);
 }
 
+static gboolean
+tc_contact_row_query_tooltip (GtkWidget  *widget,
+                              int         x,
+                              int         y,
+                              gboolean    keyboard,
+                              GtkTooltip *tooltip)
+{
+  TcContactRow *self = TC_CONTACT_ROW (widget);
+
+  if (self->connection == NULL)
+    return FALSE;
+
+  gtk_tooltip_set_text (tooltip, self->connection);
+  return TRUE;
+}
+
 static void
 conversation_changed_cb (TcContactRow *self)
 {
@@ -226,6 +333,7 @@ tc_contact_row_dispose (GObject *object)
   g_clear_object (&self->bindings);
   g_clear_object (&self->signals);
   g_clear_object (&self->item);
+  g_clear_pointer (&self->connection, g_free);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), TC_TYPE_CONTACT_ROW);
   /* dispose_template() only unparents the children that have an id. */
@@ -284,6 +392,7 @@ tc_contact_row_class_init (TcContactRowClass *klass)
   object_class->set_property = tc_contact_row_set_property;
 
   widget_class->root = tc_contact_row_root;
+  widget_class->query_tooltip = tc_contact_row_query_tooltip;
 
   properties[PROP_ITEM] =
     g_param_spec_object ("item", NULL, NULL,
@@ -308,6 +417,9 @@ static void
 tc_contact_row_init (TcContactRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+  self->motion = gtk_event_controller_motion_new ();
+  gtk_widget_add_controller (GTK_WIDGET (self), self->motion);
 
   self->bindings = g_binding_group_new ();
   g_binding_group_bind (self->bindings, "display-name",

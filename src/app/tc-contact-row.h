@@ -22,5 +22,9 @@ void       tc_contact_row_set_item           (TcContactRow *self,
 /* The line under a contact's name, also used as the conversation's
  * subtitle: their request state, else typing, status text or presence. */
 char      *tc_contact_row_describe_contact   (TcContact    *contact);
+/* The contact's connection in a sentence, for the details and the row's
+ * tooltip: connected, connecting, or offline with the node's last error
+ * and when it tries next. */
+char      *tc_contact_row_describe_connection (TcContact   *contact);
 
 G_END_DECLS

@@ -255,6 +255,52 @@ tc_transfer_list_set_property (GObject      *object,
     }
 }
 
+static GtkSizeRequestMode
+tc_transfer_list_get_request_mode (GtkWidget *widget)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
+}
+
+/* GTK 4.8's scrolled window asks its child for a height at the child's
+ * natural width, where a wrapped line is one line: a row whose line wraps
+ * (a paused transfer's reason) was cut off. The height is asked of the
+ * list at the width it gets, up to the scroller's maximum. */
+static void
+tc_transfer_list_measure (GtkWidget      *widget,
+                          GtkOrientation  orientation,
+                          int             for_size,
+                          int            *minimum,
+                          int            *natural,
+                          int            *minimum_baseline,
+                          int            *natural_baseline)
+{
+  TcTransferList *self = TC_TRANSFER_LIST (widget);
+
+  gtk_widget_measure (self->scroller, orientation, for_size, minimum, natural, NULL, NULL);
+  if (orientation == GTK_ORIENTATION_VERTICAL && for_size >= 0 &&
+      gtk_widget_get_visible (GTK_WIDGET (self->list_box)))
+    {
+      int max = gtk_scrolled_window_get_max_content_height (GTK_SCROLLED_WINDOW (self->scroller));
+      int list_min, list_natural;
+
+      gtk_widget_measure (GTK_WIDGET (self->list_box), GTK_ORIENTATION_VERTICAL, for_size,
+                          &list_min, &list_natural, NULL, NULL);
+      if (max >= 0)
+        list_natural = MIN (list_natural, max);
+      *natural = MAX (*natural, list_natural);
+    }
+  *minimum_baseline = *natural_baseline = -1;
+}
+
+static void
+tc_transfer_list_size_allocate (GtkWidget *widget,
+                                int        width,
+                                int        height,
+                                int        baseline)
+{
+  gtk_widget_allocate (TC_TRANSFER_LIST (widget)->scroller, width, height, baseline, NULL);
+}
+
 static void
 tc_transfer_list_class_init (TcTransferListClass *klass)
 {
@@ -277,7 +323,9 @@ tc_transfer_list_class_init (TcTransferListClass *klass)
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  widget_class->get_request_mode = tc_transfer_list_get_request_mode;
+  widget_class->measure = tc_transfer_list_measure;
+  widget_class->size_allocate = tc_transfer_list_size_allocate;
   gtk_widget_class_set_css_name (widget_class, "transferlist");
 }
 
@@ -293,6 +341,8 @@ tc_transfer_list_init (TcTransferList *self)
   self->list_box = GTK_LIST_BOX (gtk_list_box_new ());
   gtk_list_box_set_selection_mode (self->list_box, GTK_SELECTION_NONE);
   gtk_widget_add_css_class (GTK_WIDGET (self->list_box), "boxed-list");
+  /* The box as tall as its rows, not as the window. */
+  gtk_widget_set_valign (GTK_WIDGET (self->list_box), GTK_ALIGN_START);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->list_box),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("File Transfers"),
                                   -1);

@@ -94,7 +94,15 @@ finish (TcFileReceiver *self,
   g_cancellable_cancel (self->cancellable);
   g_queue_clear_full (&self->queue, (GDestroyNotify) g_bytes_unref);
   g_signal_handlers_disconnect_by_data (self->stream, self);
-  if (tc_stream_get_state (self->stream) == TC_STREAM_STATE_READY)
+  /* Stopped for a reason of ours (the disk): ended at once, with the
+   * condition, not with a close that reads and drops every chunk the
+   * sender already has on the way until its close answer arrives, which
+   * behind megabytes of Tor's and the kernel's buffers takes minutes. */
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    tc_stream_fail (self->stream, TC_CONDITION_RESOURCE_CONSTRAINT,
+                    g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE) ?
+                    "storage full" : "storage failed");
+  else if (tc_stream_get_state (self->stream) == TC_STREAM_STATE_READY)
     tc_stream_close (self->stream);
 
   if (!self->writing_job)

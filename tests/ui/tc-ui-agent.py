@@ -301,9 +301,70 @@ class Agent:
         out = self.xdotool("search", "--all", "--onlyvisible", "--pid", str(self.app.pid), "--name",
                            "^%s$" % title, capture=True)
         ids = out.split()
+        # A tooltip has the app's title too.
+        if len(ids) > 1:
+            ids = [wid for wid in ids if not self.override_redirect(wid)] or ids
         if not ids:
             raise LookupError("no window titled %r" % title)
         return ids[-1]
+
+    @staticmethod
+    def window_info(wid):
+        """xwininfo's answer for X window @wid, as a dict ({} without it)."""
+        try:
+            info = subprocess.run(["xwininfo", "-id", wid], capture_output=True, text=True,
+                                  timeout=30).stdout
+        except OSError:
+            return {}
+        values = {}
+        for line in info.splitlines():
+            key, _, value = line.strip().partition(":")
+            values[key] = value.strip()
+        return values
+
+    def override_redirect(self, wid):
+        return self.window_info(wid).get("Override Redirect State") == "yes"
+
+    def cmd_hover(self, cmd):
+        """Leaves the pointer over the middle of an element (where a tooltip
+        comes up)."""
+        acc = self.find(cmd)
+        x, y, w, h = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+        wid = self.x_window(self.toplevel(acc).name)
+        self.xdotool("mousemove", "--window", wid, str(x + w // 2), str(y + h // 2))
+        return {}
+
+    def cmd_popups(self, cmd):
+        """The app's mapped override-redirect X windows (tooltips), each as
+        [x, y, width, height] on the screen."""
+        out = self.xdotool("search", "--all", "--onlyvisible", "--pid", str(self.app.pid),
+                           "--name", ".", capture=True)
+        found = []
+        for wid in out.split():
+            values = self.window_info(wid)
+            if values.get("Override Redirect State") != "yes":
+                continue
+            found.append([int(values[k]) for k in ("Absolute upper-left X", "Absolute upper-left Y",
+                                                   "Width", "Height")])
+        return {"windows": found}
+
+    def cmd_clip(self, cmd):
+        """An element's extents and the part of them its ancestors (a
+        scrolled window, say) leave on screen."""
+        acc = self.find(cmd)
+        x, y, w, h = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+        full = [x, y, w, h]
+        x1, y1, x2, y2 = x, y, x + w, y + h
+        node = acc.parent
+        while node is not None and node.getRoleName() not in ("frame", "application"):
+            try:
+                px, py, pw, ph = node.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+            except Exception:
+                px = None
+            if px is not None and pw > 0 and ph > 0:
+                x1, y1, x2, y2 = max(x1, px), max(y1, py), min(x2, px + pw), min(y2, py + ph)
+            node = node.parent
+        return {"extents": full, "visible": [x1, y1, max(0, x2 - x1), max(0, y2 - y1)]}
 
     def cmd_mouse_away(self, cmd):
         self.xdotool("mousemove", "1279", "799")

@@ -50,21 +50,25 @@ class Tap:
         self.n = 0
         self.failed = 0
 
-    def case(self, name, func, *args):
+    def case(self, name, func, *args, todo=None):
+        """@todo: why the case is known to fail (TAP's TODO: its failure
+        does not fail the test, and meson calls a pass unexpected)."""
         self.n += 1
         start = time.monotonic()
+        directive = " # TODO " + todo if todo else ""
         try:
             func(*args)
-            print("ok %d %s" % (self.n, name), flush=True)
+            print("ok %d %s%s" % (self.n, name, directive), flush=True)
             note("%s took %.1f s" % (name, time.monotonic() - start))
         except Skip as e:
             print("ok %d %s # SKIP %s" % (self.n, name, e), flush=True)
         except Exception as e:
-            self.failed += 1
+            if not todo:
+                self.failed += 1
             import traceback
             for line in traceback.format_exc().splitlines():
                 print("# " + line, flush=True)
-            print("not ok %d %s" % (self.n, name), flush=True)
+            print("not ok %d %s%s" % (self.n, name, directive), flush=True)
 
     def done(self):
         print("1..%d" % self.n, flush=True)
@@ -111,6 +115,17 @@ class Xvfb:
                     raise RuntimeError("Xvfb did not start")
                 data += chunk
         self.display = ":" + data.decode().strip()
+
+    def pixels(self, x, y, width, height):
+        """The raw pixels (BGRX) of a rectangle of the screen, from the XWD
+        file Xvfb keeps in -fbdir."""
+        with open(os.path.join(self.fbdir, "Xvfb_screen0"), "rb") as f:
+            data = f.read()
+        header_size, ncolors, bpl = struct.unpack(">I", data[:4])[0], \
+            struct.unpack(">I", data[76:80])[0], struct.unpack(">I", data[48:52])[0]
+        offset = header_size + ncolors * 12
+        return b"".join(data[offset + row * bpl + x * 4: offset + row * bpl + (x + width) * 4]
+                        for row in range(y, y + height))
 
     def screenshot(self, path):
         """Writes the screen as PNG, from the XWD file Xvfb keeps in -fbdir."""
@@ -167,8 +182,9 @@ class Socks:
                                    what="the SOCKS server's port"))
         self.address = "127.0.0.1:%d" % self.port
 
-    def add(self, onion, port):
-        self.entries[onion] = port
+    def add(self, onion, port, rate=0):
+        """@rate: bytes per second each way to @onion, 0 for no limit."""
+        self.entries[onion] = (port, rate)
         self.write_map()
 
     def remove(self, onion):
@@ -178,8 +194,8 @@ class Socks:
     def write_map(self):
         tmp = self.map_path + ".tmp"
         with open(tmp, "w") as f:
-            for onion, port in self.entries.items():
-                f.write("%s 127.0.0.1:%d\n" % (onion, port))
+            for onion, (port, rate) in self.entries.items():
+                f.write("%s 127.0.0.1:%d%s\n" % (onion, port, " %d" % rate if rate else ""))
         os.rename(tmp, self.map_path)
 
     def stop(self):
@@ -354,7 +370,8 @@ class Pair:
 
     def dump(self):
         for who in (self.alice, self.bob):
-            tree = who.try_call("dump")
+            # One the test stopped has only its logs.
+            tree = who.try_call("dump") if who.agent.poll() is None else None
             if tree:
                 note("--- %s's window ---\n%s" % (who.name, tree["tree"]))
             who.dump_logs()
