@@ -17,6 +17,10 @@ struct _TcMessageRow
 
   guint         position;
   guint         flash_source;
+  gboolean      outgoing;
+  /* The width of the text's widest line when it wraps at fit_for. */
+  int           fit_for;
+  int           fit;
 
   GtkLabel     *day_label;
   GtkWidget    *bubble;
@@ -225,11 +229,41 @@ query_tooltip_cb (GtkWidget    *widget,
   return TRUE;
 }
 
+/* A wrapping GtkLabel (GTK 4.8) finds its minimum width by laying its
+ * text out at width 0, one line per character: about 20 times the cost of
+ * the other layouts it makes, and most of what a new row costs while
+ * scrolling (docs/benchmarks.md, Window). With width-chars set it lays
+ * out at that width instead. But width-chars is also the least width the
+ * label asks for, so it is set only for text with a line long enough to
+ * be wider anyway; a short line keeps a bubble as narrow as its text. */
+#define TEXT_MIN_CHARS 10
+#define TEXT_LONG_LINE_CHARS (3 * TEXT_MIN_CHARS)
+
+static int
+text_width_chars (const char *text)
+{
+  guint line = 0;
+
+  for (const char *p = text; p != NULL && *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '\n')
+        line = 0;
+      else if (!g_unichar_iszerowidth (c) && !g_unichar_ismark (c) &&
+               ++line >= TEXT_LONG_LINE_CHARS)
+        return TEXT_MIN_CHARS;
+    }
+
+  return -1;
+}
+
 static void
 tc_message_row_update (TcMessageRow *self)
 {
   g_autofree char *time = NULL;
   g_autofree char *full = NULL;
+  const char *text;
   gboolean outgoing = FALSE;
 
   if (self->item != NULL)
@@ -241,7 +275,13 @@ tc_message_row_update (TcMessageRow *self)
       full = format_full (date);
     }
 
-  gtk_label_set_label (self->text_label, self->item ? tc_message_get_text (self->item) : NULL);
+  text = self->item ? tc_message_get_text (self->item) : NULL;
+  if (g_strcmp0 (text, gtk_label_get_label (self->text_label)) != 0)
+    {
+      gtk_label_set_width_chars (self->text_label, text_width_chars (text));
+      gtk_label_set_label (self->text_label, text);
+      self->fit_for = -1;
+    }
   gtk_label_set_label (self->time_label, time);
   /* What the tooltip says, for screen readers. */
   if (full != NULL)
@@ -252,7 +292,11 @@ tc_message_row_update (TcMessageRow *self)
     gtk_accessible_reset_property (GTK_ACCESSIBLE (self->time_label),
                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 
-  gtk_widget_set_halign (self->bubble, outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
+  if (self->outgoing != outgoing)
+    {
+      self->outgoing = outgoing;
+      gtk_widget_queue_allocate (GTK_WIDGET (self));
+    }
   if (outgoing)
     {
       gtk_widget_add_css_class (self->bubble, "outgoing");
@@ -274,6 +318,107 @@ item_state_cb (TcMessageRow *self,
                TcMessage    *message)
 {
   tc_message_row_update_state (self);
+}
+
+/* The day separator above the bubble; the bubble as wide as its text, at
+ * the start (incoming) or the end (outgoing). Done here rather than by a
+ * box and the bubble's halign: GTK aligns a widget by asking its width
+ * for the allocated height, which a wrapping label answers with a binary
+ * search over a dozen layouts of its text, for every row the list view
+ * makes while scrolling (docs/benchmarks.md, Window). Text that wraps
+ * gets a bubble as wide as its widest line, from one layout. */
+static int
+bubble_width (TcMessageRow *self,
+              int           for_width)
+{
+  int minimum, natural, text_natural, extra;
+
+  gtk_widget_measure (self->bubble, GTK_ORIENTATION_HORIZONTAL, -1,
+                      &minimum, &natural, NULL, NULL);
+  if (for_width < 0 || natural <= for_width)
+    return natural;
+  if (for_width <= minimum)
+    return minimum;
+
+  /* The text is the bubble's widest child when it wraps. */
+  gtk_widget_measure (GTK_WIDGET (self->text_label), GTK_ORIENTATION_HORIZONTAL, -1,
+                      NULL, &text_natural, NULL, NULL);
+  extra = MAX (natural - text_natural, 0);
+
+  if (self->fit_for != for_width - extra)
+    {
+      g_autoptr(PangoLayout) layout = pango_layout_copy (gtk_label_get_layout (self->text_label));
+      PangoRectangle logical;
+
+      self->fit_for = for_width - extra;
+      pango_layout_set_width (layout, self->fit_for * PANGO_SCALE);
+      pango_layout_get_extents (layout, NULL, &logical);
+      self->fit = PANGO_PIXELS_CEIL (logical.width);
+    }
+
+  return CLAMP (self->fit + extra, minimum, for_width);
+}
+
+static GtkSizeRequestMode
+tc_message_row_get_request_mode (GtkWidget *widget)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
+}
+
+static void
+tc_message_row_measure (GtkWidget      *widget,
+                        GtkOrientation  orientation,
+                        int             for_size,
+                        int            *minimum,
+                        int            *natural,
+                        int            *minimum_baseline,
+                        int            *natural_baseline)
+{
+  TcMessageRow *self = TC_MESSAGE_ROW (widget);
+  GtkWidget *day = GTK_WIDGET (self->day_label);
+  int day_min = 0, day_nat = 0;
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      /* The bubble's width does not depend on the height it gets. */
+      gtk_widget_measure (self->bubble, orientation, -1, minimum, natural, NULL, NULL);
+      if (gtk_widget_get_visible (day))
+        gtk_widget_measure (day, orientation, -1, &day_min, &day_nat, NULL, NULL);
+      *minimum = MAX (*minimum, day_min);
+      *natural = MAX (*natural, day_nat);
+      return;
+    }
+
+  gtk_widget_measure (self->bubble, orientation, bubble_width (self, for_size),
+                      minimum, natural, NULL, NULL);
+  if (gtk_widget_get_visible (day))
+    gtk_widget_measure (day, orientation, for_size, &day_min, &day_nat, NULL, NULL);
+  *minimum += day_min;
+  *natural += day_nat;
+}
+
+static void
+tc_message_row_size_allocate (GtkWidget *widget,
+                              int        width,
+                              int        height,
+                              int        baseline)
+{
+  TcMessageRow *self = TC_MESSAGE_ROW (widget);
+  GtkWidget *day = GTK_WIDGET (self->day_label);
+  gboolean end = self->outgoing != (gtk_widget_get_direction (widget) == GTK_TEXT_DIR_RTL);
+  int day_height = 0;
+  int bubble = bubble_width (self, width);
+
+  if (gtk_widget_get_visible (day))
+    {
+      gtk_widget_measure (day, GTK_ORIENTATION_VERTICAL, width, &day_height, NULL, NULL, NULL);
+      gtk_widget_size_allocate (day, &(GtkAllocation) { 0, 0, width, day_height }, -1);
+    }
+
+  gtk_widget_size_allocate (self->bubble,
+                            &(GtkAllocation) { end ? width - bubble : 0, day_height,
+                                               bubble, MAX (height - day_height, 0) },
+                            -1);
 }
 
 static void
@@ -357,6 +502,10 @@ tc_message_row_class_init (TcMessageRowClass *klass)
   object_class->get_property = tc_message_row_get_property;
   object_class->set_property = tc_message_row_set_property;
 
+  widget_class->get_request_mode = tc_message_row_get_request_mode;
+  widget_class->measure = tc_message_row_measure;
+  widget_class->size_allocate = tc_message_row_size_allocate;
+
   properties[PROP_ITEM] =
     g_param_spec_object ("item", NULL, NULL,
                          TC_TYPE_MESSAGE,
@@ -386,6 +535,7 @@ tc_message_row_init (TcMessageRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->position = GTK_INVALID_LIST_POSITION;
+  self->fit_for = -1;
 
   self->signals = g_signal_group_new (TC_TYPE_MESSAGE);
   g_signal_group_connect_object (self->signals, "notify::state",
