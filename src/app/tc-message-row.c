@@ -22,7 +22,7 @@ struct _TcMessageRow
   int           fit_for;
   int           fit;
 
-  GtkLabel     *day_label;
+  GtkWidget    *day_label;   /* only on the first message of a day */
   GtkWidget    *bubble;
   GtkLabel     *text_label;
   GtkLabel     *time_label;
@@ -93,32 +93,50 @@ format_day (GDateTime *date)
 }
 
 /* A day separator above the first message of each day: the list view's
- * model has the message before this one. */
+ * model has the message before this one. A new row gets its item before
+ * it is in the list, a recycled row its new item before its new position:
+ * until the model agrees, nothing changes. */
 static void
 tc_message_row_update_day (TcMessageRow *self)
 {
   GtkWidget *list = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_LIST_VIEW);
+  GListModel *model = list ? G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (list))) : NULL;
   g_autoptr(TcMessage) previous = NULL;
   g_autofree char *day = NULL;
   GDateTime *date = self->item ? tc_message_get_date (self->item) : NULL;
 
-  if (date != NULL && self->position != GTK_INVALID_LIST_POSITION)
+  if (date != NULL && self->position != GTK_INVALID_LIST_POSITION && model != NULL)
     {
-      if (self->position > 0 && list != NULL)
-        {
-          GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (list)));
+      g_autoptr(TcMessage) current = g_list_model_get_item (model, self->position);
 
-          if (model != NULL && self->position <= g_list_model_get_n_items (model))
-            previous = g_list_model_get_item (model, self->position - 1);
-        }
+      if (current != self->item)
+        return;
+
+      if (self->position > 0)
+        previous = g_list_model_get_item (model, self->position - 1);
 
       if (previous == NULL || tc_message_get_date (previous) == NULL ||
           !same_day (tc_message_get_date (previous), date))
         day = format_day (date);
     }
 
-  gtk_label_set_label (self->day_label, day);
-  gtk_widget_set_visible (GTK_WIDGET (self->day_label), day != NULL);
+  /* Few rows start a day: the others have no separator at all, rather
+   * than a hidden label each. */
+  if (day == NULL)
+    {
+      g_clear_pointer (&self->day_label, gtk_widget_unparent);
+      return;
+    }
+
+  if (self->day_label == NULL)
+    {
+      self->day_label = gtk_label_new (NULL);
+      gtk_widget_set_halign (self->day_label, GTK_ALIGN_CENTER);
+      gtk_widget_set_css_classes (self->day_label,
+                                  (const char *[]) { "day-separator", "caption-heading", "dim-label", NULL });
+      gtk_widget_insert_after (self->day_label, GTK_WIDGET (self), NULL);
+    }
+  gtk_label_set_label (GTK_LABEL (self->day_label), day);
 }
 
 static const char *
@@ -359,6 +377,14 @@ bubble_width (TcMessageRow *self,
   return CLAMP (self->fit + extra, minimum, for_width);
 }
 
+static void
+tc_message_row_root (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (tc_message_row_parent_class)->root (widget);
+
+  tc_message_row_update_day (TC_MESSAGE_ROW (widget));
+}
+
 static GtkSizeRequestMode
 tc_message_row_get_request_mode (GtkWidget *widget)
 {
@@ -375,14 +401,14 @@ tc_message_row_measure (GtkWidget      *widget,
                         int            *natural_baseline)
 {
   TcMessageRow *self = TC_MESSAGE_ROW (widget);
-  GtkWidget *day = GTK_WIDGET (self->day_label);
+  GtkWidget *day = self->day_label;
   int day_min = 0, day_nat = 0;
 
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     {
       /* The bubble's width does not depend on the height it gets. */
       gtk_widget_measure (self->bubble, orientation, -1, minimum, natural, NULL, NULL);
-      if (gtk_widget_get_visible (day))
+      if (day != NULL)
         gtk_widget_measure (day, orientation, -1, &day_min, &day_nat, NULL, NULL);
       *minimum = MAX (*minimum, day_min);
       *natural = MAX (*natural, day_nat);
@@ -391,7 +417,7 @@ tc_message_row_measure (GtkWidget      *widget,
 
   gtk_widget_measure (self->bubble, orientation, bubble_width (self, for_size),
                       minimum, natural, NULL, NULL);
-  if (gtk_widget_get_visible (day))
+  if (day != NULL)
     gtk_widget_measure (day, orientation, for_size, &day_min, &day_nat, NULL, NULL);
   *minimum += day_min;
   *natural += day_nat;
@@ -404,12 +430,12 @@ tc_message_row_size_allocate (GtkWidget *widget,
                               int        baseline)
 {
   TcMessageRow *self = TC_MESSAGE_ROW (widget);
-  GtkWidget *day = GTK_WIDGET (self->day_label);
+  GtkWidget *day = self->day_label;
   gboolean end = self->outgoing != (gtk_widget_get_direction (widget) == GTK_TEXT_DIR_RTL);
   int day_height = 0;
   int bubble = bubble_width (self, width);
 
-  if (gtk_widget_get_visible (day))
+  if (day != NULL)
     {
       gtk_widget_measure (day, GTK_ORIENTATION_VERTICAL, width, &day_height, NULL, NULL, NULL);
       gtk_widget_size_allocate (day, &(GtkAllocation) { 0, 0, width, day_height }, -1);
@@ -433,6 +459,7 @@ tc_message_row_dispose (GObject *object)
   g_clear_object (&self->signals);
   g_clear_object (&self->item);
 
+  g_clear_pointer (&self->day_label, gtk_widget_unparent);
   gtk_widget_dispose_template (GTK_WIDGET (self), TC_TYPE_MESSAGE_ROW);
   /* dispose_template() only unparents the children that have an id. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -502,6 +529,7 @@ tc_message_row_class_init (TcMessageRowClass *klass)
   object_class->get_property = tc_message_row_get_property;
   object_class->set_property = tc_message_row_set_property;
 
+  widget_class->root = tc_message_row_root;
   widget_class->get_request_mode = tc_message_row_get_request_mode;
   widget_class->measure = tc_message_row_measure;
   widget_class->size_allocate = tc_message_row_size_allocate;
@@ -520,7 +548,6 @@ tc_message_row_class_init (TcMessageRowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/torchat/TorChat/tc-message-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, TcMessageRow, day_label);
   gtk_widget_class_bind_template_child (widget_class, TcMessageRow, bubble);
   gtk_widget_class_bind_template_child (widget_class, TcMessageRow, text_label);
   gtk_widget_class_bind_template_child (widget_class, TcMessageRow, time_label);
