@@ -18,8 +18,10 @@ struct _TcMessageRow
   guint         position;
   guint         flash_source;
   gboolean      outgoing;
-  /* The width of the text's widest line when it wraps at fit_for. */
+  /* The width of the text's widest line when it wraps at fit_for, while
+   * its natural width (font, text) is fit_natural. */
   int           fit_for;
+  int           fit_natural;
   int           fit;
 
   GtkWidget    *day_label;   /* only on the first message of a day */
@@ -363,12 +365,13 @@ bubble_width (TcMessageRow *self,
                       NULL, &text_natural, NULL, NULL);
   extra = MAX (natural - text_natural, 0);
 
-  if (self->fit_for != for_width - extra)
+  if (self->fit_for != for_width - extra || self->fit_natural != text_natural)
     {
       g_autoptr(PangoLayout) layout = pango_layout_copy (gtk_label_get_layout (self->text_label));
       PangoRectangle logical;
 
       self->fit_for = for_width - extra;
+      self->fit_natural = text_natural;
       pango_layout_set_width (layout, self->fit_for * PANGO_SCALE);
       pango_layout_get_extents (layout, NULL, &logical);
       self->fit = PANGO_PIXELS_CEIL (logical.width);
