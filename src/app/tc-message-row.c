@@ -17,8 +17,14 @@ struct _TcMessageRow
 
   guint         position;
   guint         flash_source;
+  gboolean      outgoing;
+  /* The width of the text's widest line when it wraps at fit_for, while
+   * its natural width (font, text) is fit_natural. */
+  int           fit_for;
+  int           fit_natural;
+  int           fit;
 
-  GtkLabel     *day_label;
+  GtkWidget    *day_label;   /* only on the first message of a day */
   GtkWidget    *bubble;
   GtkLabel     *text_label;
   GtkLabel     *time_label;
@@ -89,32 +95,50 @@ format_day (GDateTime *date)
 }
 
 /* A day separator above the first message of each day: the list view's
- * model has the message before this one. */
+ * model has the message before this one. A new row gets its item before
+ * it is in the list, a recycled row its new item before its new position:
+ * until the model agrees, nothing changes. */
 static void
 tc_message_row_update_day (TcMessageRow *self)
 {
   GtkWidget *list = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_LIST_VIEW);
+  GListModel *model = list ? G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (list))) : NULL;
   g_autoptr(TcMessage) previous = NULL;
   g_autofree char *day = NULL;
   GDateTime *date = self->item ? tc_message_get_date (self->item) : NULL;
 
-  if (date != NULL && self->position != GTK_INVALID_LIST_POSITION)
+  if (date != NULL && self->position != GTK_INVALID_LIST_POSITION && model != NULL)
     {
-      if (self->position > 0 && list != NULL)
-        {
-          GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (list)));
+      g_autoptr(TcMessage) current = g_list_model_get_item (model, self->position);
 
-          if (model != NULL && self->position <= g_list_model_get_n_items (model))
-            previous = g_list_model_get_item (model, self->position - 1);
-        }
+      if (current != self->item)
+        return;
+
+      if (self->position > 0)
+        previous = g_list_model_get_item (model, self->position - 1);
 
       if (previous == NULL || tc_message_get_date (previous) == NULL ||
           !same_day (tc_message_get_date (previous), date))
         day = format_day (date);
     }
 
-  gtk_label_set_label (self->day_label, day);
-  gtk_widget_set_visible (GTK_WIDGET (self->day_label), day != NULL);
+  /* Few rows start a day: the others have no separator at all, rather
+   * than a hidden label each. */
+  if (day == NULL)
+    {
+      g_clear_pointer (&self->day_label, gtk_widget_unparent);
+      return;
+    }
+
+  if (self->day_label == NULL)
+    {
+      self->day_label = gtk_label_new (NULL);
+      gtk_widget_set_halign (self->day_label, GTK_ALIGN_CENTER);
+      gtk_widget_set_css_classes (self->day_label,
+                                  (const char *[]) { "day-separator", "caption-heading", "dim-label", NULL });
+      gtk_widget_insert_after (self->day_label, GTK_WIDGET (self), NULL);
+    }
+  gtk_label_set_label (GTK_LABEL (self->day_label), day);
 }
 
 static const char *
@@ -225,11 +249,41 @@ query_tooltip_cb (GtkWidget    *widget,
   return TRUE;
 }
 
+/* A wrapping GtkLabel (GTK 4.8) finds its minimum width by laying its
+ * text out at width 0, one line per character: about 20 times the cost of
+ * the other layouts it makes, and most of what a new row costs while
+ * scrolling (docs/benchmarks.md, Window). With width-chars set it lays
+ * out at that width instead. But width-chars is also the least width the
+ * label asks for, so it is set only for text with a line long enough to
+ * be wider anyway; a short line keeps a bubble as narrow as its text. */
+#define TEXT_MIN_CHARS 10
+#define TEXT_LONG_LINE_CHARS (3 * TEXT_MIN_CHARS)
+
+static int
+text_width_chars (const char *text)
+{
+  guint line = 0;
+
+  for (const char *p = text; p != NULL && *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '\n')
+        line = 0;
+      else if (!g_unichar_iszerowidth (c) && !g_unichar_ismark (c) &&
+               ++line >= TEXT_LONG_LINE_CHARS)
+        return TEXT_MIN_CHARS;
+    }
+
+  return -1;
+}
+
 static void
 tc_message_row_update (TcMessageRow *self)
 {
   g_autofree char *time = NULL;
   g_autofree char *full = NULL;
+  const char *text;
   gboolean outgoing = FALSE;
 
   if (self->item != NULL)
@@ -241,7 +295,13 @@ tc_message_row_update (TcMessageRow *self)
       full = format_full (date);
     }
 
-  gtk_label_set_label (self->text_label, self->item ? tc_message_get_text (self->item) : NULL);
+  text = self->item ? tc_message_get_text (self->item) : NULL;
+  if (g_strcmp0 (text, gtk_label_get_label (self->text_label)) != 0)
+    {
+      gtk_label_set_width_chars (self->text_label, text_width_chars (text));
+      gtk_label_set_label (self->text_label, text);
+      self->fit_for = -1;
+    }
   gtk_label_set_label (self->time_label, time);
   /* What the tooltip says, for screen readers. */
   if (full != NULL)
@@ -252,7 +312,11 @@ tc_message_row_update (TcMessageRow *self)
     gtk_accessible_reset_property (GTK_ACCESSIBLE (self->time_label),
                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 
-  gtk_widget_set_halign (self->bubble, outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
+  if (self->outgoing != outgoing)
+    {
+      self->outgoing = outgoing;
+      gtk_widget_queue_allocate (GTK_WIDGET (self));
+    }
   if (outgoing)
     {
       gtk_widget_add_css_class (self->bubble, "outgoing");
@@ -276,6 +340,116 @@ item_state_cb (TcMessageRow *self,
   tc_message_row_update_state (self);
 }
 
+/* The day separator above the bubble; the bubble as wide as its text, at
+ * the start (incoming) or the end (outgoing). Done here rather than by a
+ * box and the bubble's halign: GTK aligns a widget by asking its width
+ * for the allocated height, which a wrapping label answers with a binary
+ * search over a dozen layouts of its text, for every row the list view
+ * makes while scrolling (docs/benchmarks.md, Window). Text that wraps
+ * gets a bubble as wide as its widest line, from one layout. */
+static int
+bubble_width (TcMessageRow *self,
+              int           for_width)
+{
+  int minimum, natural, text_natural, extra;
+
+  gtk_widget_measure (self->bubble, GTK_ORIENTATION_HORIZONTAL, -1,
+                      &minimum, &natural, NULL, NULL);
+  if (for_width < 0 || natural <= for_width)
+    return natural;
+  if (for_width <= minimum)
+    return minimum;
+
+  /* The text is the bubble's widest child when it wraps. */
+  gtk_widget_measure (GTK_WIDGET (self->text_label), GTK_ORIENTATION_HORIZONTAL, -1,
+                      NULL, &text_natural, NULL, NULL);
+  extra = MAX (natural - text_natural, 0);
+
+  if (self->fit_for != for_width - extra || self->fit_natural != text_natural)
+    {
+      g_autoptr(PangoLayout) layout = pango_layout_copy (gtk_label_get_layout (self->text_label));
+      PangoRectangle logical;
+
+      self->fit_for = for_width - extra;
+      self->fit_natural = text_natural;
+      pango_layout_set_width (layout, self->fit_for * PANGO_SCALE);
+      pango_layout_get_extents (layout, NULL, &logical);
+      self->fit = PANGO_PIXELS_CEIL (logical.width);
+    }
+
+  return CLAMP (self->fit + extra, minimum, for_width);
+}
+
+static void
+tc_message_row_root (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (tc_message_row_parent_class)->root (widget);
+
+  tc_message_row_update_day (TC_MESSAGE_ROW (widget));
+}
+
+static GtkSizeRequestMode
+tc_message_row_get_request_mode (GtkWidget *widget)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
+}
+
+static void
+tc_message_row_measure (GtkWidget      *widget,
+                        GtkOrientation  orientation,
+                        int             for_size,
+                        int            *minimum,
+                        int            *natural,
+                        int            *minimum_baseline,
+                        int            *natural_baseline)
+{
+  TcMessageRow *self = TC_MESSAGE_ROW (widget);
+  GtkWidget *day = self->day_label;
+  int day_min = 0, day_nat = 0;
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      /* The bubble's width does not depend on the height it gets. */
+      gtk_widget_measure (self->bubble, orientation, -1, minimum, natural, NULL, NULL);
+      if (day != NULL)
+        gtk_widget_measure (day, orientation, -1, &day_min, &day_nat, NULL, NULL);
+      *minimum = MAX (*minimum, day_min);
+      *natural = MAX (*natural, day_nat);
+      return;
+    }
+
+  gtk_widget_measure (self->bubble, orientation, bubble_width (self, for_size),
+                      minimum, natural, NULL, NULL);
+  if (day != NULL)
+    gtk_widget_measure (day, orientation, for_size, &day_min, &day_nat, NULL, NULL);
+  *minimum += day_min;
+  *natural += day_nat;
+}
+
+static void
+tc_message_row_size_allocate (GtkWidget *widget,
+                              int        width,
+                              int        height,
+                              int        baseline)
+{
+  TcMessageRow *self = TC_MESSAGE_ROW (widget);
+  GtkWidget *day = self->day_label;
+  gboolean end = self->outgoing != (gtk_widget_get_direction (widget) == GTK_TEXT_DIR_RTL);
+  int day_height = 0;
+  int bubble = bubble_width (self, width);
+
+  if (day != NULL)
+    {
+      gtk_widget_measure (day, GTK_ORIENTATION_VERTICAL, width, &day_height, NULL, NULL, NULL);
+      gtk_widget_size_allocate (day, &(GtkAllocation) { 0, 0, width, day_height }, -1);
+    }
+
+  gtk_widget_size_allocate (self->bubble,
+                            &(GtkAllocation) { end ? width - bubble : 0, day_height,
+                                               bubble, MAX (height - day_height, 0) },
+                            -1);
+}
+
 static void
 tc_message_row_dispose (GObject *object)
 {
@@ -288,6 +462,7 @@ tc_message_row_dispose (GObject *object)
   g_clear_object (&self->signals);
   g_clear_object (&self->item);
 
+  g_clear_pointer (&self->day_label, gtk_widget_unparent);
   gtk_widget_dispose_template (GTK_WIDGET (self), TC_TYPE_MESSAGE_ROW);
   /* dispose_template() only unparents the children that have an id. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -357,6 +532,11 @@ tc_message_row_class_init (TcMessageRowClass *klass)
   object_class->get_property = tc_message_row_get_property;
   object_class->set_property = tc_message_row_set_property;
 
+  widget_class->root = tc_message_row_root;
+  widget_class->get_request_mode = tc_message_row_get_request_mode;
+  widget_class->measure = tc_message_row_measure;
+  widget_class->size_allocate = tc_message_row_size_allocate;
+
   properties[PROP_ITEM] =
     g_param_spec_object ("item", NULL, NULL,
                          TC_TYPE_MESSAGE,
@@ -371,7 +551,6 @@ tc_message_row_class_init (TcMessageRowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/torchat/TorChat/tc-message-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, TcMessageRow, day_label);
   gtk_widget_class_bind_template_child (widget_class, TcMessageRow, bubble);
   gtk_widget_class_bind_template_child (widget_class, TcMessageRow, text_label);
   gtk_widget_class_bind_template_child (widget_class, TcMessageRow, time_label);
@@ -386,6 +565,7 @@ tc_message_row_init (TcMessageRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->position = GTK_INVALID_LIST_POSITION;
+  self->fit_for = -1;
 
   self->signals = g_signal_group_new (TC_TYPE_MESSAGE);
   g_signal_group_connect_object (self->signals, "notify::state",
