@@ -338,6 +338,9 @@ item_state_cb (TcMessageRow *self,
                TcMessage    *message)
 {
   tc_message_row_update_state (self);
+  /* A tooltip on screen shows the new state: query-tooltip is only asked
+   * again when the pointer moves. */
+  gtk_widget_trigger_tooltip_query (GTK_WIDGET (self->state_icon));
 }
 
 /* The day separator above the bubble; the bubble as wide as its text, at

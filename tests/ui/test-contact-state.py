@@ -48,15 +48,9 @@ def shown_time(text):
     return at
 
 
-# Known failures. The message row's state tooltip comes from query-tooltip
-# and is not asked for again when the state changes, so one on screen
-# keeps "Waiting to be sent" after delivery: src/app/tc-message-row.c
-# should call gtk_widget_trigger_tooltip_query() on its state icon when
-# the state changes (while the pointer is on it). Drop the entry with the
-# fix: meson calls a TODO that passes an unexpected pass.
-TODO = {
-    "state_tooltip_follows": "the message state's tooltip keeps the old state (tc-message-row.c)",
-}
+# Known failures, as TAP TODO cases (a case listed here that passes is an
+# unexpected pass, which fails the suite): none today.
+TODO = {}
 
 
 class Silent:
