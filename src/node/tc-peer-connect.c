@@ -98,7 +98,7 @@ connect_now (TcPeer *self)
 {
   ConnectAttempt *attempt;
 
-  if (self->retry_source == 0)
+  if (self->retry_due == 0)
     _tc_peer_set_next_attempt (self, 0);
   if (self->active != NULL || self->connecting != NULL || !_tc_peer_wants_stream (self))
     return;
@@ -130,15 +130,82 @@ _tc_peer_set_next_attempt (TcPeer *self,
     tc_contact_set_next_attempt (contact, usec);
 }
 
+/* One timer for every peer's retry, not a main-loop source each: with a
+ * thousand contacts offline, the main loop walked a thousand timeouts at
+ * every turn (about 13 % of the window's main thread while it scrolled).
+ * The peers waiting, soonest first; a peer is in it while its retry_due
+ * is set, and leaves it when it is disposed (tc-peer.c). */
+static GQueue retries = G_QUEUE_INIT;
+static GSource *retry_timer;
+
 static gboolean
-retry_cb (gpointer user_data)
+retry_timer_dispatch (GSource     *source,
+                      GSourceFunc  callback,
+                      gpointer     user_data)
 {
-  TcPeer *self = user_data;
+  gint64 now = g_source_get_time (source);
 
-  self->retry_source = 0;
-  connect_now (self);
+  /* One at a time: a retry may schedule or cancel others. */
+  while (!g_queue_is_empty (&retries))
+    {
+      TcPeer *peer = g_queue_peek_head (&retries);
 
-  return G_SOURCE_REMOVE;
+      if (peer->retry_due > now)
+        break;
+      g_queue_pop_head (&retries);
+      peer->retry_due = 0;
+      connect_now (peer);
+    }
+
+  if (g_queue_is_empty (&retries))
+    g_source_set_ready_time (source, -1);
+  else
+    g_source_set_ready_time (source, ((TcPeer *) g_queue_peek_head (&retries))->retry_due);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs retry_timer_funcs = {
+  .dispatch = retry_timer_dispatch,
+};
+
+static gint
+compare_due (gconstpointer a,
+             gconstpointer b,
+             gpointer      user_data)
+{
+  gint64 da = ((const TcPeer *) a)->retry_due, db = ((const TcPeer *) b)->retry_due;
+
+  return da < db ? -1 : da > db;
+}
+
+static void
+add_retry (TcPeer *self,
+           guint   delay_ms)
+{
+  if (retry_timer == NULL)
+    {
+      retry_timer = g_source_new (&retry_timer_funcs, sizeof (GSource));
+      g_source_set_static_name (retry_timer, "TcPeer retries");
+      g_source_set_ready_time (retry_timer, -1);
+      g_source_attach (retry_timer, NULL);
+    }
+
+  self->retry_due = g_get_monotonic_time () + (gint64) delay_ms * 1000;
+  g_queue_insert_sorted (&retries, self, compare_due, NULL);
+  if (g_queue_peek_head (&retries) == self)
+    g_source_set_ready_time (retry_timer, self->retry_due);
+}
+
+void
+_tc_peer_cancel_retry (TcPeer *self)
+{
+  if (self->retry_due == 0)
+    return;
+
+  self->retry_due = 0;
+  g_queue_remove (&retries, self);
+  /* A timer that fires early finds nothing due and sets the next time. */
 }
 
 /* Whether "the peer is offline" may well be wrong soon. Right after an
@@ -181,7 +248,7 @@ _tc_peer_schedule_retry (TcPeer       *self,
 {
   guint delay;
 
-  if (self->retry_source != 0 || !_tc_peer_wants_stream (self))
+  if (self->retry_due != 0 || !_tc_peer_wants_stream (self))
     return;
 
   self->backoff_ms = CLAMP (self->backoff_ms * 2, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
@@ -190,7 +257,7 @@ _tc_peer_schedule_retry (TcPeer       *self,
     delay = QUICK_RETRY_MS;
   if (self->refused_ms > 0)
     delay = MAX (delay, self->refused_ms / 2 + g_random_int_range (0, self->refused_ms / 2 + 1));
-  self->retry_source = g_timeout_add (delay, retry_cb, self);
+  add_retry (self, delay);
   _tc_peer_set_next_attempt (self, g_get_real_time () + (gint64) delay * 1000);
 }
 
@@ -203,10 +270,10 @@ tc_peer_connect (TcPeer   *self,
   if (now)
     {
       self->backoff_ms = 0;
-      g_clear_handle_id (&self->retry_source, g_source_remove);
+      _tc_peer_cancel_retry (self);
     }
 
-  if (self->retry_source == 0)
+  if (self->retry_due == 0)
     connect_now (self);
 }
 
@@ -219,7 +286,7 @@ tc_peer_retry (TcPeer *self)
   self->refused_ms = 0;
   self->quick_retries = TC_PEER_QUICK_RETRIES;
   self->fresh_since = 0;
-  g_clear_handle_id (&self->retry_source, g_source_remove);
+  _tc_peer_cancel_retry (self);
 
   /* An attempt still waiting may be on tor's old view of the peer. */
   if (self->connecting != NULL && self->active == NULL)

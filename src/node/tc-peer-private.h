@@ -26,7 +26,7 @@ struct _TcPeer
   GPtrArray     *streams;        /* every stream to this address */
   TcStream      *active;         /* the ready one, if any */
   GCancellable  *connecting;
-  guint          retry_source;
+  gint64         retry_due;     /* monotonic µs of the next retry, 0: none */
   guint          backoff_ms;
   guint          quick_retries;  /* left until a stream is ready again */
   gint64         fresh_since;    /* first quick retry while our onion was new */
@@ -76,6 +76,7 @@ void        _tc_peer_finish_burst          (TcPeer       *self);
 /* tc-peer-connect.c */
 void        _tc_peer_set_next_attempt      (TcPeer       *self,
                                             gint64        usec);
+void        _tc_peer_cancel_retry          (TcPeer       *self);
 void        _tc_peer_schedule_retry        (TcPeer       *self,
                                             const GError *error);
 

@@ -487,7 +487,7 @@ stream_ready_cb (TcStream *stream,
   self->backoff_ms = 0;
   self->quick_retries = TC_PEER_QUICK_RETRIES;
   self->fresh_since = 0;
-  g_clear_handle_id (&self->retry_source, g_source_remove);
+  _tc_peer_cancel_retry (self);
   g_debug ("Stream with %s ready", self->redacted);
   set_connected (self, TRUE);
   greet (self);
@@ -592,7 +592,7 @@ tc_peer_close (TcPeer *self)
 
   g_return_if_fail (TC_IS_PEER (self));
 
-  g_clear_handle_id (&self->retry_source, g_source_remove);
+  _tc_peer_cancel_retry (self);
   g_cancellable_cancel (self->connecting);
   g_clear_object (&self->connecting);
 
@@ -611,7 +611,7 @@ tc_peer_abort (TcPeer      *self,
 
   g_return_if_fail (TC_IS_PEER (self));
 
-  g_clear_handle_id (&self->retry_source, g_source_remove);
+  _tc_peer_cancel_retry (self);
   g_cancellable_cancel (self->connecting);
   g_clear_object (&self->connecting);
 
@@ -634,7 +634,7 @@ tc_peer_is_idle (TcPeer *self)
 {
   g_return_val_if_fail (TC_IS_PEER (self), TRUE);
 
-  return self->streams->len == 0 && self->connecting == NULL && self->retry_source == 0;
+  return self->streams->len == 0 && self->connecting == NULL && self->retry_due == 0;
 }
 
 const char *
@@ -707,6 +707,8 @@ tc_peer_finalize (GObject *object)
 {
   TcPeer *self = TC_PEER (object);
 
+  /* Off the shared retry timer, whatever scheduled one after dispose. */
+  _tc_peer_cancel_retry (self);
   g_ptr_array_unref (self->streams);
   g_ptr_array_unref (self->new_messages);
   g_ptr_array_unref (self->receipts_due);
