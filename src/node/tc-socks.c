@@ -203,6 +203,24 @@ write_finish (GTask        *task,
   return TRUE;
 }
 
+/* Each step of the exchange: once our bytes are written, the proxy's
+ * answer of @length bytes goes to @next. Takes @task. */
+static void
+read_after_write (GObject             *stream,
+                  GAsyncResult        *result,
+                  GTask               *task,
+                  gsize                length,
+                  GAsyncReadyCallback  next)
+{
+  if (!write_finish (task, stream, result))
+    {
+      g_object_unref (task);
+      return;
+    }
+
+  read_bytes (task, length, next);
+}
+
 static void
 bound_address_cb (GObject      *object,
                   GAsyncResult *result,
@@ -287,13 +305,7 @@ request_cb (GObject      *object,
             GAsyncResult *result,
             gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
-
-  if (!write_finish (task, object, result))
-    return;
-
-  read_bytes (task, 4, reply_cb);
-  g_steal_pointer (&task);
+  read_after_write (object, result, user_data, 4, reply_cb);
 }
 
 static void
@@ -345,13 +357,7 @@ auth_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
-
-  if (!write_finish (task, object, result))
-    return;
-
-  read_bytes (task, 2, auth_reply_cb);
-  g_steal_pointer (&task);
+  read_after_write (object, result, user_data, 2, auth_reply_cb);
 }
 
 /* RFC 1929: the isolation name as user name, and a password Tor ignores
@@ -412,13 +418,7 @@ greeting_cb (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
-
-  if (!write_finish (task, object, result))
-    return;
-
-  read_bytes (task, 2, method_cb);
-  g_steal_pointer (&task);
+  read_after_write (object, result, user_data, 2, method_cb);
 }
 
 static void
