@@ -46,6 +46,9 @@ while [ ! -s "$tmp/display" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); don
 [ -s "$tmp/display" ] || { echo "Bail out! Xvfb did not start"; exit 1; }
 
 echo "1..4"
+# The TAP lines on fd 3; the bus's own stdout, which the services it starts
+# inherit (gnome-keyring-daemon prints GNOME_KEYRING_CONTROL=… there), goes
+# to stderr.
 env -u DBUS_SESSION_BUS_ADDRESS DISPLAY=":$(cat "$tmp/display")" HOME="$tmp/home" \
   XDG_DATA_HOME="$tmp/home/.local/share" XDG_CONFIG_HOME="$tmp/config" \
   XDG_DATA_DIRS="$tmp/share:/usr/share" GSETTINGS_BACKEND=keyfile \
@@ -54,23 +57,23 @@ env -u DBUS_SESSION_BUS_ADDRESS DISPLAY=":$(cat "$tmp/display")" HOME="$tmp/home
     app_id=$1 obj=$2 home=$3
     if gdbus call --session --timeout 30 --dest "$app_id" --object-path "$obj" \
          --method org.freedesktop.Application.Activate "{}" >/dev/null; then
-      echo "ok 1 - the session bus starts torchat and Activate returns"
+      echo "ok 1 - the session bus starts torchat and Activate returns" >&3
     else
-      echo "not ok 1 - the session bus starts torchat and Activate returns"
+      echo "not ok 1 - the session bus starts torchat and Activate returns" >&3
     fi
     i=0
     while [ $i -lt 60 ] && ! xdotool search --onlyvisible --name "." >/dev/null 2>&1; do
       sleep 0.5; i=$((i + 1))
     done
     if xdotool search --onlyvisible --name "." >/dev/null 2>&1; then
-      echo "ok 2 - a window of the app is shown (the first-run window on a new profile)"
+      echo "ok 2 - a window of the app is shown (the first-run window on a new profile)" >&3
     else
-      echo "not ok 2 - a window of the app is shown (the first-run window on a new profile)"
+      echo "not ok 2 - a window of the app is shown (the first-run window on a new profile)" >&3
     fi
     if [ -d "$home/.local/share/torchat/default" ]; then
-      echo "ok 3 - the default profile is used"
+      echo "ok 3 - the default profile is used" >&3
     else
-      echo "not ok 3 - the default profile is used"
+      echo "not ok 3 - the default profile is used" >&3
     fi
     owned=$(gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
               --method org.freedesktop.DBus.NameHasOwner "$app_id" 2>/dev/null)
@@ -85,8 +88,8 @@ env -u DBUS_SESSION_BUS_ADDRESS DISPLAY=":$(cat "$tmp/display")" HOME="$tmp/home
     if echo "$owned" | grep -q true &&
        gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
          --method org.freedesktop.DBus.NameHasOwner "$app_id" 2>/dev/null | grep -q false; then
-      echo "ok 4 - app.quit through D-Bus ends it"
+      echo "ok 4 - app.quit through D-Bus ends it" >&3
     else
-      echo "not ok 4 - app.quit through D-Bus ends it"
+      echo "not ok 4 - app.quit through D-Bus ends it" >&3
     fi
-  ' sh "$app_id" "$obj" "$tmp/home"
+  ' sh "$app_id" "$obj" "$tmp/home" 3>&1 >&2
