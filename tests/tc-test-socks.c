@@ -71,6 +71,7 @@ struct _Client
   char              *name;      /* redacted form, for logs */
   char              *host;      /* what the client asked for */
   char              *user;      /* RFC 1929 user name (Tor: the isolation), or NULL */
+  gsize              auth_len;  /* of the RFC 1929 field being read */
   guint16            port;
   guint              rate;      /* bytes per second per direction, 0: no limit */
   gboolean           corrupt;   /* change one byte of a file stream */
@@ -647,8 +648,25 @@ method_reply_cb (GObject      *object,
   client_unref (client);
 }
 
-/* RFC 1929: 01 ULEN USER PLEN PASS. Like Tor, any name and password are
- * taken; the name is logged with the CONNECT. */
+/* RFC 1929: 01 ULEN, then USER PLEN, then PASS, each read with
+ * read_exactly(). Like Tor, any name and password are taken; the name is
+ * logged with the CONNECT. */
+static gboolean
+read_finish (Client       *client,
+             GObject      *object,
+             GAsyncResult *result,
+             gsize         wanted)
+{
+  gsize n = 0;
+
+  if (g_input_stream_read_all_finish (G_INPUT_STREAM (object), result, &n, NULL) && n == wanted)
+    return TRUE;
+
+  client_close (client);
+  client_unref (client);
+  return FALSE;
+}
+
 static void
 password_cb (GObject      *object,
              GAsyncResult *result,
@@ -656,15 +674,9 @@ password_cb (GObject      *object,
 {
   Client *client = user_data;
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (client->downstream));
-  gsize n = 0;
 
-  if (!g_input_stream_read_all_finish (G_INPUT_STREAM (object), result, &n, NULL) ||
-      n != (gsize) client->buf[0])
-    {
-      client_close (client);
-      client_unref (client);
-      return;
-    }
+  if (!read_finish (client, object, result, client->auth_len))
+    return;
 
   client->buf[0] = 0x01;
   client->buf[1] = 0x00;
@@ -679,28 +691,20 @@ user_cb (GObject      *object,
          gpointer      user_data)
 {
   Client *client = user_data;
-  gsize n = 0, len = client->buf[1];
 
   /* The name and the password's length byte. */
-  if (!g_input_stream_read_all_finish (G_INPUT_STREAM (object), result, &n, NULL) ||
-      n != len + 1 || len == 0)
-    {
-      client_close (client);
-      client_unref (client);
-      return;
-    }
+  if (!read_finish (client, object, result, client->auth_len + 1))
+    return;
 
-  client->user = g_strndup ((const char *) client->buf + 2, len);
-  client->buf[0] = client->buf[2 + len];
-  if (client->buf[0] == 0)
+  client->user = g_strndup ((const char *) client->buf, client->auth_len);
+  client->auth_len = client->buf[client->auth_len];
+  if (client->auth_len == 0)
     {
       client_close (client);
       client_unref (client);
       return;
     }
-  g_input_stream_read_all_async (g_io_stream_get_input_stream (G_IO_STREAM (client->downstream)),
-                                 client->buf + 1, client->buf[0], G_PRIORITY_DEFAULT,
-                                 client->cancellable, password_cb, client_ref (client));
+  read_exactly (client, client->auth_len, password_cb);
   client_unref (client);
 }
 
@@ -710,19 +714,18 @@ auth_head_cb (GObject      *object,
               gpointer      user_data)
 {
   Client *client = user_data;
-  gsize n = 0;
 
-  if (!g_input_stream_read_all_finish (G_INPUT_STREAM (object), result, &n, NULL) ||
-      n != 2 || client->buf[0] != 0x01)
+  if (!read_finish (client, object, result, 2))
+    return;
+  if (client->buf[0] != 0x01 || client->buf[1] == 0)
     {
       client_close (client);
       client_unref (client);
       return;
     }
 
-  g_input_stream_read_all_async (g_io_stream_get_input_stream (G_IO_STREAM (client->downstream)),
-                                 client->buf + 2, client->buf[1] + 1, G_PRIORITY_DEFAULT,
-                                 client->cancellable, user_cb, client_ref (client));
+  client->auth_len = client->buf[1];
+  read_exactly (client, client->auth_len + 1, user_cb);
   client_unref (client);
 }
 
