@@ -3,6 +3,7 @@
 # in for Tor, TAP output and screenshots.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
+import hashlib
 import json
 import os
 import shutil
@@ -321,6 +322,15 @@ class Instance:
                 self.agent.kill()
                 self.agent.wait()
         self.xvfb.stop()
+
+
+def sha256(path):
+    """The SHA-256 of a file, as lowercase hex (what the node reports)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def write_png(path, width, height, raw, level=1):

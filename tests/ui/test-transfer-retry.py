@@ -17,7 +17,6 @@
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 import errno
-import hashlib
 import json
 import os
 import re
@@ -34,14 +33,6 @@ MB = 1024 * 1024
 SIZE = 3 * MB
 # Slow enough to fill the disk on the way, fast enough for the time limit.
 RATE = 1 * MB
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class Disk:
@@ -220,7 +211,7 @@ class Retry(tcui.Pair):
         b.call("wait", role="label", contains="Received", timeout=10)
         received = self.transfer(b)["path"]
         check(os.path.dirname(received) == self.disk.path, "in Bob's folder: %s" % received)
-        check(sha256(received) == sha256(self.sent), "the received file is the sent one")
+        check(tcui.sha256(received) == tcui.sha256(self.sent), "the received file is the sent one")
         check([n for n in os.listdir(self.disk.path) if n.endswith(".part")] == [],
               "no partial file left")
         # Only the rest went again: the whole file once more would be at

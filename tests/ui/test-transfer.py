@@ -8,7 +8,6 @@
 # TORCHAT_SCREENSHOT_DIR (optional) receives screenshots.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
-import hashlib
 import json
 import os
 import pathlib
@@ -27,14 +26,6 @@ def write_png(path, width, height):
     (≈ 700 kB) to travel in several chunks."""
     raw = b"".join(b"\0" + os.urandom(width * 3) for _ in range(height))
     tcui.write_png(path, width, height, raw)
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class Transfer(tcui.Pair):
@@ -97,7 +88,8 @@ class Transfer(tcui.Pair):
         b.call("wait", role="image", name="holiday.png", timeout=30)
         received = os.path.join(self.downloads, "holiday.png")
         check(os.path.exists(received), "the file is in bob's download folder")
-        check(sha256(received) == sha256(self.picture), "the received file has the same SHA-256")
+        check(tcui.sha256(received) == tcui.sha256(self.picture),
+              "the received file has the same SHA-256")
         # The sender's view of it.
         done = [t for t in self.transfers(self.alice) if t["id"] == self.tid]
         check(done and done[0]["state"] == "done", "alice's transfer is done: %r" % done)
