@@ -15,7 +15,10 @@
  *   meson test -C BUILD --benchmark tor-transfer -v
  *
  * Optional arguments: the size in MB (default 20) and the number of rounds
- * (default 3), each raw then TORChat.
+ * (default 3), each raw then TORChat. TORCHAT_BENCH_CIRC_LOG=FILE writes
+ * there every second's CIRC_BW event of A's tor for a circuit that sent
+ * something (bytes, congestion window, round-trip time) and where each
+ * half of a round starts and ends, all on the monotonic clock in seconds.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -140,7 +143,16 @@ typedef struct {
   gint               xoff;
   gint               xon;
   gint               events;
+  FILE              *circ_log;  /* or NULL */
 } FlowEvents;
+
+static void
+mark (FlowEvents *flow,
+      const char *what)
+{
+  if (flow->circ_log != NULL)
+    fprintf (flow->circ_log, "%.3f PHASE %s\n", g_get_monotonic_time () / 1e6, what);
+}
 
 /* From the socket itself: control_command()'s reader closed the
  * connection's input stream when it went. */
@@ -166,6 +178,9 @@ flow_thread (gpointer user_data)
             g_atomic_int_inc (&flow->xoff);
           else if (strstr (pending->str, " XON_RECV") != NULL)
             g_atomic_int_inc (&flow->xon);
+          else if (flow->circ_log != NULL && strstr (pending->str, "650 CIRC_BW ") != NULL &&
+                   strstr (pending->str, " WRITTEN=0 ") == NULL)
+            fprintf (flow->circ_log, "%.3f %s\n", g_get_monotonic_time () / 1e6, pending->str);
           g_string_erase (pending, 0, nl - pending->str + 1);
         }
     }
@@ -413,7 +428,11 @@ main (int    argc,
   final = g_build_filename (downloads, "bench.bin", NULL);
 
   raw_service_start (&raw_service, a, b);
-  g_free (control_command (a, "SETEVENTS STREAM", &flow.control));
+  if (g_getenv ("TORCHAT_BENCH_CIRC_LOG") != NULL &&
+      (flow.circ_log = fopen (g_getenv ("TORCHAT_BENCH_CIRC_LOG"), "w")) == NULL)
+    fail ("cannot write TORCHAT_BENCH_CIRC_LOG");
+  g_free (control_command (a, flow.circ_log ? "SETEVENTS STREAM CIRC_BW" : "SETEVENTS STREAM",
+                           &flow.control));
   flow_reader = g_thread_new ("flow", flow_thread, &flow);
   g_print ("size-mb: %u\n", size_mb);
   for (guint round = 1; round <= rounds; round++)
@@ -426,7 +445,9 @@ main (int    argc,
       gint xoff1, xon1;
 
       /* Alternating, so that a change in the network's load hits both. */
+      mark (&flow, "raw-start");
       raw = raw_onion (&raw_service, round, (const guint8 *) data, size);
+      mark (&flow, "raw-end");
       xoff1 = g_atomic_int_get (&flow.xoff);
       xon1 = g_atomic_int_get (&flow.xon);
 
@@ -442,6 +463,7 @@ main (int    argc,
           tc_test_sleep (100);
         }
       t0 = tc_test_now ();
+      mark (&flow, "torchat-start");
       tc_test_run_cli (b, NULL, NULL, NULL, "accept-file", out, downloads);
       /* Asking B's node (a torchat process per look) only until the file
        * stream is ready; then the file's arrival under its final name is
@@ -465,6 +487,7 @@ main (int    argc,
           tc_test_sleep (5);
         }
       t_end = tc_test_now ();
+      mark (&flow, "torchat-end");
       torchat = t_end - t0;
       /* The node renames the file, then marks the transfer done. */
       while (!g_str_equal (transfer_member (b, out, "state"), "done"))
@@ -492,6 +515,8 @@ main (int    argc,
   /* A shutdown wakes the reader's blocking read; a close would not. */
   g_socket_shutdown (g_socket_connection_get_socket (flow.control), TRUE, TRUE, NULL);
   g_thread_join (flow_reader);
+  if (flow.circ_log != NULL)
+    fclose (flow.circ_log);
   g_clear_object (&flow.control);
   g_clear_object (&raw_service.control);
   g_clear_object (&raw_service.listener);
