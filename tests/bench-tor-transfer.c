@@ -1,33 +1,43 @@
 /* bench-tor-transfer.c: a file over onion circuits against raw bytes over
- * the same kind of circuit
+ * the same circuit
  *
- * A private Tor network on loopback (tests/tor-network.sh) and two nodes A
- * and B with their own managed tors. The benchmark adds a second onion
- * service to B's tor (ADD_ONION over its control port) that forwards to a
- * plain sink socket. In each round, first the raw figure: it connects to
- * that service through A's tor's SOCKS port, with a SOCKS user name of
- * the round's so that the stream gets a new circuit of its own, and writes
- * the file's bytes; then the same file goes from A to B with `send-file` /
- * `accept-file`, whose file stream also gets a new circuit of its own.
- * Both are timed to the last byte on B's side. Prints "key: value" lines;
- * see docs/benchmarks.md.
+ * A private Tor network on loopback (tests/tor-network.sh), node A with
+ * its own managed tor, and node B in SOCKS-only mode on a tor this
+ * benchmark runs, whose torrc publishes B's onion service with B's key
+ * and two ports: B's node (11009) and a plain sink socket (9). Each round
+ * times three copies of the same file, each to the last byte on B's side:
+ *
+ *  - raw bytes to port 9 on a circuit of their own (a SOCKS user name of
+ *    the round's), as the benchmark measured before;
+ *  - the file from A to B with `send-file` / `accept-file`, whose file
+ *    stream gets a circuit of its own (SOCKS user name torchat-file-TID);
+ *  - raw bytes to port 9 with the file stream's SOCKS user name, which
+ *    tor puts on that same rendezvous circuit (checked with A's tor's
+ *    STREAM events): before the file in even rounds, after it in odd ones.
+ *
+ * The last pair compares TORChat and raw bytes on one circuit; circuits
+ * of a private network on two cores differ up to tenfold. Prints
+ * "key: value" lines; see docs/benchmarks.md.
  *
  *   meson test -C BUILD --benchmark tor-transfer -v
  *
  * Optional arguments: the size in MB (default 20) and the number of rounds
- * (default 3), each raw then TORChat. TORCHAT_BENCH_CIRC_LOG=FILE writes
- * there every second's CIRC_BW event of A's tor for a circuit that sent
- * something (bytes, congestion window, round-trip time) and where each
- * half of a round starts and ends, all on the monotonic clock in seconds.
+ * (default 4, two in each order). TORCHAT_BENCH_CIRC_LOG=FILE writes there every second's
+ * CIRC_BW event of A's tor for a circuit that sent something (bytes,
+ * congestion window, round-trip time) and where each copy of a round
+ * starts and ends, all on the monotonic clock in seconds.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "tc-identity.h"
 #include "tc-test-harness.h"
+#include "tc-types.h"
 
 #define MB (1024 * 1024)
 #define STEP_TIMEOUT 240.0
@@ -143,6 +153,12 @@ typedef struct {
   gint               xoff;
   gint               xon;
   gint               events;
+  /* The circuit of the last stream that succeeded to B's port 11009 (a
+   * node's stream) and to port 9 (a raw one). */
+  GMutex             lock;
+  gint               node_circ;
+  double             node_connected;   /* when that stream succeeded */
+  gint               raw_circ;
   FILE              *circ_log;  /* or NULL */
 } FlowEvents;
 
@@ -167,14 +183,27 @@ flow_thread (gpointer user_data)
 
   while ((n = g_socket_receive (socket, buf, sizeof buf, NULL, NULL)) > 0)
     {
-      char *nl;
+      char *nl, target[128];
+      int circ;
 
       g_string_append_len (pending, buf, n);
       while ((nl = strchr (pending->str, '\n')) != NULL)
         {
           *nl = '\0';
           g_atomic_int_inc (&flow->events);
-          if (strstr (pending->str, " XOFF_RECV") != NULL)
+          if (sscanf (pending->str, "650 STREAM %*s SUCCEEDED %d %127s", &circ, target) == 2)
+            {
+              g_mutex_lock (&flow->lock);
+              if (g_str_has_suffix (target, ":9"))
+                flow->raw_circ = circ;
+              else if (g_str_has_suffix (target, ":11009"))
+                {
+                  flow->node_circ = circ;
+                  flow->node_connected = tc_test_now ();
+                }
+              g_mutex_unlock (&flow->lock);
+            }
+          else if (strstr (pending->str, " XOFF_RECV") != NULL)
             g_atomic_int_inc (&flow->xoff);
           else if (strstr (pending->str, " XON_RECV") != NULL)
             g_atomic_int_inc (&flow->xon);
@@ -281,53 +310,116 @@ socks_connect (const char  *socks,
   return g_steal_pointer (&connection);
 }
 
-/* The raw onion service: one for the whole run (a new one each round
- * would wait on its descriptor's upload, which on this private network
- * sometimes takes minutes), forwarding to a sink socket. */
+/* A port nothing listens on yet (a race with other processes, which a
+ * benchmark may take). */
+static guint
+free_port (void)
+{
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  if (socket == NULL || !g_socket_bind (socket, any, FALSE, NULL) ||
+      (bound = g_socket_get_local_address (socket, NULL)) == NULL)
+    fail ("no free port");
+
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+/* B's tor, run by the benchmark: B's node uses only its SOCKS port, and
+ * its torrc publishes B's onion service with B's key and two ports, the
+ * node's (11009) and a sink socket's (9). A raw stream to port 9 with a
+ * file stream's SOCKS user name then rides the very circuit that file
+ * stream used, so the two halves of a round can meet the same circuit. */
 typedef struct {
-  GSocketConnection *control;   /* the service lives as long as this */
-  GSocketListener   *listener;
-  char              *onion;
-  char              *socks;
+  GSubprocess     *tor;
+  GSocketListener *listener;    /* the sink */
+  char            *onion;       /* B's address */
+  char            *socks;       /* A's SOCKS port */
 } RawService;
 
-static void
-raw_service_start (RawService *raw,
-                   TcTestNode *a,
-                   TcTestNode *b)
+static TcTestNode *
+b_node_start (RawService *raw,
+              TcTestNode *a)
 {
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
   g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(JsonObject) status = tor_status (a);
-  g_autofree char *command = NULL;
-  g_autofree char *reply = NULL;
+  g_autoptr(TcIdentity) identity = NULL;
   g_autoptr(GError) error = NULL;
-  const char *id;
+  g_autofree char *identity_path = NULL;
+  g_autofree char *dir = g_build_filename (net->tmpdir, "B-tor", NULL);
+  g_autofree char *hs_dir = g_build_filename (dir, "onion", NULL);
+  g_autofree char *secret_path = g_build_filename (hs_dir, "hs_ed25519_secret_key", NULL);
+  g_autofree char *torrc_path = g_build_filename (dir, "torrc", NULL);
+  g_autofree char *log_path = g_build_filename (dir, "notice.log", NULL);
+  g_autofree char *torrc = NULL;
+  static const char header[] = "== ed25519v1-secret: type0 ==";
+  guint8 secret[32 + TC_EXPANDED_KEY_LEN] = { 0 };
+  guint socks_port = free_port (), listen_port = free_port ();
+  TcTestNode *b;
+
+  /* The node first: its profile makes the key the onion service needs.
+   * Its SOCKS port answers once tor is up; until then it retries. */
+  b = tc_test_net_new_node (net, "B");
+  b->plaintext = TRUE;
+  b->socks_only = g_strdup_printf ("127.0.0.1:%u", socks_port);
+  b->listen_only = g_strdup_printf ("127.0.0.1:%u", listen_port);
+  tc_test_node_start (net, b);
+
+  identity_path = g_build_filename (b->profile, "identity.key", NULL);
+  if ((identity = tc_identity_load (identity_path, &error)) == NULL)
+    fail (error->message);
+  /* Tor's key file: a 32-byte NUL-padded header, then the expanded key. */
+  memcpy (secret, header, strlen (header));
+  tc_identity_get_expanded_key (identity, secret + 32);
+  if (g_mkdir_with_parents (hs_dir, 0700) != 0 ||
+      !g_file_set_contents_full (secret_path, (const char *) secret, sizeof secret,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+    fail (error != NULL ? error->message : "cannot create B's onion directory");
 
   raw->listener = g_socket_listener_new ();
-  g_socket_listener_add_address (raw->listener, any, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                                 NULL, &bound, &error);
-  command = g_strdup_printf ("ADD_ONION NEW:ED25519-V3 Flags=DiscardPK Port=9,127.0.0.1:%u",
-                             g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
-  reply = control_command (b, command, &raw->control);
-  if ((id = strstr (reply, "250-ServiceID=")) == NULL)
-    fail (reply);
-  raw->onion = g_strdup_printf ("%.56s.onion", id + strlen ("250-ServiceID="));
+  if (!g_socket_listener_add_address (raw->listener, any, G_SOCKET_TYPE_STREAM,
+                                      G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error))
+    fail (error->message);
+  torrc = g_strdup_printf ("DataDirectory %s/data\n"
+                           "Log notice file %s\n"
+                           "SocksPort 127.0.0.1:%u\n"
+                           "ClientOnly 1\n"
+                           "%%include %s\n"
+                           "HiddenServiceDir %s\n"
+                           "HiddenServicePort %u 127.0.0.1:%u\n"
+                           "HiddenServicePort 9 127.0.0.1:%u\n",
+                           dir, log_path, socks_port, net->tor_config, hs_dir,
+                           TC_VIRTUAL_PORT, listen_port,
+                           g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  if (!g_file_set_contents_full (torrc_path, torrc, -1, G_FILE_SET_CONTENTS_NONE, 0600, &error))
+    fail (error->message);
+  launcher = tc_test_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  raw->tor = g_subprocess_launcher_spawn (launcher, &error, "tor", "-f", torrc_path, NULL);
+  if (raw->tor == NULL)
+    fail (error->message);
+
+  raw->onion = g_strdup (b->address);
   raw->socks = g_strdup (json_object_get_string_member (status, "socks-address"));
+
+  return b;
 }
 
 /* Seconds from the first byte written to the last byte read by the sink,
- * on a stream with a circuit of its own (the round's isolation name). */
+ * on a stream to B's port 9 with @isolation as its SOCKS user name. */
 static double
 raw_onion (RawService   *raw,
-           guint         round,
+           const char   *isolation,
            const guint8 *data,
            gsize         size)
 {
   g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *isolation = g_strdup_printf ("bench-raw-%u", round);
   Sink sink = { 0 };
   GThread *thread;
   double deadline, t0;
@@ -335,12 +427,14 @@ raw_onion (RawService   *raw,
   sink.listener = raw->listener;
   thread = g_thread_new ("sink", sink_thread, &sink);
 
-  /* The first round waits for the descriptor to reach the directories. */
+  /* The first stream waits for the descriptor to reach the directories. */
   deadline = tc_test_now () + STEP_TIMEOUT;
   while ((connection = socks_connect (raw->socks, raw->onion, isolation, NULL)) == NULL)
     {
       if (tc_test_now () > deadline)
-        fail ("the raw onion service never answered");
+        fail ("B's onion service never answered");
+      if (g_subprocess_get_identifier (raw->tor) == NULL)
+        fail ("B's tor stopped");
       tc_test_sleep (1000);
     }
 
@@ -381,6 +475,56 @@ transfer_member (TcTestNode *node,
   return "(none)";
 }
 
+/* The TORChat half: accept the offer @tid on B, and time it to the file
+ * checked and in place. Returns the seconds from the accept; *@ready
+ * gets those from the file stream ready, *@end when the file was there. */
+static double
+torchat_half (TcTestNode *b,
+              const char *tid,
+              const char *downloads,
+              const char *final,
+              double     *ready,
+              double     *end)
+{
+  double t0 = tc_test_now (), deadline = t0 + 2 * STEP_TIMEOUT, t_active = 0, t_end;
+
+  tc_test_run_cli (b, NULL, NULL, NULL, "accept-file", tid, downloads);
+  /* Asking B's node (a torchat process per look) only until the file
+   * stream is ready; then the file's arrival under its final name is
+   * watched with stat() alone, so that the measurement does not start
+   * a process every 50 ms on the two cores tor's relays share. */
+  while (t_active == 0)
+    {
+      const char *state = transfer_member (b, tid, "state");
+
+      if (g_str_equal (state, "active") || g_str_equal (state, "done"))
+        t_active = tc_test_now ();
+      else if (tc_test_now () > deadline)
+        fail ("the file stream was never ready");
+      else
+        tc_test_sleep (50);
+    }
+  while (!g_file_test (final, G_FILE_TEST_EXISTS))
+    {
+      if (tc_test_now () > deadline)
+        fail ("the transfer did not finish");
+      tc_test_sleep (5);
+    }
+  t_end = tc_test_now ();
+  /* The node renames the file, then marks the transfer done. */
+  while (!g_str_equal (transfer_member (b, tid, "state"), "done"))
+    {
+      if (tc_test_now () > deadline)
+        fail ("the file is in place but the transfer is not done");
+      tc_test_sleep (50);
+    }
+  g_unlink (final);
+
+  *ready = t_end - t_active;
+  *end = t_end;
+  return t_end - t0;
+}
+
 int
 main (int    argc,
       char **argv)
@@ -392,12 +536,16 @@ main (int    argc,
   g_autofree char *downloads = NULL;
   g_autofree char *final = NULL;
   guint size_mb = argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : 20;
-  guint rounds = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 3;
+  guint rounds = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 4;
   gsize size = (gsize) size_mb * MB;
   TcTestNode *a, *b;
   RawService raw_service = { 0 };
   FlowEvents flow = { 0 };
   GThread *flow_reader;
+  guint same_circuit = 0;
+  /* Sums of the logarithms of the same-circuit ratios, by who went first. */
+  double log_ratio[2] = { 0, 0 };
+  guint n_ratio[2] = { 0, 0 };
 
   /* Line by line, so that a run cut short still shows its rounds. */
   setvbuf (stdout, NULL, _IOLBF, 0);
@@ -413,10 +561,8 @@ main (int    argc,
   if (!tc_test_tornet_start (net, &error))
     fail (error->message);
   a = tc_test_net_add_node (net, "A");
-  b = tc_test_net_add_node (net, "B");
   wait_for (tor_usable, a, "A's onion never became reachable");
-  wait_for (tor_usable, b, "B's onion never became reachable");
-  tc_test_make_friends (net, a, b);
+  b = b_node_start (&raw_service, a);
 
   data = g_new (guint32, size / 4);
   for (gsize i = 0; i < size / 4; i++)
@@ -427,7 +573,10 @@ main (int    argc,
   g_file_set_contents (path, (const char *) data, size, &error);
   final = g_build_filename (downloads, "bench.bin", NULL);
 
-  raw_service_start (&raw_service, a, b);
+  /* B's descriptor is up once a raw byte gets through. */
+  raw_onion (&raw_service, "bench-probe", (const guint8 *) data, 1);
+  tc_test_make_friends (net, a, b);
+
   if (g_getenv ("TORCHAT_BENCH_CIRC_LOG") != NULL &&
       (flow.circ_log = fopen (g_getenv ("TORCHAT_BENCH_CIRC_LOG"), "w")) == NULL)
     fail ("cannot write TORCHAT_BENCH_CIRC_LOG");
@@ -437,80 +586,117 @@ main (int    argc,
   g_print ("size-mb: %u\n", size_mb);
   for (guint round = 1; round <= rounds; round++)
     {
-      g_autofree char *out = NULL;
-      double raw, t0, deadline, torchat, t_active = 0, t_end;
+      g_autofree char *tid = NULL;
+      g_autofree char *own = g_strdup_printf ("bench-raw-%u", round);
+      g_autofree char *shared = NULL;
+      double raw, same, deadline, torchat, ready, end, connected;
+      gboolean same_first = round % 2 == 0;
+      gint node_circ, raw_circ;
       char *nl;
 
       gint xoff0 = g_atomic_int_get (&flow.xoff), xon0 = g_atomic_int_get (&flow.xon);
       gint xoff1, xon1;
 
-      /* Alternating, so that a change in the network's load hits both. */
+      /* Raw bytes on a circuit of their own, as before. */
       mark (&flow, "raw-start");
-      raw = raw_onion (&raw_service, round, (const guint8 *) data, size);
+      raw = raw_onion (&raw_service, own, (const guint8 *) data, size);
       mark (&flow, "raw-end");
       xoff1 = g_atomic_int_get (&flow.xoff);
       xon1 = g_atomic_int_get (&flow.xon);
 
-      if (tc_test_run_cli (a, NULL, &out, NULL, "send-file", b->address, path) != 0)
+      if (tc_test_run_cli (a, NULL, &tid, NULL, "send-file", b->address, path) != 0)
         fail ("send-file failed");
-      if ((nl = strchr (out, '\n')) != NULL)
+      if ((nl = strchr (tid, '\n')) != NULL)
         *nl = '\0';
+      shared = g_strdup_printf ("torchat-file-%s", tid);
       deadline = tc_test_now () + STEP_TIMEOUT;
-      while (!g_str_equal (transfer_member (b, out, "state"), "offered"))
+      while (!g_str_equal (transfer_member (b, tid, "state"), "offered"))
         {
           if (tc_test_now () > deadline)
             fail ("no offer");
           tc_test_sleep (100);
         }
-      t0 = tc_test_now ();
+
+      /* Raw bytes on the file stream's circuit: with its SOCKS user name,
+       * before the file in even rounds (they build the circuit and the
+       * file stream finds it warm), after it in odd ones. */
+      g_mutex_lock (&flow.lock);
+      flow.node_circ = 0;
+      g_mutex_unlock (&flow.lock);
+      if (same_first)
+        {
+          mark (&flow, "same-start");
+          same = raw_onion (&raw_service, shared, (const guint8 *) data, size);
+          mark (&flow, "same-end");
+        }
       mark (&flow, "torchat-start");
-      tc_test_run_cli (b, NULL, NULL, NULL, "accept-file", out, downloads);
-      /* Asking B's node (a torchat process per look) only until the file
-       * stream is ready; then the file's arrival under its final name is
-       * watched with stat() alone, so that the measurement does not start
-       * a process every 50 ms on the two cores tor's relays share. */
-      while (t_active == 0)
-        {
-          const char *state = transfer_member (b, out, "state");
-
-          if (g_str_equal (state, "active") || g_str_equal (state, "done"))
-            t_active = tc_test_now ();
-          else if (tc_test_now () > deadline + STEP_TIMEOUT)
-            fail ("the file stream was never ready");
-          else
-            tc_test_sleep (50);
-        }
-      while (!g_file_test (final, G_FILE_TEST_EXISTS))
-        {
-          if (tc_test_now () > deadline + STEP_TIMEOUT)
-            fail ("the transfer did not finish");
-          tc_test_sleep (5);
-        }
-      t_end = tc_test_now ();
+      torchat = torchat_half (b, tid, downloads, final, &ready, &end);
       mark (&flow, "torchat-end");
-      torchat = t_end - t0;
-      /* The node renames the file, then marks the transfer done. */
-      while (!g_str_equal (transfer_member (b, out, "state"), "done"))
+      if (!same_first)
         {
-          if (tc_test_now () > deadline + STEP_TIMEOUT)
-            fail ("the file is in place but the transfer is not done");
-          tc_test_sleep (50);
+          mark (&flow, "same-start");
+          same = raw_onion (&raw_service, shared, (const guint8 *) data, size);
+          mark (&flow, "same-end");
         }
-      g_unlink (final);
+      g_mutex_lock (&flow.lock);
+      node_circ = flow.node_circ;
+      raw_circ = flow.raw_circ;
+      connected = node_circ != 0 ? end - flow.node_connected : ready;
+      g_mutex_unlock (&flow.lock);
+      if (node_circ != 0 && node_circ == raw_circ)
+        same_circuit++;
+      log_ratio[same_first] += log (same / connected);
+      n_ratio[same_first]++;
 
-      g_print ("round %u raw-onion-mb-per-s: %.2f (connected stream: first byte written to last byte read)\n",
+      g_print ("round %u raw-onion-mb-per-s: %.2f (own circuit; connected stream: first byte written to last byte read)\n",
                round, size / raw / MB);
+      g_print ("round %u raw-same-circuit-mb-per-s: %.2f (%s the file, on its circuit: %s)\n",
+               round, size / same / MB, same_first ? "before" : "after",
+               node_circ != 0 && node_circ == raw_circ ? "yes" : "no");
       g_print ("round %u torchat-mb-per-s: %.2f (accept to checked and in place)\n",
                round, size / torchat / MB);
       g_print ("round %u torchat-setup-s: %.2f (accept to file stream ready)\n",
-               round, t_active - t0);
-      g_print ("round %u ratio: %.2f (whole), %.2f (from the file stream ready)\n",
-               round, raw / torchat, raw / (t_end - t_active));
-      g_print ("round %u xoff-xon-received: raw %d/%d, torchat %d/%d (of %d STREAM events of A's tor so far)\n",
+               round, torchat - ready);
+      g_print ("round %u torchat-connected-mb-per-s: %.2f (file stream connected at A's tor to checked and in place)\n",
+               round, size / connected / MB);
+      g_print ("round %u ratio-same-circuit: %.2f (from the file stream connected), %.2f (whole)\n",
+               round, same / connected, same / torchat);
+      g_print ("round %u ratio-own-circuit: %.2f (whole), %.2f (from the file stream ready)\n",
+               round, raw / torchat, raw / ready);
+      /* The control: two raw copies in a row on one new circuit, to see
+       * what being second on a circuit costs without TORChat. */
+      if (g_getenv ("TORCHAT_BENCH_CONTROL") != NULL)
+        {
+          g_autofree char *pair = g_strdup_printf ("bench-pair-%u", round);
+          double first, second;
+          gint circ1, circ2;
+
+          first = raw_onion (&raw_service, pair, (const guint8 *) data, size);
+          g_mutex_lock (&flow.lock);
+          circ1 = flow.raw_circ;
+          g_mutex_unlock (&flow.lock);
+          second = raw_onion (&raw_service, pair, (const guint8 *) data, size);
+          g_mutex_lock (&flow.lock);
+          circ2 = flow.raw_circ;
+          g_mutex_unlock (&flow.lock);
+          g_print ("round %u control-raw-twice-mb-per-s: %.2f then %.2f (second/first %.2f, one circuit: %s)\n",
+                   round, size / first / MB, size / second / MB, first / second,
+                   circ1 == circ2 ? "yes" : "no");
+        }
+      g_print ("round %u xoff-xon-received: raw %d/%d, torchat and same %d/%d (of %d STREAM events of A's tor so far)\n",
                round, xoff1 - xoff0, xon1 - xon0,
                g_atomic_int_get (&flow.xoff) - xoff1, g_atomic_int_get (&flow.xon) - xon1,
                g_atomic_int_get (&flow.events));
     }
+  g_print ("rounds-on-one-circuit: %u of %u\n", same_circuit, rounds);
+  /* Being second on a circuit costs a stream about a fifth here, raw
+   * bytes as well (TORCHAT_BENCH_CONTROL=1 shows it): the geometric mean
+   * over both orders cancels that factor. */
+  if (n_ratio[0] > 0 && n_ratio[1] > 0)
+    g_print ("ratio-same-circuit-geomean: %.2f (TORChat first %.2f over %u rounds, raw first %.2f over %u)\n",
+             exp ((log_ratio[0] / n_ratio[0] + log_ratio[1] / n_ratio[1]) / 2),
+             exp (log_ratio[0] / n_ratio[0]), n_ratio[0],
+             exp (log_ratio[1] / n_ratio[1]), n_ratio[1]);
 
   /* A shutdown wakes the reader's blocking read; a close would not. */
   g_socket_shutdown (g_socket_connection_get_socket (flow.control), TRUE, TRUE, NULL);
@@ -518,10 +704,13 @@ main (int    argc,
   if (flow.circ_log != NULL)
     fclose (flow.circ_log);
   g_clear_object (&flow.control);
-  g_clear_object (&raw_service.control);
+  /* B's tor before the net, whose directory it writes in. */
+  g_subprocess_send_signal (raw_service.tor, SIGTERM);
+  g_subprocess_wait (raw_service.tor, NULL, NULL);
+  g_clear_object (&raw_service.tor);
+  tc_test_net_free (net);
   g_clear_object (&raw_service.listener);
   g_free (raw_service.onion);
   g_free (raw_service.socks);
-  tc_test_net_free (net);
   return 0;
 }

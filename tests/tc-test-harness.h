@@ -40,6 +40,10 @@ typedef struct
   gboolean     corrupt_file; /* SOCKS changes a byte of file streams to it */
   char       **wrapper;      /* argv run in front of the node (strace …), or NULL */
   gboolean     plaintext;    /* --no-passphrase instead of --passphrase-file */
+  /* SOCKS only, a tor the test runs and publishes the onion service in:
+   * --socks this and --listen listen_only instead of the net's way. */
+  char        *socks_only;
+  char        *listen_only;
 } TcTestNode;
 
 struct _TcTestNet
@@ -944,7 +948,14 @@ tc_test_node_start (TcTestNet  *net,
       g_ptr_array_add (argv, (char *) "--passphrase-file");
       g_ptr_array_add (argv, net->passphrase_file);
     }
-  if (net->tor_config != NULL)
+  if (node->socks_only != NULL)
+    {
+      g_ptr_array_add (argv, (char *) "--listen");
+      g_ptr_array_add (argv, node->listen_only);
+      g_ptr_array_add (argv, (char *) "--socks");
+      g_ptr_array_add (argv, node->socks_only);
+    }
+  else if (net->tor_config != NULL)
     {
       /* The node's own tor, on the private network. */
       g_ptr_array_add (argv, (char *) "--tor-config");
@@ -991,8 +1002,10 @@ tc_test_node_start (TcTestNet  *net,
     tc_test_net_write_map (net);
 }
 
+/* A node with its profile directory, not started yet: set what differs
+ * from the net's way, then tc_test_node_start(). */
 static inline TcTestNode *
-tc_test_net_add_node (TcTestNet  *net,
+tc_test_net_new_node (TcTestNet  *net,
                       const char *name)
 {
   TcTestNode *node = g_new0 (TcTestNode, 1);
@@ -1004,6 +1017,16 @@ tc_test_net_add_node (TcTestNet  *net,
   node->log_path = g_strdup_printf ("%s.log", node->profile);
   g_assert_cmpint (g_mkdir (node->profile, 0700), ==, 0);
   g_ptr_array_add (net->nodes, node);
+
+  return node;
+}
+
+static inline TcTestNode *
+tc_test_net_add_node (TcTestNet  *net,
+                      const char *name)
+{
+  TcTestNode *node = tc_test_net_new_node (net, name);
+
   tc_test_node_start (net, node);
 
   return node;
@@ -1093,6 +1116,8 @@ tc_test_node_free (TcTestNode *node)
   g_free (node->profile);
   g_free (node->log_path);
   g_free (node->address);
+  g_free (node->socks_only);
+  g_free (node->listen_only);
   g_free (node);
 }
 
