@@ -22,7 +22,7 @@
  *   meson test -C BUILD --benchmark tor-transfer -v
  *
  * Optional arguments: the size in MB (default 20) and the number of rounds
- * (default 4, two in each order). TORCHAT_BENCH_CIRC_LOG=FILE writes there every second's
+ * (default 16, eight in each order: fewer say little). TORCHAT_BENCH_CIRC_LOG=FILE writes there every second's
  * CIRC_BW event of A's tor for a circuit that sent something (bytes,
  * congestion window, round-trip time) and where each copy of a round
  * starts and ends, all on the monotonic clock in seconds.
@@ -536,7 +536,7 @@ main (int    argc,
   g_autofree char *downloads = NULL;
   g_autofree char *final = NULL;
   guint size_mb = argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : 20;
-  guint rounds = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 4;
+  guint rounds = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 16;
   gsize size = (gsize) size_mb * MB;
   TcTestNode *a, *b;
   RawService raw_service = { 0 };
