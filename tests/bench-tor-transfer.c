@@ -22,10 +22,12 @@
  *   meson test -C BUILD --benchmark tor-transfer -v
  *
  * Optional arguments: the size in MB (default 20) and the number of rounds
- * (default 16, eight in each order: fewer say little). TORCHAT_BENCH_CIRC_LOG=FILE writes there every second's
- * CIRC_BW event of A's tor for a circuit that sent something (bytes,
- * congestion window, round-trip time) and where each copy of a round
- * starts and ends, all on the monotonic clock in seconds.
+ * (default 16, eight in each order: fewer say little).
+ * TORCHAT_BENCH_CIRC_LOG=FILE writes there every second's CIRC_BW event
+ * of A's tor for a circuit that sent something (bytes, congestion window,
+ * round-trip time) and where each copy of a round starts and ends, all on
+ * the monotonic clock in seconds. TORCHAT_BENCH_CONTROL=1 adds two raw
+ * copies in a row on one new circuit to each round.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
