@@ -17,6 +17,7 @@
 #include "tc-address.h"
 #include "tc-commands.h"
 #include "tc-control.h"
+#include "tc-keyring.h"
 #include "tc-node.h"
 #include "tc-passphrase-input.h"
 
@@ -352,6 +353,35 @@ open_node (const char  *profile_dir,
   return g_steal_pointer (&node);
 }
 
+/* After `torchat passphrase` changed it: a passphrase the window keeps in
+ * the keyring for this profile becomes the new one, as after a change in
+ * the window, so that the next start does not try the old one. Nothing is
+ * stored where nothing was, and without a session bus (a server, a node
+ * over SSH) there is no keyring to ask. */
+static void
+update_keyring (const char         *profile_dir,
+                const TcPassphrase *passphrase)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *runtime_bus = g_build_filename (g_get_user_runtime_dir (), "bus", NULL);
+  gboolean replaced = FALSE;
+
+  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL &&
+      !g_file_test (runtime_bus, G_FILE_TEST_EXISTS))
+    return;
+
+  if (tc_keyring_replace_sync (profile_dir, passphrase->text, passphrase->length,
+                               &replaced, NULL, &error))
+    {
+      if (replaced)
+        g_printerr (_("The passphrase kept in the keyring is the new one too\n"));
+    }
+  /* A session without a keyring keeps nothing. */
+  else if (!g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN))
+    g_printerr (_("torchat: The keyring may still hold the old passphrase (%s); the window "
+                  "will then ask for the new one at its next start\n"), error->message);
+}
+
 /* `torchat passphrase` while a node (headless or the window) has the
  * profile open: the passphrases go to it over the control socket, and it
  * does the work without stopping. */
@@ -414,6 +444,8 @@ run_passphrase_on_node (const char *profile_dir)
                                          out, err);
   /* The answers are for the user, like those of the stopped case. */
   g_printerr ("%s%s", out->str, err->str);
+  if (status == TC_EXIT_OK && old != NULL)
+    update_keyring (profile_dir, new);
 
   return status;
 }
@@ -479,6 +511,7 @@ run_passphrase_command (const char         *profile_dir,
                                       new->text, new->length, &error))
         break;
       g_printerr (_("The passphrase is changed\n"));
+      update_keyring (profile_dir, new);
       return TC_EXIT_OK;
     }
 

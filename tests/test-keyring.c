@@ -187,6 +187,85 @@ test_remember (Fixture       *f,
   g_clear_error (&wait.error);
 }
 
+/* `torchat passphrase` on the stopped profile, PASSPHRASE files in the
+ * test's directory; returns its standard error. */
+static char *
+run_passphrase_command (Fixture    *f,
+                        const char *old,
+                        const char *new)
+{
+  g_autofree char *old_path = g_build_filename (f->dir, "old-passphrase", NULL);
+  g_autofree char *new_path = g_build_filename (f->dir, "new-passphrase", NULL);
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  char *err = NULL;
+
+  g_assert_true (g_file_set_contents_full (old_path, old, -1, G_FILE_SET_CONTENTS_NONE,
+                                           0600, NULL));
+  g_assert_true (g_file_set_contents_full (new_path, new, -1, G_FILE_SET_CONTENTS_NONE,
+                                           0600, NULL));
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                           &error, g_getenv ("TORCHAT_BINARY"), "--profile", f->profile,
+                           "--passphrase-file", old_path, "--new-passphrase-file", new_path,
+                           "passphrase", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, &err, &error));
+  g_assert_no_error (error);
+  g_test_message ("torchat passphrase: %s", err);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+
+  return err;
+}
+
+/* A change by command keeps the keyring current, as one in the window does,
+ * and puts nothing there for a profile that kept nothing. */
+static void
+test_command (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *other = g_build_filename (f->dir, "other", NULL);
+  g_autofree char *remembered = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (g_getenv ("TC_KEYRING_READY") == NULL || g_getenv ("TORCHAT_BINARY") == NULL)
+    {
+      g_test_skip ("no keyring or no torchat (run through meson test, with gnome-keyring installed)");
+      return;
+    }
+
+  {
+    g_autoptr(TcNode) node = open_with (f, NULL);
+
+    g_assert_true (tc_node_encrypt (node, PASS1, strlen (PASS1), &error));
+    g_assert_no_error (error);
+  }
+  store (f->profile, PASS1);
+  store (other, "another profile’s passphrase");
+
+  err = run_passphrase_command (f, PASS1, PASS2);
+  g_assert_nonnull (strstr (err, "keyring is the new one too"));
+  g_clear_pointer (&err, g_free);
+  remembered = lookup (f->profile);
+  g_assert_cmpstr (remembered, ==, PASS2);
+  g_clear_pointer (&remembered, g_free);
+  remembered = lookup (other);
+  g_assert_cmpstr (remembered, ==, "another profile’s passphrase");
+  g_clear_pointer (&remembered, g_free);
+  /* What the keyring gives opens the profile. */
+  {
+    g_autoptr(TcNode) node = open_with (f, PASS2);
+  }
+
+  /* Forgotten in the window: the next change stores nothing. */
+  clear (f->profile);
+  err = run_passphrase_command (f, PASS2, PASS1);
+  g_assert_null (strstr (err, "keyring"));
+  g_assert_null (lookup (f->profile));
+  clear (other);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -195,6 +274,8 @@ main (int   argc,
   g_setenv ("TORCHAT_TEST_KDF", "1:65536", TRUE);
 
   g_test_add ("/keyring/remember", Fixture, NULL, fixture_set_up, test_remember,
+              fixture_tear_down);
+  g_test_add ("/keyring/command", Fixture, NULL, fixture_set_up, test_command,
               fixture_tear_down);
 
   return g_test_run ();

@@ -32,6 +32,29 @@ canonical (const char *profile_dir)
   return g_canonicalize_filename (profile_dir, NULL);
 }
 
+/* The Secret Service stores text: a passphrase is UTF-8 without NUL. */
+static gboolean
+check_text (const char  *passphrase,
+            gsize        length,
+            GError     **error)
+{
+  if (length == 0 || memchr (passphrase, '\0', length) != NULL ||
+      !g_utf8_validate_len (passphrase, length, NULL))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("Only a passphrase of UTF-8 text can be kept in the keyring"));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static char *
+make_label (const char *dir)
+{
+  return g_strdup_printf (_("TORChat profile passphrase (%s)"), dir);
+}
+
 static void
 stored_cb (GObject      *object,
            GAsyncResult *result,
@@ -58,6 +81,7 @@ tc_keyring_store_async (const char          *profile_dir,
   g_autofree char *dir = NULL;
   g_autofree char *label = NULL;
   g_autoptr(SecretValue) value = NULL;
+  GError *error = NULL;
 
   g_return_if_fail (profile_dir != NULL);
   g_return_if_fail (passphrase != NULL);
@@ -65,17 +89,14 @@ tc_keyring_store_async (const char          *profile_dir,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, tc_keyring_store_async);
 
-  /* The Secret Service stores text: a passphrase is UTF-8 without NUL. */
-  if (length == 0 || memchr (passphrase, '\0', length) != NULL ||
-      !g_utf8_validate_len (passphrase, length, NULL))
+  if (!check_text (passphrase, length, &error))
     {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                               _("Only a passphrase of UTF-8 text can be kept in the keyring"));
+      g_task_return_error (task, error);
       return;
     }
 
   dir = canonical (profile_dir);
-  label = g_strdup_printf (_("TORChat profile passphrase (%s)"), dir);
+  label = make_label (dir);
   value = secret_value_new (passphrase, length, "text/plain");
   secret_password_store_binary (get_schema (), SECRET_COLLECTION_DEFAULT, label, value,
                                 cancellable, stored_cb, g_steal_pointer (&task),
@@ -182,4 +203,49 @@ tc_keyring_clear_finish (GAsyncResult  *result,
   g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+tc_keyring_replace_sync (const char    *profile_dir,
+                         const char    *passphrase,
+                         gsize          length,
+                         gboolean      *replaced,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *label = NULL;
+  g_autoptr(SecretValue) value = NULL;
+  GError *search_error = NULL;
+  GList *items;
+
+  g_return_val_if_fail (profile_dir != NULL, FALSE);
+  g_return_val_if_fail (passphrase != NULL, FALSE);
+  g_return_val_if_fail (replaced != NULL, FALSE);
+
+  *replaced = FALSE;
+  dir = canonical (profile_dir);
+  /* Only whether an item exists: no secret is read and nothing unlocked. */
+  items = secret_password_search_sync (get_schema (), SECRET_SEARCH_NONE, cancellable,
+                                       &search_error, "profile", dir, NULL);
+  if (search_error != NULL)
+    {
+      g_list_free_full (items, g_object_unref);
+      g_propagate_error (error, search_error);
+      return FALSE;
+    }
+  if (items == NULL)
+    return TRUE;
+  g_list_free_full (items, g_object_unref);
+
+  if (!check_text (passphrase, length, error))
+    return FALSE;
+  label = make_label (dir);
+  value = secret_value_new (passphrase, length, "text/plain");
+  if (!secret_password_store_binary_sync (get_schema (), SECRET_COLLECTION_DEFAULT, label, value,
+                                          cancellable, error, "profile", dir, NULL))
+    return FALSE;
+
+  *replaced = TRUE;
+  return TRUE;
 }

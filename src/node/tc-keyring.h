@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  *   - at start: tc_keyring_lookup_async(); if a passphrase comes back, unlock
  *     with it; on TC_PROFILE_KEY_ERROR_WRONG_PASSPHRASE clear it and ask;
  *   - after "remember" is ticked and an unlock succeeded: store it;
- *   - after a change of passphrase: store the new one if one was stored;
+ *   - after a change of passphrase: store the new one if one was stored
+ *     (`torchat passphrase` does the same, tc_keyring_replace_sync());
  *   - "forget": tc_keyring_clear_async(). */
 void      tc_keyring_store_async          (const char          *profile_dir,
                                            const char          *passphrase,
@@ -42,6 +43,16 @@ void      tc_keyring_clear_async          (const char          *profile_dir,
                                            GAsyncReadyCallback  callback,
                                            gpointer             user_data);
 gboolean  tc_keyring_clear_finish         (GAsyncResult        *result,
+                                           GError             **error);
+
+/* For `torchat passphrase`, which blocks: if the keyring keeps a passphrase
+ * for @profile_dir, replaces it with @passphrase and sets *@replaced; where
+ * none was kept it stores nothing (*@replaced FALSE, TRUE returned). */
+gboolean  tc_keyring_replace_sync         (const char          *profile_dir,
+                                           const char          *passphrase,
+                                           gsize                length,
+                                           gboolean            *replaced,
+                                           GCancellable        *cancellable,
                                            GError             **error);
 
 G_END_DECLS
