@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <string.h>
-#include <sys/socket.h>
 
 #include <glib/gstdio.h>
 
@@ -15,6 +14,7 @@
 #include "tc-peer.h"
 #include "tc-store-private.h"
 #include "tc-test-host.h"
+#include "tc-test-socket.h"
 
 #define TIMEOUT_US (20 * G_USEC_PER_SEC)
 
@@ -193,16 +193,6 @@ fixture_teardown (Fixture       *f,
 
 /* Streams */
 
-static GIOStream *
-socket_stream (int fd)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) socket = g_socket_new_from_fd (fd, &error);
-
-  g_assert_no_error (error);
-  return G_IO_STREAM (g_socket_connection_factory_create_connection (socket));
-}
-
 /* What the node does with a receiver stream that authenticated. */
 static void
 authenticated_cb (TcStream *stream,
@@ -245,11 +235,8 @@ remote_open (Fixture    *f,
   Remote *r = g_new0 (Remote, 1);
   g_autoptr(GIOStream) local_io = NULL;
   g_autoptr(GIOStream) remote_io = NULL;
-  int fds[2];
 
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
-  local_io = socket_stream (fds[0]);
-  remote_io = socket_stream (fds[1]);
+  tc_test_socket_pair (&local_io, &remote_io);
 
   r->peer = peer;
   r->jmus = g_ptr_array_new_with_free_func ((GDestroyNotify) tc_jmu_unref);
@@ -664,15 +651,13 @@ test_admission (Fixture       *f,
 
   /* One chat stream in all, taken. */
   {
-    int fds[2];
     g_autoptr(GIOStream) io = NULL;
     g_autoptr(GIOStream) other_io = NULL;
+    g_autoptr(GIOStream) spare = NULL;
     g_autoptr(TcStream) stream = NULL;
     g_autoptr(TcStream) waiting = NULL;
 
-    g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
-    io = socket_stream (fds[0]);
-    other_io = socket_stream (fds[1]);
+    tc_test_socket_pair (&io, &other_io);
     stream = tc_stream_new (io, f->local, TC_STREAM_ROLE_RECEIVER, NULL);
     g_assert_false (tc_admission_admit_stream (f->admission, stream));
     g_assert_cmpint (tc_stream_get_state (stream), >=, TC_STREAM_STATE_CLOSING);
@@ -683,12 +668,10 @@ test_admission (Fixture       *f,
     g_assert_cmpuint (tc_admission_get_n_handshakes (f->admission), ==, 1);
     g_clear_object (&stream);
     g_clear_object (&io);
-    g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
-    io = socket_stream (fds[0]);
+    tc_test_socket_pair (&io, &spare);
     stream = tc_stream_new (io, f->local, TC_STREAM_ROLE_RECEIVER, NULL);
     g_assert_false (tc_admission_admit_handshake (f->admission, stream));
     g_assert_cmpint (tc_stream_get_state (stream), >=, TC_STREAM_STATE_CLOSING);
-    close (fds[1]);
 
     tc_admission_fail_handshakes (f->admission, TC_CONDITION_SYSTEM_SHUTDOWN);
     WAIT_FOR (tc_admission_get_n_handshakes (f->admission) == 0);

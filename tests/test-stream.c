@@ -5,11 +5,11 @@
 #include "config.h"
 
 #include <string.h>
-#include <sys/socket.h>
 
 #include "tc-identity.h"
 #include "tc-jmu.h"
 #include "tc-stream-private.h"
+#include "tc-test-socket.h"
 
 typedef struct {
   TcIdentity *alice;   /* the initiator */
@@ -380,16 +380,6 @@ test_ping_timeout (Fixture       *f,
 
 /* Over a real socket pair: both roles, end to end. */
 
-static GIOStream *
-socket_stream (int fd)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) socket = g_socket_new_from_fd (fd, &error);
-
-  g_assert_no_error (error);
-  return G_IO_STREAM (g_socket_connection_factory_create_connection (socket));
-}
-
 static void
 flag_cb (GObject  *object,
          gboolean *flag)
@@ -410,7 +400,6 @@ static void
 test_socket_pair (Fixture       *f,
                   gconstpointer  data)
 {
-  int fds[2];
   g_autoptr(GIOStream) a_io = NULL;
   g_autoptr(GIOStream) b_io = NULL;
   g_autoptr(TcStream) a = NULL;
@@ -421,9 +410,7 @@ test_socket_pair (Fixture       *f,
   g_autofree char *received = NULL;
   g_autofree char *line = NULL;
 
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
-  a_io = socket_stream (fds[0]);
-  b_io = socket_stream (fds[1]);
+  tc_test_socket_pair (&a_io, &b_io);
 
   a = tc_stream_new (a_io, f->alice, TC_STREAM_ROLE_INITIATOR, tc_identity_get_address (f->bob));
   b = tc_stream_new (b_io, f->bob, TC_STREAM_ROLE_RECEIVER, NULL);
