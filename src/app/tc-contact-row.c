@@ -32,6 +32,11 @@ struct _TcContactRow
    * here to see it. */
   char          *connection;
   GtkEventController *motion;
+
+  /* What was last shown, so that an update that changes nothing touches
+   * nothing. */
+  int            presence;
+  char          *accessible_label;
 };
 
 G_DEFINE_FINAL_TYPE (TcContactRow, tc_contact_row, GTK_TYPE_WIDGET)
@@ -67,6 +72,16 @@ presence_label (TcPresence presence)
     }
 }
 
+/* A connection try has failed since the start or since they were last
+ * connected (a connection sets the node's last error back to none). */
+static gboolean
+tc_contact_row_has_failed (TcContact *contact)
+{
+  const char *error = tc_contact_get_last_error (contact);
+
+  return !tc_contact_get_connected (contact) && error != NULL && error[0] != '\0';
+}
+
 char *
 tc_contact_row_describe_contact (TcContact *contact)
 {
@@ -89,11 +104,15 @@ tc_contact_row_describe_contact (TcContact *contact)
       break;
     }
 
-  /* Not online: the node is either trying now or waiting to try again
-   * (the details say why and until when). */
+  /* Not online. "Connecting…" only while nothing has failed since the
+   * start or since they were last connected; once a try has failed, the
+   * node's retries run in the background and the line stays "Offline"
+   * (the description says why and when the next try is), rather than
+   * flipping at every retry (docs/architecture.md, "Contact state"). */
   if (tc_contact_get_presence (contact) == TC_PRESENCE_OFFLINE)
     {
-      if (tc_contact_get_next_attempt (contact) > g_get_real_time ())
+      if (tc_contact_get_next_attempt (contact) > g_get_real_time () ||
+          tc_contact_row_has_failed (contact))
         return g_strdup (_("Offline"));
       return g_strdup (_("Connecting…"));
     }
@@ -154,10 +173,12 @@ tc_contact_row_describe_connection (TcContact *contact)
     /* Translators: %s is a time of day */
     return g_strdup_printf (_("Offline. TORChat tries again at %s."), when);
   /* No attempt waiting: one is under way (a next-attempt just passed
-   * becomes 0 as the attempt starts). */
+   * becomes 0 as the attempt starts). After a failure that is a retry in
+   * the background: still offline, as the row says. */
   if (error != NULL)
     /* Translators: %s is why the last connection failed */
-    return g_strdup_printf (_("Connecting… The last try failed: %s."), error);
+    return g_strdup_printf (_("Offline. The last try failed: %s. TORChat is trying again now."),
+                            error);
 
   return g_strdup (_("Connecting…"));
 }
@@ -183,12 +204,20 @@ tc_contact_row_update (TcContactRow *self)
       unread = tc_contact_get_unread (self->item);
     }
 
-  gtk_label_set_label (self->subtitle_label, subtitle);
+  /* Every contact notifies at each connection attempt: only what changed
+   * is touched, so that a retry redraws nothing (a new label text means a
+   * new layout, a CSS class a new style, both a frame). */
+  if (g_strcmp0 (gtk_label_get_label (self->subtitle_label), subtitle ? subtitle : "") != 0)
+    gtk_label_set_label (self->subtitle_label, subtitle);
 
-  for (guint i = 0; i < G_N_ELEMENTS (presence_classes); i++)
-    gtk_widget_remove_css_class (self->presence_dot, presence_classes[i]);
-  if ((guint) presence < G_N_ELEMENTS (presence_classes))
-    gtk_widget_add_css_class (self->presence_dot, presence_classes[presence]);
+  if ((int) presence != self->presence)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (presence_classes); i++)
+        gtk_widget_remove_css_class (self->presence_dot, presence_classes[i]);
+      if ((guint) presence < G_N_ELEMENTS (presence_classes))
+        gtk_widget_add_css_class (self->presence_dot, presence_classes[presence]);
+      self->presence = presence;
+    }
   /* Only when it changes: each new tooltip asks the display where the
    * pointer is, a round trip, for every update of the row. */
   if (g_strcmp0 (gtk_widget_get_tooltip_text (self->presence_dot), presence_label (presence)) != 0)
@@ -237,9 +266,14 @@ tc_contact_row_update (TcContactRow *self)
         accessible = g_strdup_printf ("%s, %s",
                                       tc_contact_get_display_name (self->item),
                                       subtitle);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                      GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
-                                      -1);
+      if (g_strcmp0 (self->accessible_label, accessible) != 0)
+        {
+          gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                          GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
+                                          -1);
+          g_free (self->accessible_label);
+          self->accessible_label = g_steal_pointer (&accessible);
+        }
     }
 }
 
@@ -334,6 +368,7 @@ tc_contact_row_dispose (GObject *object)
   g_clear_object (&self->signals);
   g_clear_object (&self->item);
   g_clear_pointer (&self->connection, g_free);
+  g_clear_pointer (&self->accessible_label, g_free);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), TC_TYPE_CONTACT_ROW);
   /* dispose_template() only unparents the children that have an id. */
@@ -417,6 +452,7 @@ static void
 tc_contact_row_init (TcContactRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->presence = -1;
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
   self->motion = gtk_event_controller_motion_new ();
   gtk_widget_add_controller (GTK_WIDGET (self), self->motion);

@@ -64,7 +64,7 @@ struct _TcWindow
   GtkWidget            *sidebar;
   GtkWidget            *content;
   GtkLabel             *own_address_label;
-  GtkListView          *contact_list;
+  GtkGridView          *contact_list;
   GtkSearchBar         *search_bar;
   GtkSearchEntry       *search_entry;
   AdwWindowTitle       *conversation_title;

@@ -329,7 +329,7 @@ selection_changed_cb (TcWindow           *self,
 static void
 contact_activate_cb (TcWindow    *self,
                      guint        position,
-                     GtkListView *list)
+                     GtkGridView *list)
 {
   g_autoptr(TcContact) contact = g_list_model_get_item (G_LIST_MODEL (self->sorted_contacts), position);
 
@@ -440,7 +440,7 @@ tc_window_constructed (GObject *object)
   g_signal_connect_object (self->contact_selection, "notify::selected-item",
                            G_CALLBACK (selection_changed_cb), self,
                            G_CONNECT_SWAPPED);
-  gtk_list_view_set_model (self->contact_list, GTK_SELECTION_MODEL (self->contact_selection));
+  gtk_grid_view_set_model (self->contact_list, GTK_SELECTION_MODEL (self->contact_selection));
 
   g_signal_connect_object (contacts, "items-changed",
                            G_CALLBACK (contacts_items_changed_cb), self,

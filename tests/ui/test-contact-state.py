@@ -2,8 +2,9 @@
 # test-contact-state.py: a contact's connection state in the real window
 # (issue 6). Bob's torchat stops while Alice's next attempt meets a port
 # that never answers: she sees him "Connecting…"; then nobody listens there:
-# "Offline", and the details and the row's tooltip give the node's last
-# error in words and a retry time ahead that moves on after each attempt,
+# "Offline"; a retry that hangs again leaves him "Offline" (a contact
+# whose last try failed is retried in the background); the details and
+# the row's tooltip give the node's last error in words and a retry time ahead that moves on after each attempt,
 # the tooltip changing on screen under the pointer. A message written
 # meanwhile waits; Bob comes back by himself and it is delivered (its
 # state's tooltip, under the pointer, never keeps the old words). Bob stops
@@ -125,6 +126,34 @@ class ContactState(tcui.Pair):
         self.socks.add(self.bob.address, self.bob.port)
         a.call("wait", role="label", name="Offline", window="TORChat", timeout=30)
         note("row: %r" % self.row())
+
+    def stays_offline(self):
+        """A contact whose last try failed stays "Offline" while the node
+        tries again: Alice's retry meets the silent port again and hangs
+        there, and the row still says "Offline", its description the last
+        error; once that try fails too, the next retry time."""
+        a = self.alice
+        silent = Silent()
+        try:
+            self.socks.add(self.bob.address, silent.port)
+            wait_until(lambda: silent.held, timeout=40, what="Alice's retry to reach the silent port")
+            # Under way, and it stays under way (nothing answers there).
+            for _ in range(3):
+                row = self.row()
+                note("row during the retry: %r" % row)
+                check(row["name"] == "Bob, Offline", "still offline to a screen reader: %r" % row)
+                check(row.get("description", "").startswith("Offline. The last try failed: "),
+                      "the description keeps the last error: %r" % row)
+                check(not a.call("find", role="label", name="Connecting…", window="TORChat")["items"],
+                      "nothing in the window says \"Connecting…\"")
+                time.sleep(0.5)
+            check(silent.held, "the retry is still under way")
+        finally:
+            self.socks.add(self.bob.address, self.bob.port)
+            silent.close()
+        wait_until(lambda: "tries again at" in self.row().get("description", ""), timeout=30,
+                   what="the row to name the next try")
+        check(self.row()["name"] == "Bob, Offline", "offline after that try too: %r" % self.row())
 
     def details_say_when(self):
         """The details: the node's last error in words and a retry time that
@@ -306,7 +335,7 @@ def main():
     tap = tcui.Tap()
     t = ContactState()
     try:
-        for name in ("online", "connecting", "offline", "details_say_when", "tooltip_follows",
+        for name in ("online", "connecting", "offline", "stays_offline", "details_say_when", "tooltip_follows",
                      "message_waits", "comes_back", "state_tooltip_follows", "offline_again",
                      "try_now", "delivered"):
             before = tap.failed
