@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "tc-address.h"
+#include "tc-identity.h"
 #include "tc-node.h"
 #include "tc-store-private.h"
 
@@ -763,6 +764,94 @@ test_resend_after_delete (Fixture       *f,
                                              tc_node_get_address (f->a)), ==, 0);
 }
 
+#define SPREAD_CONTACTS 30
+
+static gboolean
+a_retries_scheduled (Fixture *f)
+{
+  GListModel *contacts = tc_node_get_contacts (f->a);
+
+  if (g_list_model_get_n_items (contacts) < SPREAD_CONTACTS)
+    return FALSE;
+  for (guint i = 0; i < g_list_model_get_n_items (contacts); i++)
+    {
+      g_autoptr(TcContact) contact = g_list_model_get_item (contacts, i);
+
+      if (tc_contact_get_next_attempt (contact) == 0)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static int
+compare_gint64 (gconstpointer a,
+                gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Contacts that fail together do not all come due together: background
+ * retries are spread to a few a second (tc-peer-connect.c), and each
+ * contact's "tries again at" is when its retry really starts. */
+static void
+test_retries_spread (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GArray) due = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GListModel *contacts;
+  gint64 now;
+
+  if (f->socks == NULL)
+    {
+      g_test_skip ("TORCHAT_TEST_SOCKS not set");
+      return;
+    }
+
+  /* Nobody in the SOCKS server's map: every request fails at once. */
+  for (guint i = 0; i < SPREAD_CONTACTS; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TcIdentity) peer = tc_identity_new_random (&error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (tc_node_add_contact (f->a, tc_identity_get_address (peer), NULL,
+                                             "hello", &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (wait_for (a_retries_scheduled, f));
+
+  now = g_get_real_time ();
+  contacts = tc_node_get_contacts (f->a);
+  for (guint i = 0; i < g_list_model_get_n_items (contacts); i++)
+    {
+      g_autoptr(TcContact) contact = g_list_model_get_item (contacts, i);
+      gint64 at = tc_contact_get_next_attempt (contact);
+
+      /* A first retry is due within a second of the failure, unless it waits
+       * for a slot; never in the past. */
+      g_assert_cmpint (at, >=, now - G_USEC_PER_SEC / 10);
+      g_array_append_val (due, at);
+    }
+  g_array_sort (due, compare_gint64);
+
+  /* Their first retries, 0.5–1 s after the failure by the back-off alone,
+   * spread over seconds: 30 at five a second take about six. */
+  g_assert_cmpint (g_array_index (due, gint64, due->len - 1) - g_array_index (due, gint64, 0),
+                   >=, 4 * G_USEC_PER_SEC);
+  for (guint i = 0; i < due->len; i++)
+    {
+      guint in_second = 0;
+
+      for (guint j = i; j < due->len && g_array_index (due, gint64, j) <
+                                          g_array_index (due, gint64, i) + G_USEC_PER_SEC; j++)
+        in_second++;
+      g_assert_cmpuint (in_second, <=, 10);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -783,6 +872,7 @@ main (int   argc,
   ADD ("/node/dispose-running", test_dispose_running);
   ADD ("/node/unread-survives-restart", test_unread_survives_restart);
   ADD ("/node/resend-after-delete", test_resend_after_delete);
+  ADD ("/node/retries-spread", test_retries_spread);
 
   return g_test_run ();
 }

@@ -14,6 +14,9 @@
 /* Soon again after "offline", see retry_quickly(). */
 #define QUICK_RETRY_MS 5000
 #define FRESH_ONION_WINDOW_US (2 * 60 * G_USEC_PER_SEC)
+/* Background retries that may start in any one second, over all peers:
+ * see reserve_slot(). */
+#define RETRIES_PER_SECOND 5
 /* A little more than tor's own SocksTimeout (2 minutes), so that tor's
  * answer, which says why, normally comes first. */
 #define CONNECT_TIMEOUT_S 150
@@ -138,6 +141,51 @@ _tc_peer_set_next_attempt (TcPeer *self,
 static GQueue retries = G_QUEUE_INIT;
 static GSource *retry_timer;
 
+/* How many retries are due in each second (monotonic seconds → count).
+ * Without a limit, a thousand contacts offline since the start, backing
+ * off in step, came due within a few seconds of each other: each failed
+ * attempt is main-loop work (the attempt, the contact's properties, the
+ * rows showing them), and in the window a wave of them made the one
+ * frame over 16 ms while scrolling (docs/benchmarks.md, Window). A retry
+ * takes the first second at or after its due time with a slot left, and
+ * a place in it after those already there; so every "tries again at"
+ * shown is when the attempt really starts. On the real network the limit
+ * also spares Tor a burst of descriptor fetches and circuits. Attempts the
+ * user asks for, and those at the start and after a network change, do
+ * not wait. */
+static GHashTable *retry_seconds;
+
+static gint64
+reserve_slot (TcPeer *self,
+              gint64  due)
+{
+  gint64 second = due / G_USEC_PER_SEC;
+  guint taken;
+
+  if (retry_seconds == NULL)
+    retry_seconds = g_hash_table_new (NULL, NULL);
+
+  while ((taken = GPOINTER_TO_UINT (g_hash_table_lookup (retry_seconds,
+                                                         GSIZE_TO_POINTER (second)))) >= RETRIES_PER_SECOND)
+    second++;
+  g_hash_table_insert (retry_seconds, GSIZE_TO_POINTER (second), GUINT_TO_POINTER (taken + 1));
+  self->retry_second = second;
+
+  return MAX (due, second * G_USEC_PER_SEC + (gint64) taken * (G_USEC_PER_SEC / RETRIES_PER_SECOND));
+}
+
+static void
+release_slot (TcPeer *self)
+{
+  gpointer key = GSIZE_TO_POINTER (self->retry_second);
+  guint taken = GPOINTER_TO_UINT (g_hash_table_lookup (retry_seconds, key));
+
+  if (taken <= 1)
+    g_hash_table_remove (retry_seconds, key);
+  else
+    g_hash_table_insert (retry_seconds, key, GUINT_TO_POINTER (taken - 1));
+}
+
 static gboolean
 retry_timer_dispatch (GSource     *source,
                       GSourceFunc  callback,
@@ -153,6 +201,7 @@ retry_timer_dispatch (GSource     *source,
       if (peer->retry_due > now)
         break;
       g_queue_pop_head (&retries);
+      release_slot (peer);
       peer->retry_due = 0;
       connect_now (peer);
     }
@@ -179,10 +228,13 @@ compare_due (gconstpointer a,
   return da < db ? -1 : da > db;
 }
 
-static void
+/* Returns how long until the retry, which may be later than @delay_ms. */
+static gint64
 add_retry (TcPeer *self,
            guint   delay_ms)
 {
+  gint64 now = g_get_monotonic_time ();
+
   if (retry_timer == NULL)
     {
       retry_timer = g_source_new (&retry_timer_funcs, sizeof (GSource));
@@ -191,10 +243,12 @@ add_retry (TcPeer *self,
       g_source_attach (retry_timer, NULL);
     }
 
-  self->retry_due = g_get_monotonic_time () + (gint64) delay_ms * 1000;
+  self->retry_due = reserve_slot (self, now + (gint64) delay_ms * 1000);
   g_queue_insert_sorted (&retries, self, compare_due, NULL);
   if (g_queue_peek_head (&retries) == self)
     g_source_set_ready_time (retry_timer, self->retry_due);
+
+  return self->retry_due - now;
 }
 
 void
@@ -205,6 +259,7 @@ _tc_peer_cancel_retry (TcPeer *self)
 
   self->retry_due = 0;
   g_queue_remove (&retries, self);
+  release_slot (self);
   /* A timer that fires early finds nothing due and sets the next time. */
 }
 
@@ -247,6 +302,7 @@ _tc_peer_schedule_retry (TcPeer       *self,
                          const GError *error)
 {
   guint delay;
+  gint64 wait;
 
   if (self->retry_due != 0 || !_tc_peer_wants_stream (self))
     return;
@@ -257,8 +313,8 @@ _tc_peer_schedule_retry (TcPeer       *self,
     delay = QUICK_RETRY_MS;
   if (self->refused_ms > 0)
     delay = MAX (delay, self->refused_ms / 2 + g_random_int_range (0, self->refused_ms / 2 + 1));
-  add_retry (self, delay);
-  _tc_peer_set_next_attempt (self, g_get_real_time () + (gint64) delay * 1000);
+  wait = add_retry (self, delay);
+  _tc_peer_set_next_attempt (self, g_get_real_time () + wait);
 }
 
 void

@@ -27,6 +27,7 @@ struct _TcPeer
   TcStream      *active;         /* the ready one, if any */
   GCancellable  *connecting;
   gint64         retry_due;     /* monotonic µs of the next retry, 0: none */
+  gint64         retry_second;  /* the second whose retry slot it holds */
   guint          backoff_ms;
   guint          quick_retries;  /* left until a stream is ready again */
   gint64         fresh_since;    /* first quick retry while our onion was new */
