@@ -183,6 +183,26 @@ tc_contact_row_describe_connection (TcContact *contact)
   return g_strdup (_("Connecting…"));
 }
 
+/* The row's name or description, on the row and on the cell of the list
+ * that holds it: the cell is what has the keyboard focus, and GTK 4.8
+ * names it after its type ("GtkListItemWidget") unless told. */
+static void
+set_accessible (TcContactRow          *self,
+                GtkAccessibleProperty  property,
+                const char            *value)
+{
+  GtkWidget *cell = gtk_widget_get_parent (GTK_WIDGET (self));
+  GtkAccessible *targets[] = { GTK_ACCESSIBLE (self), cell ? GTK_ACCESSIBLE (cell) : NULL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (targets) && targets[i] != NULL; i++)
+    {
+      if (value != NULL)
+        gtk_accessible_update_property (targets[i], property, value, -1);
+      else
+        gtk_accessible_reset_property (targets[i], property);
+    }
+}
+
 static void
 tc_contact_row_update (TcContactRow *self)
 {
@@ -230,13 +250,7 @@ tc_contact_row_update (TcContactRow *self)
     {
       g_free (self->connection);
       self->connection = g_strdup (connection);
-      if (connection != NULL)
-        gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                        GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, connection,
-                                        -1);
-      else
-        gtk_accessible_reset_property (GTK_ACCESSIBLE (self),
-                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+      set_accessible (self, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, connection);
       if (gtk_event_controller_motion_contains_pointer (GTK_EVENT_CONTROLLER_MOTION (self->motion)))
         gtk_widget_trigger_tooltip_query (GTK_WIDGET (self));
     }
@@ -268,9 +282,7 @@ tc_contact_row_update (TcContactRow *self)
                                       subtitle);
       if (g_strcmp0 (self->accessible_label, accessible) != 0)
         {
-          gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                          GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
-                                          -1);
+          set_accessible (self, GTK_ACCESSIBLE_PROPERTY_LABEL, accessible);
           g_free (self->accessible_label);
           self->accessible_label = g_steal_pointer (&accessible);
         }

@@ -35,6 +35,9 @@ struct _TcWindow
   gint64                typing_sent_at;   /* monotonic, µs */
   gboolean              restoring_draft;
   gboolean              updating_selection;
+  /* A key is down in the contact list: its selection follows the arrow
+   * keys, and the focus stays there (tc_window_set_contact()). */
+  gboolean              sidebar_key_down;
   gboolean              stick_to_bottom;
   gboolean              scrolling;
   guint                 stick_frames;

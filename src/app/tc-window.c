@@ -292,11 +292,17 @@ tc_window_set_contact (TcWindow  *self,
     adw_window_title_set_title (self->conversation_title, NULL);
   tc_window_update_contact_state (self);
 
+  /* Clicked, or opened by the window: show it and write. Walked to with
+   * the arrow keys: the focus stays in the list, where the leaflet would
+   * take it from (it moves the focus into the child it shows), and Enter
+   * opens it (contact_activate_cb()). */
   if (contact != NULL)
     {
-      adw_leaflet_set_visible_child (self->leaflet, self->content);
+      if (!self->sidebar_key_down)
+        adw_leaflet_set_visible_child (self->leaflet, self->content);
       _tc_window_mark_read (self);
-      gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+      if (!self->sidebar_key_down)
+        gtk_widget_grab_focus (GTK_WIDGET (self->composer));
     }
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTACT]);
@@ -335,6 +341,20 @@ contact_activate_cb (TcWindow    *self,
 
   tc_window_set_contact (self, contact);
   adw_leaflet_set_visible_child (self->leaflet, self->content);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
+static gboolean
+contact_list_key_pressed_cb (TcWindow *self)
+{
+  self->sidebar_key_down = TRUE;
+  return GDK_EVENT_PROPAGATE;
+}
+
+static void
+contact_list_key_released_cb (TcWindow *self)
+{
+  self->sidebar_key_down = FALSE;
 }
 
 static void
@@ -441,6 +461,17 @@ tc_window_constructed (GObject *object)
                            G_CALLBACK (selection_changed_cb), self,
                            G_CONNECT_SWAPPED);
   gtk_grid_view_set_model (self->contact_list, GTK_SELECTION_MODEL (self->contact_selection));
+  /* Before the list's own key bindings, which move the selection. */
+  {
+    GtkEventController *keys = gtk_event_controller_key_new ();
+
+    gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+    g_signal_connect_object (keys, "key-pressed", G_CALLBACK (contact_list_key_pressed_cb),
+                             self, G_CONNECT_SWAPPED);
+    g_signal_connect_object (keys, "key-released", G_CALLBACK (contact_list_key_released_cb),
+                             self, G_CONNECT_SWAPPED);
+    gtk_widget_add_controller (GTK_WIDGET (self->contact_list), keys);
+  }
 
   g_signal_connect_object (contacts, "items-changed",
                            G_CALLBACK (contacts_items_changed_cb), self,

@@ -90,9 +90,10 @@ class ContactState(tcui.Pair):
         return None
 
     def row(self):
-        """Bob's row in Alice's sidebar, as a screen reader has it."""
+        """Bob's row in Alice's sidebar, as a screen reader has it: the
+        list's cell, which takes the keyboard focus."""
         rows = [r for r in self.alice.call("find", contains="Bob, ", window="TORChat")["items"]
-                if r["role"] != "label"]
+                if r["role"] == "table cell"]
         check(len(rows) == 1, "one row for Bob: %r" % rows)
         return rows[0]
 

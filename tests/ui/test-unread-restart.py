@@ -29,9 +29,10 @@ class Unread(tcui.Pair):
         self.headless = None
 
     def row(self, who):
-        """Alice's row in @who's sidebar, as a screen reader has it."""
+        """Alice's row in @who's sidebar, as a screen reader has it: the
+        list's cell, which takes the keyboard focus."""
         rows = [r for r in who.call("find", contains="Alice, ", window="TORChat")["items"]
-                if r["role"] != "label"]
+                if r["role"] == "table cell"]
         check(len(rows) == 1, "one row for Alice: %r" % rows)
         return rows[0]["name"]
 
