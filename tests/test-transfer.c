@@ -546,6 +546,11 @@ test_concurrent_with_chat (Fixture       *f,
 
   p1 = make_file (f, "one.bin", 60 * MB);
   p2 = make_file (f, "two.bin", 60 * MB);
+  /* Each stream to B at 16 MB/s, so that both files still flow when they
+   * are looked at: unthrottled, loopback carried both in under a second
+   * and the look could miss it. */
+  f->b->rate = 16 * MB;
+  tc_test_net_write_map (f->net);
   t1 = send_file (f->a, f->b, p1);
   t2 = send_file (f->a, f->b, p2);
   WAIT_UNTIL (STATE_IS (f->b, t1, "offered") && STATE_IS (f->b, t2, "offered"));
@@ -571,6 +576,8 @@ test_concurrent_with_chat (Fixture       *f,
   WAIT_LONG (STATE_IS (f->b, t1, "done") && STATE_IS (f->b, t2, "done") &&
              STATE_IS (f->a, t1, "done") && STATE_IS (f->a, t2, "done"));
   g_assert_cmpuint (count_files (f->downloads), ==, 2);
+  f->b->rate = 0;
+  tc_test_net_write_map (f->net);
 }
 
 static void
