@@ -35,9 +35,10 @@ struct _TcWindow
   gint64                typing_sent_at;   /* monotonic, µs */
   gboolean              restoring_draft;
   gboolean              updating_selection;
-  /* A key is down in the contact list: its selection follows the arrow
-   * keys, and the focus stays there (tc_window_set_contact()). */
-  gboolean              sidebar_key_down;
+  /* Set while the contact list handles a key press: its selection follows
+   * the arrow keys, and the focus stays there (tc_window_set_contact()).
+   * The idle that ends it runs once the press is handled. */
+  guint                 sidebar_key_source;
   gboolean              stick_to_bottom;
   gboolean              scrolling;
   guint                 stick_frames;

@@ -296,14 +296,13 @@ tc_window_set_contact (TcWindow  *self,
    * the arrow keys: the focus stays in the list, where the leaflet would
    * take it from (it moves the focus into the child it shows), and Enter
    * opens it (contact_activate_cb()). */
-  if (contact != NULL)
+  if (contact != NULL && self->sidebar_key_source == 0)
     {
-      if (!self->sidebar_key_down)
-        adw_leaflet_set_visible_child (self->leaflet, self->content);
-      _tc_window_mark_read (self);
-      if (!self->sidebar_key_down)
-        gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+      adw_leaflet_set_visible_child (self->leaflet, self->content);
+      gtk_widget_grab_focus (GTK_WIDGET (self->composer));
     }
+  if (contact != NULL)
+    _tc_window_mark_read (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTACT]);
 }
@@ -345,16 +344,23 @@ contact_activate_cb (TcWindow    *self,
 }
 
 static gboolean
-contact_list_key_pressed_cb (TcWindow *self)
+sidebar_key_handled_cb (gpointer data)
 {
-  self->sidebar_key_down = TRUE;
-  return GDK_EVENT_PROPAGATE;
+  TcWindow *self = data;
+
+  self->sidebar_key_source = 0;
+  return G_SOURCE_REMOVE;
 }
 
-static void
-contact_list_key_released_cb (TcWindow *self)
+/* Not until the key's release: a Tab leaves the list before it, and the
+ * release goes elsewhere. */
+static gboolean
+contact_list_key_pressed_cb (TcWindow *self)
 {
-  self->sidebar_key_down = FALSE;
+  if (self->sidebar_key_source == 0)
+    self->sidebar_key_source = g_idle_add_full (G_PRIORITY_HIGH, sidebar_key_handled_cb,
+                                                self, NULL);
+  return GDK_EVENT_PROPAGATE;
 }
 
 static void
@@ -468,8 +474,6 @@ tc_window_constructed (GObject *object)
     gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
     g_signal_connect_object (keys, "key-pressed", G_CALLBACK (contact_list_key_pressed_cb),
                              self, G_CONNECT_SWAPPED);
-    g_signal_connect_object (keys, "key-released", G_CALLBACK (contact_list_key_released_cb),
-                             self, G_CONNECT_SWAPPED);
     gtk_widget_add_controller (GTK_WIDGET (self->contact_list), keys);
   }
 
@@ -513,6 +517,7 @@ tc_window_dispose (GObject *object)
   TcWindow *self = (TcWindow *)object;
 
   g_clear_handle_id (&self->typing_pause_source, g_source_remove);
+  g_clear_handle_id (&self->sidebar_key_source, g_source_remove);
   if (self->stick_tick != 0)
     {
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->stick_tick);

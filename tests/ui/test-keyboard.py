@@ -40,13 +40,17 @@ class KeyboardTest:
         self.me.call("key", keys=list(keys))
         time.sleep(0.3)
 
-    def tab_into_list(self):
+    def tab_to_list(self):
         for _ in range(20):
             if self.focused().get("role") == "table cell":
                 break
             self.key("Tab")
         item = self.focused()
         check(item.get("role") == "table cell", "Tab reaches the contact list: %r" % item)
+        return item
+
+    def tab_into_list(self):
+        item = self.tab_to_list()
         check(item.get("name", "").startswith("Busy, "),
               "the focused cell is named after its contact: %r" % item.get("name"))
 
@@ -74,6 +78,20 @@ class KeyboardTest:
         tcui.wait_until(lambda: self.focused().get("text") == "typed by keyboard",
                         timeout=10, what="the composer takes the text")
 
+    def click_after_tab(self):
+        """A Tab out of the list, then a click: the conversation opens to
+        write, as any click on a contact does."""
+        self.tab_to_list()
+        # In GTK 4.8 Tab goes from cell to cell, then on out of the list.
+        for _ in range(len(CONTACTS) + 1):
+            self.key("Tab")
+            if self.focused().get("role") != "table cell":
+                break
+        check(self.focused().get("role") != "table cell", "Tab leaves the list: %r" % self.focused())
+        self.me.call("click", role="label", name=CONTACTS[0])
+        tcui.wait_until(lambda: self.focused().get("name") == "Message", timeout=10,
+                        what="the click on %s to go on to the composer" % CONTACTS[0])
+
     def stop(self):
         self.me.stop()
 
@@ -89,7 +107,9 @@ def main():
                             test.tab_into_list),
                            ("the arrow keys walk the list and show each conversation, the "
                             "focus staying in the list", test.arrows_walk),
-                           ("Enter goes on to write to the contact", test.enter_writes)):
+                           ("Enter goes on to write to the contact", test.enter_writes),
+                           ("after a Tab out of the list, a click on a contact goes on to "
+                            "write", test.click_after_tab)):
             before = tap.failed
             tap.case(name, func)
             if tap.failed > before:
