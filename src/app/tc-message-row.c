@@ -94,15 +94,15 @@ format_day (GDateTime *date)
   return g_date_time_format (local, _("%A, %e %B %Y"));
 }
 
-/* A day separator above the first message of each day: the list view's
+/* A day separator above the first message of each day: the grid view's
  * model has the message before this one. A new row gets its item before
  * it is in the list, a recycled row its new item before its new position:
  * until the model agrees, nothing changes. */
 static void
 tc_message_row_update_day (TcMessageRow *self)
 {
-  GtkWidget *list = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_LIST_VIEW);
-  GListModel *model = list ? G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (list))) : NULL;
+  GtkWidget *list = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_GRID_VIEW);
+  GListModel *model = list ? G_LIST_MODEL (gtk_grid_view_get_model (GTK_GRID_VIEW (list))) : NULL;
   g_autoptr(TcMessage) previous = NULL;
   g_autofree char *day = NULL;
   GDateTime *date = self->item ? tc_message_get_date (self->item) : NULL;
@@ -438,7 +438,7 @@ tc_message_row_size_allocate (GtkWidget *widget,
   TcMessageRow *self = TC_MESSAGE_ROW (widget);
   GtkWidget *day = self->day_label;
   gboolean end = self->outgoing != (gtk_widget_get_direction (widget) == GTK_TEXT_DIR_RTL);
-  int day_height = 0;
+  int day_height = 0, bubble_height = 0;
   int bubble = bubble_width (self, width);
 
   if (day != NULL)
@@ -447,9 +447,13 @@ tc_message_row_size_allocate (GtkWidget *widget,
       gtk_widget_size_allocate (day, &(GtkAllocation) { 0, 0, width, day_height }, -1);
     }
 
+  /* At its own height, at the top: a grid view makes its rows at least a
+   * thirtieth of its height, which a tall window gives short messages. */
+  gtk_widget_measure (self->bubble, GTK_ORIENTATION_VERTICAL, bubble,
+                      NULL, &bubble_height, NULL, NULL);
   gtk_widget_size_allocate (self->bubble,
                             &(GtkAllocation) { end ? width - bubble : 0, day_height,
-                                               bubble, MAX (height - day_height, 0) },
+                                               bubble, CLAMP (bubble_height, 0, MAX (height - day_height, 0)) },
                             -1);
 }
 

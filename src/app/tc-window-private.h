@@ -84,7 +84,7 @@ struct _TcWindow
   GtkLabel             *request_label;
   GtkLabel             *greeting_label;
   GtkScrolledWindow    *message_scroller;
-  GtkListView          *message_list;
+  GtkGridView          *message_list;
   GtkLabel             *conversation_notice;
   GtkTextView          *composer;
   GtkLabel             *composer_placeholder;

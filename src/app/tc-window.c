@@ -698,7 +698,7 @@ tc_window_init (TcWindow *self)
   self->scroll_target = GTK_INVALID_LIST_POSITION;
 
   self->message_selection = gtk_no_selection_new (NULL);
-  gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (self->message_selection));
+  gtk_grid_view_set_model (self->message_list, GTK_SELECTION_MODEL (self->message_selection));
   _tc_window_init_conversation (self);
 
   self->contact_actions = g_simple_action_group_new ();

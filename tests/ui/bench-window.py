@@ -13,7 +13,9 @@
 # (GTK_A11Y=none), for what the accessibility objects cost.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
+import datetime
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -58,6 +60,45 @@ def first_frame(instance):
     return (logged[0][0] - launched) * 1000
 
 
+def oldest_time_shown(instance):
+    """The oldest message time in the conversation's view, from the time
+    labels ("05:48" today, " 3 Dec, 05:48" this year; C locale), or None."""
+    now = datetime.datetime.now()
+    oldest = None
+    # Only inside the view: GTK keeps a few rows out of sight (the first
+    # one among them), which the accessibility tree still shows.
+    _, top, _, height = instance.call("find", role="table", name="Messages")["items"][0]["extents"]
+    for item in instance.call("find", role="label")["items"]:
+        name = item["name"].strip()
+        y = item["extents"][1] + item["extents"][3] / 2
+        if not top <= y <= top + height:
+            continue
+        try:
+            if re.fullmatch(r"\d\d:\d\d", name):
+                when = datetime.datetime.strptime(name, "%H:%M").replace(
+                    year=now.year, month=now.month, day=now.day)
+            elif re.fullmatch(r"\d{1,2} \w{3}, \d\d:\d\d", name):
+                when = datetime.datetime.strptime(name, "%d %b, %H:%M").replace(year=now.year)
+            else:
+                continue
+        except ValueError:
+            continue
+        oldest = when if oldest is None else min(oldest, when)
+    return oldest
+
+
+def frame_stats(result, key, instance, span):
+    """Count, median, p95, max and frames over 16 ms of the frames the
+    window logged from span["start"] to half a second after span["end"]."""
+    during = sorted(ms for end, ms in frames(instance) if span["start"] <= end <= span["end"] + 0.5)
+    result[key + "_frames"] = len(during)
+    if during:
+        result[key + "_median_ms"] = statistics.median(during)
+        result[key + "_p95_ms"] = during[int(len(during) * 0.95) - 1 if len(during) > 1 else 0]
+        result[key + "_max_ms"] = during[-1]
+        result[key + "_slow"] = sum(1 for ms in during if ms > 16)
+
+
 def settle(instance, seconds=3):
     time.sleep(seconds)
     return rss_kib(instance.call("pid")["pid"])
@@ -97,20 +138,27 @@ def run(tmp, name, contacts, messages):
                                      "-p", str(instance.call("pid")["pid"])],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1)
-        scroll = instance.call("scroll", role="list", name="Messages", clicks=300, delay=16)
+        before = oldest_time_shown(instance)
+        scroll = instance.call("scroll", role="table", name="Messages", clicks=300, delay=16)
         if perf is not None:
             perf.send_signal(2)
             perf.wait(timeout=60)
         time.sleep(1)
-        during = [ms for end, ms in frames(instance) if scroll["start"] <= end <= scroll["end"] + 0.5]
-        result["scroll_frames"] = len(during)
-        if during:
-            during.sort()
-            result["scroll_median_ms"] = statistics.median(during)
-            result["scroll_p95_ms"] = during[int(len(during) * 0.95) - 1 if len(during) > 1 else 0]
-            result["scroll_max_ms"] = during[-1]
-            result["scroll_slow"] = sum(1 for ms in during if ms > 16)
+        frame_stats(result, "scroll", instance, scroll)
         result["rss_scrolled_kib"] = settle(instance, 2)
+        # How far the scroll went: the profile has a message a minute.
+        after = oldest_time_shown(instance)
+        if before is not None and after is not None:
+            result["scrolled_messages"] = (before - after).total_seconds() / 60
+            result["scrolled_span"] = "%s to %s" % (before.strftime("%d %b %H:%M"), after.strftime("%d %b %H:%M"))
+        # Then the scroll bar dragged from the bottom to the top in 2 s:
+        # every step lands thousands of messages further back.
+        drag = instance.call("drag", role="table", name="Messages", up=2, inset=4, steps=60, delay=33,
+                             **{"from": [1, 1], "to": [1, 0]})
+        time.sleep(1)
+        frame_stats(result, "drag", instance, drag)
+        reached = oldest_time_shown(instance)
+        result["drag_reached"] = reached.strftime("%d %b %H:%M") if reached else "?"
         if os.environ.get("BENCH_LOG"):
             shutil.copyfile(os.path.join(instance.dir, "torchat.log"), os.environ["BENCH_LOG"])
     instance.stop()
@@ -208,12 +256,23 @@ def main():
     split("  anon/file/shmem (MiB)", None, full["rss_open_kib"])
     print("%-44s %10s %10.1f" % ("  above the empty profile (MiB)", "",
                                  mib(full["rss_open_kib"]) - mib(empty["rss_idle_kib"])))
-    if "scroll_median_ms" in full:
-        print("%-44s %10s %10s" % ("scrolling back: frames", "", full["scroll_frames"]))
+    def frame_lines(key, title):
+        if key + "_median_ms" not in full:
+            return
+        print("%-44s %10s %10s" % (title, "", full[key + "_frames"]))
         print("%-44s %10s %4.1f/%4.1f/%4.1f" % ("  frame time median/p95/max (ms)", "",
-                                                 full["scroll_median_ms"], full["scroll_p95_ms"],
-                                                 full["scroll_max_ms"]))
-        print("%-44s %10s %10s" % ("  frames over 16 ms", "", full["scroll_slow"]))
+                                                 full[key + "_median_ms"], full[key + "_p95_ms"],
+                                                 full[key + "_max_ms"]))
+        print("%-44s %10s %10s" % ("  frames over 16 ms", "", full[key + "_slow"]))
+
+    frame_lines("scroll", "scrolling back 300 wheel notches: frames")
+    if "scrolled_messages" in full:
+        print("%-44s %10s %10.0f" % ("  scrolled back (messages, by their times)", "",
+                                     full["scrolled_messages"]))
+        print("%-44s %21s" % ("  oldest time shown before/after", full["scrolled_span"]))
+    frame_lines("drag", "dragging the scroll bar to the top: frames")
+    if "drag_reached" in full:
+        print("%-44s %21s" % ("  oldest time shown after", full["drag_reached"]))
     print("%-44s %10s %10.1f" % ("RSS after scrolling (MiB)", "", mib(full["rss_scrolled_kib"])))
     print("without the accessibility bus (GTK_A11Y=none; opened by a click where \"Busy\" was)")
     print("%-44s %10.1f %10.1f" % ("RSS after start (MiB)", mib(empty_bare["rss_idle_kib"]),

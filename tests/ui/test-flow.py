@@ -243,7 +243,7 @@ class Flow(tcui.Pair):
         check(sent.returncode == 0, "send: " + sent.stderr)
         b.call("wait", role="label", name="And one more at the end", timeout=30)
         # Unless Bob scrolled up to read: then the view stays where he is.
-        b.call("scroll", role="list", name="Messages", clicks=40, delay=20)
+        b.call("scroll", role="table", name="Messages", clicks=40, delay=20)
         time.sleep(1)
 
         def shown(text):

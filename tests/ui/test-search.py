@@ -94,7 +94,7 @@ class Search(tcui.Pair):
         b.call("wait", role="label", name=SPECIAL, timeout=10)
         wait_until(lambda: self.shown(NEWEST) == 1, what="the view to leave the newest message")
         item = b.call("wait", role="label", name=SPECIAL)["item"]
-        list_box = b.call("find", role="list", name="Messages")["items"][0]["extents"]
+        list_box = b.call("find", role="table", name="Messages")["items"][0]["extents"]
         top, height = item["extents"][1], item["extents"][3]
         check(list_box[1] <= top and top + height <= list_box[1] + list_box[3],
               "the message is inside the conversation's view: %r in %r" % (item["extents"], list_box))
