@@ -159,6 +159,7 @@ def run(tmp, name, contacts, messages):
         frame_stats(result, "drag", instance, drag)
         reached = oldest_time_shown(instance)
         result["drag_reached"] = reached.strftime("%d %b %H:%M") if reached else "?"
+        result["rss_dragged_kib"] = settle(instance, 2)
         if os.environ.get("BENCH_LOG"):
             shutil.copyfile(os.path.join(instance.dir, "torchat.log"), os.environ["BENCH_LOG"])
     instance.stop()
@@ -273,6 +274,7 @@ def main():
     frame_lines("drag", "dragging the scroll bar to the top: frames")
     if "drag_reached" in full:
         print("%-44s %21s" % ("  oldest time shown after", full["drag_reached"]))
+        print("%-44s %10s %10.1f" % ("RSS after dragging (MiB)", "", mib(full["rss_dragged_kib"])))
     print("%-44s %10s %10.1f" % ("RSS after scrolling (MiB)", "", mib(full["rss_scrolled_kib"])))
     print("without the accessibility bus (GTK_A11Y=none; opened by a click where \"Busy\" was)")
     print("%-44s %10.1f %10.1f" % ("RSS after start (MiB)", mib(empty_bare["rss_idle_kib"]),

@@ -481,6 +481,38 @@ class Agent:
                      str(cmd.get("delay", 16)), "4" if cmd.get("up", True) else "5")
         return {"start": start, "end": time.monotonic()}
 
+    def cmd_drag(self, cmd):
+        """Drags with the left button across an element (cmd["up"] levels
+        above the one found): from cmd["from"] to cmd["to"], each [x, y] as
+        fractions of its extents kept cmd["inset"] pixels inside, in
+        cmd["steps"] moves cmd["delay"] ms apart."""
+        acc = self.find(cmd)
+        for _ in range(cmd.get("up", 0)):
+            acc = acc.parent
+        x, y, w, h = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+        inset = cmd.get("inset", 0)
+        wid = self.x_window(self.toplevel(acc).name)
+
+        def point(fx, fy):
+            px = min(max(x + round(fx * (w - 1)), x + inset), x + w - 1 - inset)
+            py = min(max(y + round(fy * (h - 1)), y + inset), y + h - 1 - inset)
+            return str(px), str(py)
+
+        (fx0, fy0), (fx1, fy1) = cmd["from"], cmd["to"]
+        steps = max(cmd.get("steps", 30), 1)
+        # Moving there first shows an overlay scroll bar.
+        self.xdotool("mousemove", "--window", wid, *point(fx0, fy0))
+        time.sleep(0.5)
+        self.xdotool("mousedown", "1")
+        start = time.monotonic()
+        for i in range(1, steps + 1):
+            time.sleep(cmd.get("delay", 33) / 1000)
+            self.xdotool("mousemove", "--window", wid,
+                         *point(fx0 + (fx1 - fx0) * i / steps, fy0 + (fy1 - fy0) * i / steps))
+        end = time.monotonic()
+        self.xdotool("mouseup", "1")
+        return {"start": start, "end": end}
+
     def cmd_pid(self, cmd):
         return {"pid": self.app.pid}
 
