@@ -8,7 +8,9 @@
  * start and whenever the user picks it. If the answer is no, the close
  * action goes back to "quit" and a dialog says so. Outside a sandbox there
  * is nothing to ask (the portal lets every host app run), and without the
- * portal the choice stays as it is. docs/architecture.md, "Background".
+ * portal the choice stays as it is. The request names the main window
+ * (x11: or wayland: handle) for a dialog the portal may show; at start it
+ * waits until that window is mapped. docs/architecture.md, "Background".
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -17,6 +19,13 @@
 #include <glib/gi18n.h>
 
 #include "tc-application-private.h"
+
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#endif
+#ifdef GDK_WINDOWING_WAYLAND
+#include <gdk/wayland/gdkwayland.h>
+#endif
 
 #define PORTAL_BUS_NAME     "org.freedesktop.portal.Desktop"
 #define PORTAL_OBJECT_PATH  "/org/freedesktop/portal/desktop"
@@ -32,6 +41,19 @@ in_sandbox (void)
 static void
 tc_application_background_cancel (TcApplication *self)
 {
+  self->background_serial++;
+  /* A window gone took its handler with it (g_signal_connect_object). */
+  if (self->background_window != NULL)
+    g_clear_signal_handler (&self->background_map_handler, self->background_window);
+  self->background_map_handler = 0;
+  g_clear_weak_pointer (&self->background_window);
+  g_clear_signal_handler (&self->background_added_handler, self);
+  g_clear_handle_id (&self->background_window_timeout, g_source_remove);
+#ifdef GDK_WINDOWING_WAYLAND
+  if (self->background_exported != NULL)
+    gdk_wayland_toplevel_unexport_handle (self->background_exported);
+#endif
+  g_clear_object (&self->background_exported);
   if (self->background_cancellable != NULL)
     g_cancellable_cancel (self->background_cancellable);
   g_clear_object (&self->background_cancellable);
@@ -147,8 +169,11 @@ request_cb (GObject      *object,
     subscribe (self, handle);
 }
 
+/* @parent_window: the portal's identifier of the window the request
+ * belongs to (its dialog goes over it), or "". */
 static void
-tc_application_background_request (TcApplication *self)
+send_request (TcApplication *self,
+              const char    *parent_window)
 {
   GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (self));
   g_autofree char *token = NULL;
@@ -156,8 +181,7 @@ tc_application_background_request (TcApplication *self)
   g_autofree char *path = NULL;
   GVariantBuilder options;
 
-  tc_application_background_cancel (self);
-  if (bus == NULL || !in_sandbox ())
+  if (bus == NULL)
     return;
 
   self->background_bus = g_object_ref (bus);
@@ -180,12 +204,154 @@ tc_application_background_request (TcApplication *self)
   g_variant_builder_add (&options, "{sv}", "autostart", g_variant_new_boolean (FALSE));
   g_variant_builder_add (&options, "{sv}", "dbus-activatable", g_variant_new_boolean (FALSE));
 
-  g_debug ("Asking the Background portal");
+  g_debug ("Asking the Background portal (window %s)", *parent_window ? parent_window : "none");
   g_dbus_connection_call (bus, PORTAL_BUS_NAME, PORTAL_OBJECT_PATH, PORTAL_BACKGROUND,
                           "RequestBackground",
-                          g_variant_new ("(sa{sv})", "", &options),
+                          g_variant_new ("(sa{sv})", parent_window, &options),
                           G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1,
                           self->background_cancellable, request_cb, g_object_ref (self));
+}
+
+#ifdef GDK_WINDOWING_WAYLAND
+typedef struct {
+  TcApplication *self;
+  guint          serial;
+} Export;
+
+static void
+exported_cb (GdkToplevel *toplevel,
+             const char  *handle,
+             gpointer     user_data)
+{
+  Export *export = user_data;
+  g_autofree char *parent_window = g_strdup_printf ("wayland:%s", handle);
+
+  /* Cancelled meanwhile: the close action changed again. */
+  if (export->serial == export->self->background_serial)
+    send_request (export->self, parent_window);
+}
+
+static void
+export_free (gpointer data)
+{
+  Export *export = data;
+
+  g_object_unref (export->self);
+  g_free (export);
+}
+#endif
+
+/* The request names the window, as every portal request should: the
+ * portal's dialog, if it shows one, then belongs to it. */
+static void
+request_for_window (TcApplication *self,
+                    GtkWidget     *window)
+{
+  GdkSurface *surface = window ? gtk_native_get_surface (GTK_NATIVE (window)) : NULL;
+
+#ifdef GDK_WINDOWING_X11
+  if (surface != NULL && GDK_IS_X11_SURFACE (surface))
+    {
+      g_autofree char *parent_window =
+        g_strdup_printf ("x11:%lx", (unsigned long) gdk_x11_surface_get_xid (surface));
+
+      send_request (self, parent_window);
+      return;
+    }
+#endif
+#ifdef GDK_WINDOWING_WAYLAND
+  if (surface != NULL && GDK_IS_WAYLAND_TOPLEVEL (surface))
+    {
+      Export *export = g_new0 (Export, 1);
+
+      export->self = g_object_ref (self);
+      export->serial = self->background_serial;
+      if (gdk_wayland_toplevel_export_handle (GDK_TOPLEVEL (surface), exported_cb,
+                                              export, export_free))
+        {
+          self->background_exported = GDK_TOPLEVEL (g_object_ref (surface));
+          return;
+        }
+    }
+#endif
+
+  send_request (self, "");
+}
+
+static void
+window_mapped_cb (TcApplication *self,
+                  GtkWidget     *window)
+{
+  g_clear_signal_handler (&self->background_map_handler, window);
+  g_clear_weak_pointer (&self->background_window);
+  request_for_window (self, window);
+}
+
+static void
+request_when_mapped (TcApplication *self,
+                     GtkWidget     *window)
+{
+  if (window != NULL && !gtk_widget_get_mapped (window))
+    {
+      g_set_weak_pointer (&self->background_window, window);
+      self->background_map_handler =
+        g_signal_connect_object (window, "map", G_CALLBACK (window_mapped_cb), self,
+                                 G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+      return;
+    }
+
+  request_for_window (self, window);
+}
+
+static void
+window_added_cb (TcApplication *self,
+                 GtkWindow     *window)
+{
+  if (GTK_WIDGET (window) != GTK_WIDGET (tc_application_get_main_window (self)))
+    return;
+
+  g_clear_signal_handler (&self->background_added_handler, self);
+  g_clear_handle_id (&self->background_window_timeout, g_source_remove);
+  request_when_mapped (self, GTK_WIDGET (window));
+}
+
+static gboolean
+no_window_cb (gpointer user_data)
+{
+  TcApplication *self = user_data;
+
+  self->background_window_timeout = 0;
+  g_clear_signal_handler (&self->background_added_handler, self);
+  request_for_window (self, NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* How long a request at start waits for the main window to come. */
+#define WINDOW_WAIT_SECONDS 10
+
+static void
+tc_application_background_request (TcApplication *self)
+{
+  GtkWidget *window = GTK_WIDGET (tc_application_get_main_window (self));
+
+  tc_application_background_cancel (self);
+  if (g_application_get_dbus_connection (G_APPLICATION (self)) == NULL || !in_sandbox ())
+    return;
+
+  /* At start the node is up before the window exists, and the window
+   * before it is on screen: ask once it is. Without a window (started by
+   * D-Bus activation) the request names none, after a while. */
+  if (window == NULL)
+    {
+      self->background_added_handler =
+        g_signal_connect (self, "window-added", G_CALLBACK (window_added_cb), NULL);
+      self->background_window_timeout =
+        g_timeout_add_seconds (WINDOW_WAIT_SECONDS, no_window_cb, self);
+      return;
+    }
+
+  request_when_mapped (self, window);
 }
 
 static void

@@ -355,6 +355,10 @@ os.makedirs(os.path.join(HOME, ".config"), exist_ok=True)
 with open(os.path.join(HOME, ".config", "user-dirs.dirs"), "w") as f:
     f.write('XDG_DOWNLOAD_DIR="$HOME/Downloads"\n')
 
+# What the app asks the portals, as the portal sees it.
+spawn(["dbus-monitor", "--session",
+       "type='method_call',interface='org.freedesktop.portal.Background',member='RequestBackground'"],
+      "portal-calls.log")
 app = start_app("app.log")
 window = wait_for(lambda: find_window(lambda name: name == "TORChat"), 60)
 ok(window is not None, "the window appears on the accessibility bus from inside the sandbox",
@@ -372,6 +376,29 @@ ok(bool(granted) and close_action() == "background",
    "with the close action \"background\" the app asks the Background portal, which allows it",
    "permission: %r, close-action: %r\n%s" % (background_permission(), close_action(),
                                              log_tail("app.log")))
+
+
+def background_parent():
+    """The parent window of the app's RequestBackground call ("x11:XID"),
+    and the title of that X window."""
+    with open(os.path.join(TMP, "portal-calls.log"), errors="replace") as f:
+        found = re.search(r'member=RequestBackground\n\s*string "([^"]*)"', f.read())
+    if found is None:
+        return None, None
+    parent = found.group(1)
+    if not parent.startswith("x11:"):
+        return parent, None
+    info = subprocess.run(["xwininfo", "-id", "0x" + parent[4:]], capture_output=True, text=True,
+                          timeout=30).stdout
+    title = re.search(r'xwininfo: Window id: \S+ "(.*)"', info)
+    return parent, title.group(1) if title else None
+
+
+# A dialog the portal shows then sits on TORChat's window.
+parent, title = background_parent()
+ok(parent is not None and title == "TORChat",
+   "the Background request names the app's window as its parent",
+   "parent window %r, titled %r\n%s" % (parent, title, log_tail("portal-calls.log")))
 
 ok(os.path.isdir(os.path.join(SANDBOX_PROFILE, "tor")) and
    any(n.endswith(".db") or n.startswith("profile") for n in os.listdir(SANDBOX_PROFILE)) and
