@@ -21,6 +21,8 @@ test_pkgs="tor xvfb xauth dbus gnome-keyring clang libclang-rt-14-dev strace pro
 test_pkgs="$test_pkgs zbar-tools"
 # The transfer UI test puts a file URI on the clipboard with xclip.
 test_pkgs="$test_pkgs xclip"
+# The flatpak suite watches the app's portal calls with dbus-monitor.
+test_pkgs="$test_pkgs dbus-bin"
 # The flatpak suite: Flatpak and its builder, debootstrap for the Debian
 # stand-in runtime, the portals on the test's session bus, and an X client
 # (xmessage) to take the focus from the sandboxed window.

@@ -38,17 +38,28 @@ in_sandbox (void)
   return g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS);
 }
 
+static void window_added_cb  (TcApplication *self,
+                              GtkWindow     *window);
+static void window_mapped_cb (TcApplication *self,
+                              GtkWidget     *window);
+
+/* No longer waiting for the main window to come or to be mapped. */
+static void
+stop_waiting (TcApplication *self)
+{
+  TcWindow *window = tc_application_get_main_window (self);
+
+  g_signal_handlers_disconnect_by_func (self, window_added_cb, NULL);
+  if (window != NULL)
+    g_signal_handlers_disconnect_by_func (window, window_mapped_cb, self);
+  g_clear_handle_id (&self->background_window_timeout, g_source_remove);
+}
+
 static void
 tc_application_background_cancel (TcApplication *self)
 {
   self->background_serial++;
-  /* A window gone took its handler with it (g_signal_connect_object). */
-  if (self->background_window != NULL)
-    g_clear_signal_handler (&self->background_map_handler, self->background_window);
-  self->background_map_handler = 0;
-  g_clear_weak_pointer (&self->background_window);
-  g_clear_signal_handler (&self->background_added_handler, self);
-  g_clear_handle_id (&self->background_window_timeout, g_source_remove);
+  stop_waiting (self);
 #ifdef GDK_WINDOWING_WAYLAND
   if (self->background_exported != NULL)
     gdk_wayland_toplevel_unexport_handle (self->background_exported);
@@ -282,8 +293,7 @@ static void
 window_mapped_cb (TcApplication *self,
                   GtkWidget     *window)
 {
-  g_clear_signal_handler (&self->background_map_handler, window);
-  g_clear_weak_pointer (&self->background_window);
+  stop_waiting (self);
   request_for_window (self, window);
 }
 
@@ -293,10 +303,8 @@ request_when_mapped (TcApplication *self,
 {
   if (window != NULL && !gtk_widget_get_mapped (window))
     {
-      g_set_weak_pointer (&self->background_window, window);
-      self->background_map_handler =
-        g_signal_connect_object (window, "map", G_CALLBACK (window_mapped_cb), self,
-                                 G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+      g_signal_connect_object (window, "map", G_CALLBACK (window_mapped_cb), self,
+                               G_CONNECT_SWAPPED | G_CONNECT_AFTER);
       return;
     }
 
@@ -310,8 +318,7 @@ window_added_cb (TcApplication *self,
   if (GTK_WIDGET (window) != GTK_WIDGET (tc_application_get_main_window (self)))
     return;
 
-  g_clear_signal_handler (&self->background_added_handler, self);
-  g_clear_handle_id (&self->background_window_timeout, g_source_remove);
+  stop_waiting (self);
   request_when_mapped (self, GTK_WIDGET (window));
 }
 
@@ -321,7 +328,7 @@ no_window_cb (gpointer user_data)
   TcApplication *self = user_data;
 
   self->background_window_timeout = 0;
-  g_clear_signal_handler (&self->background_added_handler, self);
+  stop_waiting (self);
   request_for_window (self, NULL);
 
   return G_SOURCE_REMOVE;
@@ -344,8 +351,7 @@ tc_application_background_request (TcApplication *self)
    * D-Bus activation) the request names none, after a while. */
   if (window == NULL)
     {
-      self->background_added_handler =
-        g_signal_connect (self, "window-added", G_CALLBACK (window_added_cb), NULL);
+      g_signal_connect (self, "window-added", G_CALLBACK (window_added_cb), NULL);
       self->background_window_timeout =
         g_timeout_add_seconds (WINDOW_WAIT_SECONDS, no_window_cb, self);
       return;

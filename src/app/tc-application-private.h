@@ -53,9 +53,6 @@ struct _TcApplication
   guint           background_response_id;
   /* A request waits for the main window to come and be mapped, or for
    * its Wayland handle; background_serial tells a cancelled one. */
-  GtkWidget      *background_window;
-  gulong          background_map_handler;
-  gulong          background_added_handler;
   guint           background_window_timeout;
   GdkToplevel    *background_exported;
   guint           background_serial;

@@ -482,12 +482,12 @@ class Agent:
         return {"start": start, "end": time.monotonic()}
 
     def cmd_drag(self, cmd):
-        """Drags with the left button across an element (cmd["up"] levels
-        above the one found): from cmd["from"] to cmd["to"], each [x, y] as
+        """Drags with the left button across an element (cmd["ancestor"]
+        levels above the one found): from cmd["from"] to cmd["to"], each [x, y] as
         fractions of its extents kept cmd["inset"] pixels inside, in
         cmd["steps"] moves cmd["delay"] ms apart."""
         acc = self.find(cmd)
-        for _ in range(cmd.get("up", 0)):
+        for _ in range(cmd.get("ancestor", 0)):
             acc = acc.parent
         x, y, w, h = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
         inset = cmd.get("inset", 0)
